@@ -1,0 +1,31 @@
+// One jest run for the whole workspace. TypeScript is compiled per file by @swc/jest (ts-jest does not
+// support TypeScript 7 and type-checking is `pnpm typecheck`'s job). Tiers are in the file names:
+// *.unit.test.ts, *.int.test.ts, *.e2e.test.ts.
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  verbose: true,
+  roots: ['<rootDir>/packages', '<rootDir>/services'],
+  testMatch: ['**/src/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  moduleNameMapper: {
+    // Workspace packages resolve to their sources, so tests need no build first.
+    '^@aman/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+  },
+  globalSetup: '<rootDir>/packages/testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/packages/testing/src/jest-global-teardown.ts',
+  testTimeout: 60_000,
+  // Two cores: one worker per core keeps infra-bound suites from starving each other.
+  maxWorkers: 2,
+};
