@@ -1,4 +1,9 @@
 export { infraRequired, kafkaBrokers, mongoUri, serviceSpecs, type InfraService } from './infra.ts';
 export { testNamespace } from './namespace.ts';
-export { describeWithKafka, describeWithMongo, type KafkaSuite, type MongoSuite } from './suites.ts';
+export {
+  describeWithKafka,
+  describeWithMongo,
+  type KafkaSuite,
+  type MongoSuite,
+} from './suites.ts';
 export { probeKafka, probeMongo } from './probe.ts';

@@ -19,7 +19,8 @@ async function provide(
     } catch (error) {
       // The variable says the service is there; a silent skip would hide a broken set-up.
       throw new Error(
-        `${spec.variable}=${configured} is set but ${spec.service} does not answer there: ${String(error)}`,
+        `${spec.variable}=${configured} is set but ${spec.service} does not answer there`,
+        { cause: error },
       );
     }
     log(`${spec.service}: using ${spec.variable}=${configured}`);

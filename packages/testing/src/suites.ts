@@ -25,21 +25,30 @@ function describeWith<T>(
     // The global setup already printed why; the suite name says it again in the report.
     const { variable, howToStart } = serviceSpecs[service];
     describe(`${name} [skipped: set ${variable}]`, () => {
-      it.skip(`needs ${service}: ${howToStart}`, () => undefined);
+      it.skip(`needs ${service}: ${howToStart}`, () => {
+        /* nothing runs */
+      });
     });
     return;
   }
-  describe(name, () => body(context));
+  describe(name, () => {
+    body(context);
+  });
 }
 
 /** A suite that runs against the real Kafka broker of this run, or is skipped visibly. */
 export function describeWithKafka(name: string, body: (kafka: KafkaSuite) => void): void {
   const brokers = kafkaBrokers();
-  describeWith('kafka', brokers && { brokers, namespace: testNamespace(name) }, name, body);
+  describeWith(
+    'kafka',
+    brokers ? { brokers, namespace: testNamespace(name) } : undefined,
+    name,
+    body,
+  );
 }
 
 /** A suite that runs against the real MongoDB-wire server of this run, or is skipped visibly. */
 export function describeWithMongo(name: string, body: (mongo: MongoSuite) => void): void {
   const uri = mongoUri();
-  describeWith('mongodb', uri && { uri, database: testNamespace(name) }, name, body);
+  describeWith('mongodb', uri ? { uri, database: testNamespace(name) } : undefined, name, body);
 }

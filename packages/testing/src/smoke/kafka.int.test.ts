@@ -40,12 +40,13 @@ describeWithKafka('Kafka smoke: producer → consumer group round trip', ({ brok
     const received = new Promise<{ key: string; value: string; headers: Record<string, string> }>(
       (resolve) => {
         void consumer.run({
-          eachMessage: async ({ message }) => {
+          eachMessage: ({ message }) => {
             const headers: Record<string, string> = {};
             for (const [name, value] of Object.entries(message.headers ?? {})) {
               headers[name] = String(value);
             }
             resolve({ key: String(message.key), value: String(message.value), headers });
+            return Promise.resolve();
           },
         });
       },
@@ -58,7 +59,10 @@ describeWithKafka('Kafka smoke: producer → consumer group round trip', ({ brok
         {
           key: 'case-0001',
           value: 'synthetic payload',
-          headers: { ce_type: 'aman.smoke.v1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+          headers: {
+            ce_type: 'aman.smoke.v1',
+            traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          },
         },
       ],
     });

@@ -17,7 +17,7 @@ describeWithMongo('MongoDB smoke: driver round trip', ({ uri, database }) => {
   beforeAll(async () => {
     await client.connect();
     counters = client.db(database).collection<Counter>('counters');
-    await counters.createIndex({ name: 1 }, { unique: true });
+    await counters.createIndex({ name: 1 }, { unique: true }, {});
   });
 
   afterAll(async () => {
@@ -70,7 +70,8 @@ describeWithMongo('MongoDB smoke: driver round trip', ({ uri, database }) => {
     );
     const won = attempts.filter((attempt) => attempt.status === 'fulfilled');
     const lost = attempts.filter(
-      (attempt) => attempt.status === 'rejected' && (attempt.reason as MongoServerError).code === 11000,
+      (attempt) =>
+        attempt.status === 'rejected' && (attempt.reason as MongoServerError).code === 11000,
     );
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(15);

@@ -1,0 +1,8 @@
+// `pnpm start`: runs every service of the embedded mode as its own process on this machine.
+// Services join the list below as they are built; until then there is nothing to run.
+const services = [];
+
+if (services.length === 0) {
+  console.log('Aman: no services yet — the workspace, contracts and test infrastructure are in place.');
+  console.log('See README.md for what exists and how to run the tests.');
+}
