@@ -3,6 +3,8 @@
 const services = [];
 
 if (services.length === 0) {
-  console.log('Aman: no services yet — the workspace, contracts and test infrastructure are in place.');
+  console.log(
+    'Aman: no services yet — the workspace, contracts and test infrastructure are in place.',
+  );
   console.log('See README.md for what exists and how to run the tests.');
 }
