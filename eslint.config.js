@@ -30,6 +30,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // `Promise.reject(error as Error)` turns a synchronous validation throw into a rejection.
+      '@typescript-eslint/no-unnecessary-type-assertion': ['error', { typesToIgnore: ['Error'] }],
     },
   },
   {

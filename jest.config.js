@@ -22,6 +22,7 @@ export default {
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests need no build first.
     '^@aman/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@aman/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2/index.ts',
   },
   globalSetup: '<rootDir>/packages/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/packages/testing/src/jest-global-teardown.ts',

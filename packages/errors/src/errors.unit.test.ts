@@ -1,0 +1,30 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { AmanError, ConcurrencyError, ValidationError, errorCodes } from './index.ts';
+
+describe('AmanError', () => {
+  it('maps each code to an HTTP and a gRPC status', () => {
+    const conflict = new ConcurrencyError('case-1', 3, 4);
+    expect(conflict.httpStatus).toBe(412);
+    expect(conflict.grpcStatus).toBe(10);
+    expect(conflict.message).toBe('stream case-1 is at version 4, expected 3');
+    expect(new ValidationError('bad').httpStatus).toBe(400);
+  });
+
+  it('recognises its errors structurally and by code', () => {
+    const conflict = new ConcurrencyError('case-1', 'no_stream', 1);
+    expect(AmanError.is(conflict)).toBe(true);
+    expect(AmanError.is(conflict, 'AMAN_ERR_CONCURRENCY')).toBe(true);
+    expect(AmanError.is(conflict, 'AMAN_ERR_VALIDATION')).toBe(false);
+    expect(AmanError.is(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(AmanError.is('AMAN_ERR_CONCURRENCY')).toBe(false);
+  });
+
+  it('never maps a deliberate error to a 5xx unless it is an internal or integrity fault', () => {
+    for (const [code, { http }] of Object.entries(errorCodes)) {
+      if (http >= 500) {
+        expect(['AMAN_ERR_INTEGRITY', 'AMAN_ERR_UNAVAILABLE', 'AMAN_ERR_INTERNAL']).toContain(code);
+      }
+    }
+  });
+});

@@ -1,0 +1,20 @@
+export type {
+  Actor,
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  JsonObject,
+  JsonValue,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+  VerifyResult,
+} from './types.ts';
+export { canonicalJson } from './canonicalJson.ts';
+export { GENESIS_HASH, rowHash, type EventRow } from './records.ts';
+export { upcast, type Upcaster, type UpcasterRegistry } from './upcasting.ts';
+export { uuidv7, isUuid } from './uuid.ts';
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
+export { MongoEventStore, type MongoEventStoreOptions } from './mongodb/mongoEventStore.ts';

@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+
+import { ValidationError } from '@aman/errors';
+
+import { canonicalJson, parseJsonObject } from './canonicalJson.ts';
+import type {
+  EventMetadata,
+  ExpectedVersion,
+  NewEvent,
+  StoredEvent,
+  VerifyResult,
+} from './types.ts';
+import { upcast, type UpcasterRegistry } from './upcasting.ts';
+import { isUuid, uuidv7 } from './uuid.ts';
+
+/** The previous hash of a stream's first event. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * The stored form of one event, the same in every adapter. `data` is canonical JSON text (so the
+ * bytes hashed are the bytes stored), and personal fields in it are already ciphertext.
+ */
+export interface EventRow {
+  readonly id: string;
+  readonly stream: string;
+  readonly version: number;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: string;
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly actorOrganisationId: string;
+  readonly actorPrincipalId: string;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly traceparent: string | null;
+  readonly dataKeyId: string | null;
+  readonly previousHash: string;
+  readonly hash: string;
+}
+
+export type UnhashedRow = Omit<EventRow, 'hash'>;
+
+/** SHA-256 over the canonical stored form, which includes the previous event's hash. */
+export function rowHash(row: UnhashedRow): string {
+  const hashed = {
+    id: row.id,
+    stream: row.stream,
+    version: row.version,
+    type: row.type,
+    schemaVersion: row.schemaVersion,
+    data: row.data,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    actorOrganisationId: row.actorOrganisationId,
+    actorPrincipalId: row.actorPrincipalId,
+    correlationId: row.correlationId,
+    causationId: row.causationId,
+    traceparent: row.traceparent,
+    dataKeyId: row.dataKeyId,
+    previousHash: row.previousHash,
+  };
+  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+}
+
+const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
+export const MAX_EVENTS_PER_APPEND = 1000;
+export const MAX_EVENT_DATA_BYTES = 1024 * 1024;
+
+export function validateStreamName(stream: string): void {
+  if (!STREAM_NAME.test(stream)) {
+    throw new ValidationError(
+      'stream name must be 1–200 characters of letters, digits and . _ : - (starting with a letter or digit)',
+    );
+  }
+}
+
+export function validateExpectedVersion(expected: ExpectedVersion): void {
+  if (expected === 'any' || expected === 'no_stream') return;
+  if (!Number.isSafeInteger(expected) || expected < 0) {
+    throw new ValidationError(
+      "expectedVersion must be 'any', 'no_stream' or a non-negative integer",
+    );
+  }
+}
+
+function validateIdentifier(value: string | undefined, field: string, required: boolean): void {
+  if (value === undefined) {
+    if (required) throw new ValidationError(`${field} is required`);
+    return;
+  }
+  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
+    throw new ValidationError(`${field} must be an identifier of 1–200 safe characters`);
+  }
+}
+
+function validateMetadata(given: EventMetadata, index: number): void {
+  const at = `events[${index}].metadata`;
+  // Typed callers cannot leave these out; decoded input can.
+  const metadata = given as Partial<EventMetadata> | null | undefined;
+  if (typeof metadata !== 'object' || metadata === null) {
+    throw new ValidationError(`${at} is required`);
+  }
+  const actor = metadata.actor as Partial<EventMetadata['actor']> | undefined;
+  validateIdentifier(actor?.organisationId, `${at}.actor.organisationId`, true);
+  validateIdentifier(actor?.principalId, `${at}.actor.principalId`, true);
+  validateIdentifier(metadata.correlationId, `${at}.correlationId`, true);
+  validateIdentifier(metadata.causationId, `${at}.causationId`, false);
+  validateIdentifier(metadata.dataKeyId, `${at}.dataKeyId`, false);
+  if (metadata.traceparent !== undefined && !TRACEPARENT.test(metadata.traceparent)) {
+    throw new ValidationError(`${at}.traceparent is not a W3C traceparent`);
+  }
+}
+
+/**
+ * Checks an append and turns its events into rows without version-dependent fields.
+ * Everything a caller can get wrong is a ValidationError naming the field, never the value.
+ */
+export function prepareEvents(
+  stream: string,
+  events: readonly NewEvent[],
+  expected: ExpectedVersion,
+): PreparedEvent[] {
+  validateStreamName(stream);
+  validateExpectedVersion(expected);
+  // Callers may be untyped (a decoded request), so the guards below check shapes the types
+  // already promise.
+  /* eslint-disable @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-unnecessary-type-assertion */
+  if (!Array.isArray(events as unknown) || events.length === 0) {
+    throw new ValidationError('an append needs at least one event');
+  }
+  if (events.length > MAX_EVENTS_PER_APPEND) {
+    throw new ValidationError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events`);
+  }
+  const ids = new Set<string>();
+  return events.map((event, index) => {
+    const id = event.id ?? uuidv7();
+    if (!isUuid(id)) throw new ValidationError(`events[${index}].id is not a UUID`);
+    if (ids.has(id)) throw new ValidationError(`events[${index}].id repeats an id of this append`);
+    ids.add(id);
+    if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) {
+      throw new ValidationError(
+        `events[${index}].type must be a name of letters, digits and . _ -`,
+      );
+    }
+    if (!Number.isSafeInteger(event.schemaVersion) || event.schemaVersion < 1) {
+      throw new ValidationError(`events[${index}].schemaVersion must be a positive integer`);
+    }
+    if (event.data === null || typeof event.data !== 'object' || Array.isArray(event.data)) {
+      throw new ValidationError(`events[${index}].data must be a JSON object`);
+    }
+    const data = canonicalJson(event.data);
+    if (Buffer.byteLength(data) > MAX_EVENT_DATA_BYTES) {
+      throw new ValidationError(`events[${index}].data exceeds ${MAX_EVENT_DATA_BYTES} bytes`);
+    }
+    validateMetadata(event.metadata, index);
+    const occurredAt = event.occurredAt ?? new Date();
+    if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+      throw new ValidationError(`events[${index}].occurredAt is not a valid date`);
+    }
+    return {
+      id,
+      type: event.type,
+      schemaVersion: event.schemaVersion,
+      data,
+      occurredAt: occurredAt.toISOString(),
+      actorOrganisationId: event.metadata.actor.organisationId,
+      actorPrincipalId: event.metadata.actor.principalId,
+      correlationId: event.metadata.correlationId,
+      causationId: event.metadata.causationId ?? null,
+      traceparent: event.metadata.traceparent ?? null,
+      dataKeyId: event.metadata.dataKeyId ?? null,
+    };
+  });
+  /* eslint-enable @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-unnecessary-type-assertion */
+}
+
+export type PreparedEvent = Omit<UnhashedRow, 'stream' | 'version' | 'recordedAt' | 'previousHash'>;
+
+/** Gives prepared events their versions and chains their hashes onto the stream's head. */
+export function chainRows(
+  stream: string,
+  prepared: readonly PreparedEvent[],
+  headVersion: number,
+  headHash: string,
+  recordedAt: string,
+): EventRow[] {
+  let previousHash = headHash;
+  return prepared.map((event, index) => {
+    const unhashed: UnhashedRow = {
+      ...event,
+      stream,
+      version: headVersion + index + 1,
+      recordedAt,
+      previousHash,
+    };
+    const hash = rowHash(unhashed);
+    previousHash = hash;
+    return { ...unhashed, hash };
+  });
+}
+
+export function expectedVersionHolds(
+  expected: ExpectedVersion,
+  actual: number | undefined,
+): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return actual === undefined;
+  return (actual ?? 0) === expected;
+}
+
+/** Rows of one stream in version order → the chain's first break, if any. */
+export function verifyRows(stream: string, rows: Iterable<EventRow>): VerifyResult {
+  let previousHash = GENESIS_HASH;
+  let expectedVersion = 1;
+  let checked = 0;
+  for (const row of rows) {
+    if (row.version !== expectedVersion) {
+      return broken(stream, checked, expectedVersion, 'a version is missing');
+    }
+    if (row.previousHash !== previousHash) {
+      return broken(
+        stream,
+        checked,
+        row.version,
+        'previous hash does not link to the event before',
+      );
+    }
+    const { hash, ...unhashed } = row;
+    if (rowHash(unhashed) !== hash) {
+      return broken(stream, checked, row.version, 'stored hash does not match the stored event');
+    }
+    previousHash = hash;
+    expectedVersion += 1;
+    checked += 1;
+  }
+  return { stream, ok: true, eventsChecked: checked };
+}
+
+function broken(stream: string, checked: number, version: number, reason: string): VerifyResult {
+  return { stream, ok: false, eventsChecked: checked, brokenAtVersion: version, reason };
+}
+
+export function toStoredEvent(
+  row: EventRow,
+  position: number,
+  upcasters: UpcasterRegistry,
+): StoredEvent {
+  const current = upcast(upcasters, {
+    type: row.type,
+    schemaVersion: row.schemaVersion,
+    data: parseJsonObject(row.data),
+  });
+  const metadata: {
+    actor: { organisationId: string; principalId: string };
+    correlationId: string;
+    causationId?: string;
+    traceparent?: string;
+    dataKeyId?: string;
+  } = {
+    actor: { organisationId: row.actorOrganisationId, principalId: row.actorPrincipalId },
+    correlationId: row.correlationId,
+  };
+  if (row.causationId !== null) metadata.causationId = row.causationId;
+  if (row.traceparent !== null) metadata.traceparent = row.traceparent;
+  if (row.dataKeyId !== null) metadata.dataKeyId = row.dataKeyId;
+  return {
+    id: row.id,
+    stream: row.stream,
+    version: row.version,
+    position,
+    type: current.type,
+    schemaVersion: current.schemaVersion,
+    data: current.data,
+    occurredAt: row.occurredAt,
+    recordedAt: row.recordedAt,
+    metadata,
+    previousHash: row.previousHash,
+    hash: row.hash,
+  };
+}
+
+/** True when `rows` are exactly the events of `prepared` (same ids, same order): a retried append. */
+export function isSameAppend(
+  prepared: readonly PreparedEvent[],
+  rows: readonly { readonly id: string }[],
+): boolean {
+  return prepared.length === rows.length && prepared.every((event, i) => rows[i]?.id === event.id);
+}

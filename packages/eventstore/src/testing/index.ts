@@ -1,0 +1,2 @@
+export { eventStoreContract, type EventStoreHarness } from './eventStoreContract.ts';
+export { tailConcurrentWriters, type TailReport } from './tailing.ts';

@@ -1,0 +1,106 @@
+/** JSON as stored: what an event's data may contain. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { readonly [key: string]: JsonValue };
+
+export type JsonObject = { readonly [key: string]: JsonValue };
+
+/** Who caused an event: identifiers of an organisation and one of its principals, never names. */
+export interface Actor {
+  readonly organisationId: string;
+  readonly principalId: string;
+}
+
+export interface EventMetadata {
+  readonly actor: Actor;
+  /** The journey this event belongs to (one case submission, one referral…). */
+  readonly correlationId: string;
+  /** The command or event that caused this one. */
+  readonly causationId?: string;
+  /** W3C trace context of the request that appended the event. */
+  readonly traceparent?: string;
+  /** Id of the per-case data key that encrypted the personal fields in `data`, if any. */
+  readonly dataKeyId?: string;
+}
+
+/** An event to append. The store gives it its version, position, times and hashes. */
+export interface NewEvent {
+  /** UUIDv7; generated when absent. Retrying an append with the same ids is idempotent. */
+  readonly id?: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: JsonObject;
+  readonly occurredAt?: Date;
+  readonly metadata: EventMetadata;
+}
+
+/** An event as stored and read back (after upcasting, `type`/`schemaVersion`/`data` may be newer). */
+export interface StoredEvent {
+  readonly id: string;
+  readonly stream: string;
+  /** 1 for the first event of a stream. */
+  readonly version: number;
+  /** Position in the store's global order: dense, 1-based, the order readers tail. */
+  readonly position: number;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly data: JsonObject;
+  /** ISO-8601 UTC. */
+  readonly occurredAt: string;
+  readonly recordedAt: string;
+  readonly metadata: EventMetadata;
+  readonly previousHash: string;
+  readonly hash: string;
+}
+
+/**
+ * `any`: append whatever the stream's version; `no_stream`: only if the stream does not exist;
+ * a number: only if the stream is exactly at that version.
+ */
+export type ExpectedVersion = 'any' | 'no_stream' | number;
+
+export interface AppendResult {
+  /** The stream's version after the append. */
+  readonly version: number;
+  /** Global position of the last appended event. */
+  readonly position: number;
+  readonly events: readonly StoredEvent[];
+}
+
+export interface ReadStreamOptions {
+  /** First version to return (default 1). */
+  readonly fromVersion?: number;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Return events with a global position strictly greater than this (default 0). */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+export interface VerifyResult {
+  readonly stream: string;
+  readonly ok: boolean;
+  readonly eventsChecked: number;
+  /** The first version whose stored hash or link does not match, when `ok` is false. */
+  readonly brokenAtVersion?: number;
+  readonly reason?: string;
+}
+
+/** The port every event store adapter implements; one contract suite tests them all. */
+export interface EventStore {
+  append(
+    stream: string,
+    events: readonly NewEvent[],
+    options: { readonly expectedVersion: ExpectedVersion },
+  ): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** The stream's version, or undefined when it does not exist. */
+  streamVersion(stream: string): Promise<number | undefined>;
+  /** The global position of the last event (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Recomputes the stream's hash chain over the stored form and reports the first break. */
+  verify(stream: string): Promise<VerifyResult>;
+  close(): Promise<void>;
+}
