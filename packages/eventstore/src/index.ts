@@ -18,3 +18,8 @@ export { upcast, type Upcaster, type UpcasterRegistry } from './upcasting.ts';
 export { uuidv7, isUuid } from './uuid.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
 export { MongoEventStore, type MongoEventStoreOptions } from './mongodb/mongoEventStore.ts';
+export {
+  MongoCheckpointStore,
+  SqliteCheckpointStore,
+  type CheckpointStore,
+} from './checkpoints.ts';

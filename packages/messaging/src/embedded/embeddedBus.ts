@@ -1,0 +1,247 @@
+import Database from 'better-sqlite3';
+
+import { ValidationError } from '@aman/errors';
+import { SqliteCheckpointStore, SqliteEventStore, type StoredEvent } from '@aman/eventstore';
+
+import type { EventCodecs } from '../codecs.ts';
+import { StreamVersionGuard, deliverWithRetries, describeFailure } from '../delivery.ts';
+import type {
+  BusMessage,
+  DeadLetterRecord,
+  SubscribeOptions,
+  Subscriber,
+  Subscription,
+} from '../types.ts';
+
+export interface EmbeddedTopic {
+  /** The producing service's SQLite event store file: in embedded mode the store is the log. */
+  readonly path: string;
+  readonly codecs: EventCodecs;
+}
+
+export interface EmbeddedBusOptions {
+  readonly topics: Readonly<Record<string, EmbeddedTopic>>;
+  /** This consumer's own SQLite file: per-group checkpoints and dead letters. */
+  readonly statePath: string;
+  readonly pollIntervalMs?: number;
+  readonly batchSize?: number;
+}
+
+/**
+ * The bus of the embedded mode: subscribers tail the producing services' SQLite stores (other
+ * processes on this machine) by global position, with durable per-group checkpoints. Delivery is
+ * what the Kafka adapter gives: at least once, in order per stream, a per-stream version guard,
+ * retries, and a dead-letter table so a failing event never stalls the rest.
+ */
+export class EmbeddedBus implements Subscriber {
+  readonly #options: EmbeddedBusOptions;
+  readonly #checkpoints: SqliteCheckpointStore;
+  readonly #state: Database.Database;
+  readonly #subscriptions = new Set<EmbeddedSubscription>();
+
+  constructor(options: EmbeddedBusOptions) {
+    this.#options = options;
+    // Losing the last checkpoint write in an OS crash only means redelivery, which consumers
+    // handle, so the state file does not pay an fsync per event.
+    this.#checkpoints = new SqliteCheckpointStore({
+      path: options.statePath,
+      synchronous: 'normal',
+    });
+    this.#state = new Database(options.statePath, { timeout: 10_000 });
+    this.#state.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
+      id INTEGER PRIMARY KEY, consumer_group TEXT NOT NULL, topic TEXT NOT NULL,
+      event_id TEXT NOT NULL, position INTEGER NOT NULL, error_code TEXT NOT NULL,
+      error_message TEXT NOT NULL, attempts INTEGER NOT NULL, dead_lettered_at TEXT NOT NULL) STRICT`);
+  }
+
+  subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const subscriptions = options.topics.map((topic) => {
+      const source = this.#options.topics[topic];
+      if (source === undefined) {
+        throw new ValidationError(`topic ${topic} is not configured for the embedded bus`);
+      }
+      return new EmbeddedSubscription(topic, source, options, this);
+    });
+    for (const subscription of subscriptions) {
+      this.#subscriptions.add(subscription);
+      subscription.start();
+    }
+    return Promise.resolve({
+      stop: async () => {
+        await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+        for (const subscription of subscriptions) this.#subscriptions.delete(subscription);
+      },
+    });
+  }
+
+  get checkpoints(): SqliteCheckpointStore {
+    return this.#checkpoints;
+  }
+
+  get pollIntervalMs(): number {
+    return this.#options.pollIntervalMs ?? 50;
+  }
+
+  get batchSize(): number {
+    return this.#options.batchSize ?? 200;
+  }
+
+  recordDeadLetter(record: DeadLetterRecord & { readonly position: number }): void {
+    this.#state
+      .prepare(
+        `INSERT INTO dead_letters (consumer_group, topic, event_id, position, error_code,
+           error_message, attempts, dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        record.group,
+        record.topic,
+        record.eventId,
+        record.position,
+        record.errorCode,
+        record.errorMessage,
+        record.attempts,
+        new Date().toISOString(),
+      );
+  }
+
+  deadLetters(group: string, topic: string): DeadLetterRecord[] {
+    return this.#state
+      .prepare<
+        [string, string],
+        {
+          event_id: string;
+          error_code: string;
+          error_message: string;
+          attempts: number;
+        }
+      >(
+        `SELECT event_id, error_code, error_message, attempts FROM dead_letters
+         WHERE consumer_group = ? AND topic = ? ORDER BY id`,
+      )
+      .all(group, topic)
+      .map((row) => ({
+        topic,
+        group,
+        eventId: row.event_id,
+        errorCode: row.error_code,
+        errorMessage: row.error_message,
+        attempts: row.attempts,
+      }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
+    this.#subscriptions.clear();
+    await this.#checkpoints.close();
+    this.#state.close();
+  }
+}
+
+class EmbeddedSubscription {
+  readonly #topic: string;
+  readonly #source: EmbeddedTopic;
+  readonly #options: SubscribeOptions;
+  readonly #bus: EmbeddedBus;
+  readonly #guard = new StreamVersionGuard();
+  readonly #checkpoint: string;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(topic: string, source: EmbeddedTopic, options: SubscribeOptions, bus: EmbeddedBus) {
+    this.#topic = topic;
+    this.#source = source;
+    this.#options = options;
+    this.#bus = bus;
+    this.#checkpoint = `${options.group}:${topic}`;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const store = new SqliteEventStore({ path: this.#source.path });
+    try {
+      let after = await this.#bus.checkpoints.load(this.#checkpoint);
+      while (!this.#isStopping()) {
+        const page = await store.readAll({ after, limit: this.#bus.batchSize });
+        if (page.length === 0) {
+          await this.#sleep();
+          continue;
+        }
+        for (const event of page) {
+          if (this.#isStopping()) break;
+          if (!(await this.#process(event))) break;
+          after = event.position;
+          await this.#bus.checkpoints.save(this.#checkpoint, after);
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** False when the subscription stopped mid-delivery: the event stays unacknowledged. */
+  async #process(event: StoredEvent): Promise<boolean> {
+    const codecs = this.#source.codecs;
+    // Events without a protobuf binding are private to their context: they never leave it.
+    if (!codecs.publishes(event.type)) return true;
+    let message: BusMessage;
+    try {
+      message = codecs.toBusMessage(event);
+    } catch (error) {
+      this.#deadLetter(event, describeFailure(error), 0);
+      return true;
+    }
+    if (this.#guard.alreadyApplied(message)) return true;
+    const outcome = await deliverWithRetries(this.#options.handler, message, this.#topic, {
+      maxAttempts: this.#options.maxAttempts ?? 5,
+      retryDelayMs: this.#options.retryDelayMs ?? 50,
+      stopping: () => this.#stopping,
+    });
+    if (!outcome.ok) {
+      if (outcome.interrupted) return false;
+      this.#deadLetter(event, outcome, outcome.attempts);
+    }
+    this.#guard.markApplied(message);
+    return true;
+  }
+
+  #deadLetter(
+    event: StoredEvent,
+    failure: { readonly errorCode: string; readonly errorMessage: string },
+    attempts: number,
+  ): void {
+    this.#bus.recordDeadLetter({
+      topic: this.#topic,
+      group: this.#options.group,
+      eventId: event.id,
+      position: event.position,
+      errorCode: failure.errorCode,
+      errorMessage: failure.errorMessage,
+      attempts,
+    });
+  }
+
+  // A method, not a field read: stop() flips the flag while this instance awaits.
+  #isStopping(): boolean {
+    return this.#stopping;
+  }
+
+  #sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.#bus.pollIntervalMs);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+  }
+}

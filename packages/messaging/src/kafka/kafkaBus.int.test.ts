@@ -1,0 +1,92 @@
+import { Kafka, logLevel } from 'kafkajs';
+
+import { eventing } from '@aman/contracts';
+import type { StoredEvent } from '@aman/eventstore';
+import { uuidv7 } from '@aman/eventstore';
+import { describeWithKafka } from '@aman/testing';
+
+import { busContract, probeCodecs } from '../testing/busContract.ts';
+import { KafkaBus, deadLetterTopic } from './kafkaBus.ts';
+import type { DeadLetterRecord, BusMessage } from '../types.ts';
+
+describeWithKafka('Kafka bus', ({ brokers, namespace }) => {
+  busContract('Kafka', async () => {
+    const topic = `${namespace}.events`;
+    const codecs = probeCodecs();
+    const bus = new KafkaBus({ brokers, clientId: namespace, partitions: 3 });
+    await bus.ensureTopics([topic]);
+    const versions = new Map<string, number>();
+    const last = new Map<string, BusMessage>();
+
+    // What the dead-letter topic holds, read by a group of the test's own.
+    const kafka = new Kafka({ clientId: `${namespace}-dlt`, brokers, logLevel: logLevel.NOTHING });
+    const letters: DeadLetterRecord[] = [];
+    const dltConsumer = kafka.consumer({ groupId: `${namespace}.dlt-reader` });
+    await dltConsumer.connect();
+    await dltConsumer.subscribe({ topic: deadLetterTopic(topic), fromBeginning: true });
+    await dltConsumer.run({
+      eachMessage: ({ message }) => {
+        const letter = eventing.DeadLetter.decode(message.value ?? Buffer.alloc(0));
+        letters.push({
+          topic: letter.sourceTopic,
+          group: letter.consumerGroup,
+          eventId: letter.eventId,
+          errorCode: letter.errorCode,
+          errorMessage: letter.errorMessage,
+          attempts: letter.attempts,
+        });
+        return Promise.resolve();
+      },
+    });
+    const raw = kafka.producer();
+    await raw.connect();
+
+    function probeEvent(stream: string, note: string): StoredEvent {
+      const version = (versions.get(stream) ?? 0) + 1;
+      versions.set(stream, version);
+      const now = new Date().toISOString();
+      return {
+        id: uuidv7(),
+        stream,
+        version,
+        position: 0,
+        type: 'PipelineProbe',
+        schemaVersion: 1,
+        data: { probeId: `p-${note}`, sentAt: now, note },
+        occurredAt: now,
+        recordedAt: now,
+        metadata: { actor: { organisationId: 'org-op', principalId: 'probe' }, correlationId: 'c' },
+        previousHash: '',
+        hash: '',
+      };
+    }
+
+    return {
+      subscriber: bus,
+      topic,
+      codecs,
+      produce: async (stream, notes) => {
+        const messages = notes.map((note) => codecs.toBusMessage(probeEvent(stream, note)));
+        await bus.publish(topic, messages);
+        const final = messages[messages.length - 1];
+        if (final !== undefined) last.set(stream, final);
+        return messages.map((message) => message.id);
+      },
+      producePoison: async (stream) => {
+        await raw.send({
+          topic,
+          messages: [{ key: stream, value: 'not a cloud event', headers: { ce_id: uuidv7() } }],
+        });
+      },
+      redeliverLast: async (stream) => {
+        const message = last.get(stream);
+        if (message !== undefined) await bus.publish(topic, [message]);
+      },
+      deadLetters: (group) => Promise.resolve(letters.filter((letter) => letter.group === group)),
+      dispose: async () => {
+        await bus.close();
+        await Promise.all([dltConsumer.disconnect(), raw.disconnect()]);
+      },
+    };
+  });
+});

@@ -1,0 +1,267 @@
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type KafkaConfig,
+  type Producer,
+} from 'kafkajs';
+
+import { eventing } from '@aman/contracts';
+import { AmanError } from '@aman/errors';
+
+import { fromHeaders, toHeaders, type Headers } from '../cloudevents.ts';
+import { StreamVersionGuard, deliverWithRetries } from '../delivery.ts';
+import type {
+  BusMessage,
+  Publisher,
+  SubscribeOptions,
+  Subscriber,
+  Subscription,
+} from '../types.ts';
+
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Partitions for topics this bus creates (default 3). */
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  /** kafkajs log level (default ERROR); kafkajs logs carry no message contents. */
+  readonly logLevel?: logLevel;
+}
+
+/** The dead-letter topic of a topic. */
+export function deadLetterTopic(topic: string): string {
+  return `${topic}.dlt`;
+}
+
+function headersOf(raw: IHeaders | undefined): Headers {
+  const headers: Headers = {};
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) headers[name] = first.toString();
+  }
+  return headers;
+}
+
+/**
+ * Kafka through kafkajs: an idempotent producer with acks=all, CloudEvents binary mode, key = case
+ * id; consumers in groups with a per-stream version guard, retries, and a dead-letter topic so a
+ * record that keeps failing never stalls its partition.
+ */
+export class KafkaBus implements Publisher, Subscriber {
+  readonly #kafka: Kafka;
+  readonly #options: KafkaBusOptions;
+  readonly #knownTopics = new Set<string>();
+  readonly #consumers = new Set<KafkaSubscription>();
+  #producer: Promise<Producer> | undefined;
+  #admin: Promise<Admin> | undefined;
+
+  constructor(options: KafkaBusOptions) {
+    this.#options = options;
+    const config: KafkaConfig = {
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      logLevel: options.logLevel ?? logLevel.ERROR,
+      retry: { retries: 8, initialRetryTime: 100 },
+    };
+    this.#kafka = new Kafka(config);
+  }
+
+  #connectedProducer(): Promise<Producer> {
+    this.#producer ??= (async () => {
+      // One request in flight keeps per-partition order across retries; idempotence removes
+      // the duplicates a retried send would otherwise write.
+      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      return producer;
+    })();
+    return this.#producer;
+  }
+
+  #connectedAdmin(): Promise<Admin> {
+    this.#admin ??= (async () => {
+      const admin = this.#kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.#admin;
+  }
+
+  /** Creates the topics (and their dead-letter topics) with the configured partition count. */
+  async ensureTopics(topics: readonly string[]): Promise<void> {
+    const missing = topics
+      .flatMap((topic) => [topic, deadLetterTopic(topic)])
+      .filter((topic) => !this.#knownTopics.has(topic));
+    if (missing.length === 0) return;
+    const admin = await this.#connectedAdmin();
+    const existing = new Set(await admin.listTopics());
+    const toCreate = missing.filter((topic) => !existing.has(topic));
+    if (toCreate.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: toCreate.map((topic) => ({
+          topic,
+          numPartitions: this.#options.partitions ?? 3,
+          replicationFactor: this.#options.replicationFactor ?? 1,
+        })),
+      });
+    }
+    for (const topic of missing) this.#knownTopics.add(topic);
+  }
+
+  async publish(topic: string, messages: readonly BusMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.ensureTopics([topic]);
+    const producer = await this.#connectedProducer();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: messages.map((message) => ({
+        key: message.subject,
+        value: Buffer.from(message.data),
+        headers: toHeaders(message),
+      })),
+    });
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    await this.ensureTopics(options.topics);
+    const consumer = this.#kafka.consumer({
+      groupId: options.group,
+      // Processing is per message; the offset of a message is committed only after its handler
+      // succeeded or it was dead-lettered.
+      allowAutoTopicCreation: false,
+    });
+    const subscription = new KafkaSubscription(consumer, options, this);
+    await subscription.start();
+    this.#consumers.add(subscription);
+    return {
+      stop: async () => {
+        this.#consumers.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  /** Parks a record on the dead-letter topic; resolves once the broker has it. */
+  async deadLetter(record: eventing.DeadLetter): Promise<void> {
+    const producer = await this.#connectedProducer();
+    await this.ensureTopics([record.sourceTopic]);
+    await producer.send({
+      topic: deadLetterTopic(record.sourceTopic),
+      acks: -1,
+      messages: [
+        {
+          key: record.key.length > 0 ? Buffer.from(record.key) : null,
+          value: Buffer.from(eventing.DeadLetter.encode(record).finish()),
+          headers: {
+            'content-type': 'application/protobuf',
+            ce_type: 'aman.eventing.v1.DeadLetter',
+          },
+        },
+      ],
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#consumers].map((consumer) => consumer.stop()));
+    this.#consumers.clear();
+    const producer = this.#producer;
+    const admin = this.#admin;
+    this.#producer = undefined;
+    this.#admin = undefined;
+    await Promise.all([producer?.then((p) => p.disconnect()), admin?.then((a) => a.disconnect())]);
+  }
+}
+
+class KafkaSubscription {
+  readonly #consumer: Consumer;
+  readonly #options: SubscribeOptions;
+  readonly #bus: KafkaBus;
+  readonly #guard = new StreamVersionGuard();
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+
+  constructor(consumer: Consumer, options: SubscribeOptions, bus: KafkaBus) {
+    this.#consumer = consumer;
+    this.#options = options;
+    this.#bus = bus;
+  }
+
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers = headersOf(message.headers);
+        let parsed: BusMessage;
+        try {
+          parsed = fromHeaders(headers, message.value);
+        } catch (error) {
+          // A poison record: no handler can make sense of it. Park it and move on.
+          await this.#deadLetter(topic, partition, message, headers, error, 0);
+          return;
+        }
+        if (this.#guard.alreadyApplied(parsed)) return;
+        const outcome = await deliverWithRetries(this.#options.handler, parsed, topic, {
+          maxAttempts: this.#options.maxAttempts ?? 5,
+          retryDelayMs: this.#options.retryDelayMs ?? 50,
+          stopping: () => this.#stopping,
+        });
+        if (!outcome.ok) {
+          if (outcome.interrupted) {
+            // Not committed: the next member of the group gets it again.
+            throw new Error('subscription stopping');
+          }
+          await this.#deadLetter(topic, partition, message, headers, outcome, outcome.attempts);
+        }
+        this.#guard.markApplied(parsed);
+      },
+    });
+  }
+
+  async #deadLetter(
+    topic: string,
+    partition: number,
+    message: { offset: string; key: Buffer | null; value: Buffer | null },
+    headers: Headers,
+    failure: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const { errorCode, errorMessage } =
+      typeof failure === 'object' && failure !== null && 'errorCode' in failure
+        ? (failure as { errorCode: string; errorMessage: string })
+        : AmanError.is(failure)
+          ? { errorCode: failure.code, errorMessage: failure.message }
+          : { errorCode: 'AMAN_ERR_VALIDATION', errorMessage: 'record could not be read' };
+    const now = new Date();
+    await this.#bus.deadLetter({
+      sourceTopic: topic,
+      sourcePartition: partition,
+      sourceOffset: message.offset,
+      consumerGroup: this.#options.group,
+      eventId: headers['ce_id'] ?? '',
+      errorCode,
+      errorMessage,
+      attempts,
+      firstFailedAt: now,
+      deadLetteredAt: now,
+      key: message.key ?? Buffer.alloc(0),
+      value: message.value ?? Buffer.alloc(0),
+      headers: Object.fromEntries(
+        Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)]),
+      ),
+    });
+  }
+
+  stop(): Promise<void> {
+    this.#stopping = true;
+    // kafkajs waits for the message in hand and commits resolved offsets on disconnect.
+    this.#stopped ??= this.#consumer.disconnect();
+    return this.#stopped;
+  }
+}
