@@ -13,11 +13,16 @@ export function spawnTypeScript(
   options: { readonly env?: NodeJS.ProcessEnv } = {},
 ): ChildProcess {
   const root = repositoryRoot();
-  return spawn(process.execPath, ['--import', 'tsx', `${root}/${script}`, ...args], {
-    cwd: root,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // `source` resolves workspace packages to their TypeScript (package.json exports), no build needed.
+  return spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', `${root}/${script}`, ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 /** Resolves with the exit code; rejects with the process's stderr when it exits non-zero. */

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { SqliteEventStore, type NewEvent } from '@aman/eventstore';
 
-import { busContract, probeCodecs } from '../testing/busContract.ts';
+import { busContract } from '../testing/busContract.ts';
+import { probeCodecs } from '../testing/probe.ts';
 import { EmbeddedBus } from './embeddedBus.ts';
 
 function probe(note: string, extra: Record<string, string> = {}): NewEvent {

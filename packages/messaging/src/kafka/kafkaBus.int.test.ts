@@ -5,7 +5,8 @@ import type { StoredEvent } from '@aman/eventstore';
 import { uuidv7 } from '@aman/eventstore';
 import { describeWithKafka } from '@aman/testing';
 
-import { busContract, probeCodecs } from '../testing/busContract.ts';
+import { busContract } from '../testing/busContract.ts';
+import { probeCodecs } from '../testing/probe.ts';
 import { KafkaBus, deadLetterTopic } from './kafkaBus.ts';
 import type { DeadLetterRecord, BusMessage } from '../types.ts';
 

@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { eventing } from '@aman/contracts';
 import { ValidationError } from '@aman/errors';
 
-import { EventCodecs, bind } from '../codecs.ts';
+import type { EventCodecs } from '../codecs.ts';
 import type { BusMessage, DeadLetterRecord, Subscriber, Subscription } from '../types.ts';
 import { eventually } from './eventually.ts';
-
-/** Codecs for the synthetic event every bus test sends: a pipeline probe. */
-export function probeCodecs(): EventCodecs {
-  return new EventCodecs({
-    source: '/aman/test',
-    bindings: [bind('PipelineProbe', 'aman.eventing.v1.PipelineProbe', eventing.PipelineProbe)],
-  });
-}
 
 export interface BusHarness {
   readonly subscriber: Subscriber;

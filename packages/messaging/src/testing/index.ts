@@ -1,2 +1,3 @@
-export { busContract, probeCodecs, type BusHarness } from './busContract.ts';
+export { busContract, type BusHarness } from './busContract.ts';
+export { probeCodecs } from './probe.ts';
 export { eventually } from './eventually.ts';
