@@ -47,11 +47,11 @@ export class SqliteCheckpointStore implements CheckpointStore {
     );
   }
 
-  load(name: string): Promise<number> {
-    return Promise.resolve(this.#load.get(name)?.position ?? 0);
+  async load(name: string): Promise<number> {
+    return this.#load.get(name)?.position ?? 0;
   }
 
-  save(
+  async save(
     name: string,
     position: number,
     options: { readonly allowRewind?: boolean } = {},
@@ -59,7 +59,6 @@ export class SqliteCheckpointStore implements CheckpointStore {
     checkPosition(position);
     const statement = options.allowRewind === true ? this.#rewind : this.#save;
     statement.run(name, position, new Date().toISOString());
-    return Promise.resolve();
   }
 
   close(): Promise<void> {

@@ -1,0 +1,256 @@
+import { ValidationError } from '@aman/errors';
+import type { CheckpointStore, EventStore, JsonObject } from '@aman/eventstore';
+
+import type {
+  CollectionSpec,
+  ReadModelCollection,
+  ReadModelDocument,
+  ReadModelStore,
+} from './readModels.ts';
+
+/** What a projection sees of an event, whether it came from a store or off the bus. */
+export interface ProjectedEvent {
+  readonly id: string;
+  readonly stream: string;
+  readonly version: number;
+  readonly type: string;
+  readonly data: JsonObject;
+  readonly occurredAt: string;
+}
+
+export interface ProjectionContext {
+  /** True while rebuilding: the events are history, not news. */
+  readonly replaying: boolean;
+  get(collection: string, id: string): Promise<JsonObject | undefined>;
+  put(collection: string, id: string, data: JsonObject): Promise<void>;
+  delete(collection: string, id: string): Promise<void>;
+}
+
+export interface Projection {
+  readonly name: string;
+  /** Bump to rebuild into fresh collections and switch over when caught up (blue/green). */
+  readonly version: number;
+  readonly collections: Readonly<Record<string, CollectionSpec>>;
+  /** Event types this projection reads; others are skipped. */
+  readonly handles: readonly string[];
+  project(event: ProjectedEvent, context: ProjectionContext): Promise<void>;
+  /**
+   * Side effects (a webhook, a notification) run after the event's changes are stored, for live
+   * events only and once per event: never during a rebuild or for a redelivered event.
+   */
+  readonly sideEffect?: (event: ProjectedEvent) => Promise<void>;
+}
+
+interface Pending {
+  document: ReadModelDocument | undefined;
+  changed: boolean;
+}
+
+const REGISTRY = 'projection_versions';
+const SIDE_EFFECTS = 'projection_side_effects';
+
+function physicalName(projection: Projection, collection: string, version: number): string {
+  return `${projection.name}__${collection}__v${version}`;
+}
+
+/**
+ * Runs one projection into a read-model store: applies batches of events with a per-document,
+ * per-stream version guard (an event already applied to a document changes nothing), keeps a
+ * checkpoint per source, and rebuilds from the event stores into the next version's collections
+ * before switching readers over.
+ */
+export class ProjectionRunner {
+  readonly #projection: Projection;
+  readonly #store: ReadModelStore;
+  readonly #checkpoints: CheckpointStore;
+  readonly #collections = new Map<string, ReadModelCollection>();
+  #registry: ReadModelCollection | undefined;
+  #sideEffects: ReadModelCollection | undefined;
+
+  constructor(options: {
+    readonly projection: Projection;
+    readonly store: ReadModelStore;
+    readonly checkpoints: CheckpointStore;
+  }) {
+    this.#projection = options.projection;
+    this.#store = options.store;
+    this.#checkpoints = options.checkpoints;
+    for (const name of Object.keys(options.projection.collections)) {
+      if (name.includes('__')) throw new ValidationError('collection names may not contain __');
+    }
+  }
+
+  async #collection(name: string, version: number): Promise<ReadModelCollection> {
+    const physical = physicalName(this.#projection, name, version);
+    let collection = this.#collections.get(physical);
+    if (collection === undefined) {
+      const spec = this.#projection.collections[name];
+      if (spec === undefined) {
+        throw new ValidationError(`projection ${this.#projection.name} has no collection ${name}`);
+      }
+      collection = await this.#store.collection(physical, spec);
+      this.#collections.set(physical, collection);
+    }
+    return collection;
+  }
+
+  async #registryCollection(): Promise<ReadModelCollection> {
+    this.#registry ??= await this.#store.collection(REGISTRY, { indexes: [] });
+    return this.#registry;
+  }
+
+  /** The version readers use now (undefined before the first build finished). */
+  async activeVersion(): Promise<number | undefined> {
+    const entry = await (await this.#registryCollection()).get(this.#projection.name);
+    const version = entry?.data?.['active'];
+    return typeof version === 'number' ? version : undefined;
+  }
+
+  /** The collection queries should read: the active version's. */
+  async reader(collection: string): Promise<ReadModelCollection> {
+    const active = await this.activeVersion();
+    if (active === undefined) {
+      throw new ValidationError(`projection ${this.#projection.name} has not been built yet`);
+    }
+    return this.#collection(collection, active);
+  }
+
+  /**
+   * Applies events in order to the projection's collections at `version` (default: this code's
+   * version), writes the changed documents, then runs side effects for live events that changed
+   * something.
+   */
+  async apply(
+    events: readonly ProjectedEvent[],
+    options: { readonly replaying?: boolean; readonly version?: number } = {},
+  ): Promise<void> {
+    const version = options.version ?? this.#projection.version;
+    const replaying = options.replaying ?? false;
+    const pending = new Map<string, Map<string, Pending>>();
+    const load = async (collection: string, id: string): Promise<Pending> => {
+      let byId = pending.get(collection);
+      if (byId === undefined) {
+        byId = new Map();
+        pending.set(collection, byId);
+      }
+      let entry = byId.get(id);
+      if (entry === undefined) {
+        const document = await (await this.#collection(collection, version)).get(id);
+        entry = { document, changed: false };
+        byId.set(id, entry);
+      }
+      return entry;
+    };
+    const applied: ProjectedEvent[] = [];
+
+    for (const event of events) {
+      if (!this.#projection.handles.includes(event.type)) continue;
+      const outcome = { changedSomething: false };
+      const write = async (collection: string, id: string, data: JsonObject | undefined) => {
+        const entry = await load(collection, id);
+        const seen = entry.document?.versions[event.stream];
+        // The guard: this document already holds this event (or a later one of its stream).
+        if (seen !== undefined && seen >= event.version) return;
+        entry.document = {
+          id,
+          data,
+          versions: { ...entry.document?.versions, [event.stream]: event.version },
+        };
+        entry.changed = true;
+        outcome.changedSomething = true;
+      };
+      await this.#projection.project(event, {
+        replaying,
+        get: async (collection, id) => (await load(collection, id)).document?.data,
+        put: (collection, id, data) => write(collection, id, data),
+        delete: (collection, id) => write(collection, id, undefined),
+      });
+      if (outcome.changedSomething) applied.push(event);
+    }
+
+    for (const [collection, byId] of pending) {
+      const changed = [...byId.values()].flatMap((entry) =>
+        entry.changed && entry.document !== undefined ? [entry.document] : [],
+      );
+      await (await this.#collection(collection, version)).write(changed);
+    }
+
+    if (!replaying && this.#projection.sideEffect !== undefined) {
+      await this.#fireSideEffects(applied);
+    }
+  }
+
+  async #fireSideEffects(events: readonly ProjectedEvent[]): Promise<void> {
+    const sideEffect = this.#projection.sideEffect;
+    if (sideEffect === undefined || events.length === 0) return;
+    this.#sideEffects ??= await this.#store.collection(SIDE_EFFECTS, { indexes: [] });
+    const ledger = this.#sideEffects;
+    for (const event of events) {
+      const key = `${this.#projection.name}:${event.id}`;
+      if ((await ledger.get(key)) !== undefined) continue;
+      await sideEffect(event);
+      await ledger.write([{ id: key, data: { firedAt: new Date().toISOString() }, versions: {} }]);
+    }
+  }
+
+  /**
+   * Reads `source` from this projection's checkpoint to its head, applying page by page and
+   * moving the checkpoint after each page.
+   */
+  async catchUp(
+    sourceName: string,
+    source: EventStore,
+    options: {
+      readonly replaying?: boolean;
+      readonly version?: number;
+      readonly pageSize?: number;
+    } = {},
+  ): Promise<number> {
+    const version = options.version ?? this.#projection.version;
+    const checkpoint = `projection:${this.#projection.name}:v${version}:${sourceName}`;
+    let after = await this.#checkpoints.load(checkpoint);
+    let applied = 0;
+    for (;;) {
+      const page = await source.readAll({ after, limit: options.pageSize ?? 500 });
+      if (page.length === 0) return applied;
+      await this.apply(page, { ...options, version });
+      applied += page.length;
+      const last = page[page.length - 1];
+      if (last === undefined) return applied;
+      after = last.position;
+      await this.#checkpoints.save(checkpoint, after);
+    }
+  }
+
+  /**
+   * Blue/green: when this code's version is not the active one, builds it from scratch out of
+   * the event stores into its own collections (side effects off), then switches readers to it
+   * and drops the previous version's collections. Safe to call on every start.
+   */
+  async ensureBuilt(sources: Readonly<Record<string, EventStore>>): Promise<{ rebuilt: boolean }> {
+    const target = this.#projection.version;
+    const active = await this.activeVersion();
+    if (active === target) return { rebuilt: false };
+    for (const name of Object.keys(this.#projection.collections)) {
+      await (await this.#collection(name, target)).drop();
+      this.#collections.delete(physicalName(this.#projection, name, target));
+    }
+    for (const source of Object.keys(sources)) {
+      await this.#checkpoints.save(`projection:${this.#projection.name}:v${target}:${source}`, 0, {
+        allowRewind: true,
+      });
+    }
+    for (const [name, source] of Object.entries(sources)) {
+      await this.catchUp(name, source, { replaying: true, version: target });
+    }
+    await (
+      await this.#registryCollection()
+    ).write([{ id: this.#projection.name, data: { active: target }, versions: {} }]);
+    if (active !== undefined) {
+      for (const name of Object.keys(this.#projection.collections)) {
+        await (await this.#collection(name, active)).drop();
+      }
+    }
+    return { rebuilt: true };
+  }
+}

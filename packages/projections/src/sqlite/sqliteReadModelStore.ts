@@ -1,0 +1,211 @@
+import Database from 'better-sqlite3';
+
+import type { JsonObject, JsonValue } from '@aman/eventstore';
+
+import {
+  checkField,
+  checkQuery,
+  encodeCursor,
+  sortValueOf,
+  validateName,
+  type CollectionSpec,
+  type FieldValue,
+  type GroupCount,
+  type Page,
+  type QueryOptions,
+  type ReadModelCollection,
+  type ReadModelDocument,
+  type ReadModelStore,
+} from '../readModels.ts';
+
+interface Row {
+  id: string;
+  data: string | null;
+  versions: string;
+}
+
+/** SQL values for a field: `->` gives JSON text (exact type, for equality and grouping), `->>`
+ * the SQL value (numbers compare as numbers, for ordering). Field names are validated first. */
+const json = (field: string): string => `(data -> '$.${field}')`;
+const value = (field: string): string => `(data ->> '$.${field}')`;
+
+function toDocument(row: Row): ReadModelDocument {
+  return {
+    id: row.id,
+    data: row.data === null ? undefined : (JSON.parse(row.data) as JsonObject),
+    versions: JSON.parse(row.versions) as Record<string, number>,
+  };
+}
+
+function sqlValue(field: FieldValue): string | number | null {
+  if (typeof field === 'boolean') return field ? 1 : 0;
+  return field;
+}
+
+export class SqliteReadModelStore implements ReadModelStore {
+  readonly #db: Database.Database;
+
+  constructor(options: { readonly path: string; readonly synchronous?: 'full' | 'normal' }) {
+    this.#db = new Database(options.path, { timeout: 10_000 });
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  }
+
+  async collection(name: string, spec: CollectionSpec): Promise<ReadModelCollection> {
+    validateName(name, 'collection name');
+    for (const field of spec.indexes) validateName(field, 'indexed field');
+    const table = `rm_${name}`;
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
+      id TEXT PRIMARY KEY, data TEXT, versions TEXT NOT NULL) STRICT`);
+    for (const field of spec.indexes) {
+      this.#db.exec(
+        `CREATE INDEX IF NOT EXISTS ${table}_${field}_eq ON ${table} (${json(field)}, id)`,
+      );
+      this.#db.exec(
+        `CREATE INDEX IF NOT EXISTS ${table}_${field}_ord ON ${table} (${value(field)}, id)`,
+      );
+    }
+    return new SqliteCollection(this.#db, table, spec);
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+    return;
+  }
+}
+
+class SqliteCollection implements ReadModelCollection {
+  readonly #db: Database.Database;
+  readonly #table: string;
+  readonly #spec: CollectionSpec;
+  readonly #get;
+  readonly #put;
+  readonly #writeAll: (documents: readonly ReadModelDocument[]) => void;
+
+  constructor(db: Database.Database, table: string, spec: CollectionSpec) {
+    this.#db = db;
+    this.#table = table;
+    this.#spec = spec;
+    this.#get = db.prepare<[string], Row>(`SELECT id, data, versions FROM ${table} WHERE id = ?`);
+    this.#put = db.prepare<[string, string | null, string]>(
+      `INSERT INTO ${table} (id, data, versions) VALUES (?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET data = excluded.data, versions = excluded.versions`,
+    );
+    this.#writeAll = db.transaction((documents: readonly ReadModelDocument[]) => {
+      for (const document of documents) {
+        this.#put.run(
+          document.id,
+          document.data === undefined ? null : JSON.stringify(document.data),
+          JSON.stringify(document.versions),
+        );
+      }
+    });
+  }
+
+  async get(id: string): Promise<ReadModelDocument | undefined> {
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : toDocument(row);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Map<string, ReadModelDocument>> {
+    const found = new Map<string, ReadModelDocument>();
+    for (const id of ids) {
+      const row = this.#get.get(id);
+      if (row !== undefined) found.set(id, toDocument(row));
+    }
+    return found;
+  }
+
+  async write(documents: readonly ReadModelDocument[]): Promise<void> {
+    this.#writeAll(documents);
+    return;
+  }
+
+  #where(where: [string, FieldValue][]): { sql: string; params: (string | number | null)[] } {
+    const clauses = ['data IS NOT NULL'];
+    const params: (string | number | null)[] = [];
+    for (const [field, fieldValue] of where) {
+      clauses.push(`${json(field)} = ?`);
+      params.push(JSON.stringify(fieldValue));
+    }
+    return { sql: clauses.join(' AND '), params };
+  }
+
+  async query(options: QueryOptions = {}): Promise<Page> {
+    const query = checkQuery(this.#spec, options);
+    const { sql, params } = this.#where(query.where);
+    const sort = query.orderBy === undefined ? 'id' : value(query.orderBy);
+    const dir = query.descending ? 'DESC' : 'ASC';
+    const cmp = query.descending ? '<' : '>';
+    let cursorSql = '';
+    if (query.cursor !== undefined) {
+      const [after, afterId] = query.cursor;
+      if (query.orderBy === undefined) {
+        cursorSql = ` AND id ${cmp} ?`;
+        params.push(afterId);
+      } else if (after === null) {
+        // NULLs sort first ascending, last descending.
+        cursorSql = query.descending
+          ? ` AND (${sort} IS NULL AND id < ?)`
+          : ` AND ((${sort} IS NULL AND id > ?) OR ${sort} IS NOT NULL)`;
+        params.push(afterId);
+      } else {
+        cursorSql = ` AND (${sort} ${cmp} ? OR (${sort} = ? AND id ${cmp} ?)${
+          query.descending ? ` OR ${sort} IS NULL` : ''
+        })`;
+        params.push(sqlValue(after), sqlValue(after), afterId);
+      }
+    }
+    const rows = this.#db
+      .prepare<unknown[], Row>(
+        `SELECT id, data, versions FROM ${this.#table} WHERE ${sql}${cursorSql}
+         ORDER BY ${sort} ${dir}, id ${dir} LIMIT ?`,
+      )
+      .all(...params, query.limit + 1);
+    const items = rows.slice(0, query.limit).map((row) => ({
+      id: row.id,
+      data: JSON.parse(row.data ?? '{}') as JsonObject,
+    }));
+    const last = items[items.length - 1];
+    const page: Page =
+      rows.length > query.limit && last !== undefined
+        ? {
+            items,
+            nextCursor: encodeCursor(sortValueOf(last.data, query.orderBy, last.id), last.id),
+          }
+        : { items };
+    return page;
+  }
+
+  async count(where: QueryOptions['where'] = {}): Promise<number> {
+    const checked = Object.entries(where);
+    for (const [field, fieldValue] of checked) checkField(this.#spec, field, fieldValue);
+    const { sql, params } = this.#where(checked);
+    const row = this.#db
+      .prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM ${this.#table} WHERE ${sql}`)
+      .get(...params);
+    return row?.n ?? 0;
+  }
+
+  async group(field: string, where: QueryOptions['where'] = {}): Promise<GroupCount[]> {
+    checkField(this.#spec, field, null);
+    const checked = Object.entries(where);
+    for (const [name, fieldValue] of checked) checkField(this.#spec, name, fieldValue);
+    const { sql, params } = this.#where(checked);
+    const rows = this.#db
+      .prepare<unknown[], { key: string | null; n: number }>(
+        `SELECT ${json(field)} AS key, COUNT(*) AS n FROM ${this.#table} WHERE ${sql}
+         GROUP BY key ORDER BY key`,
+      )
+      .all(...params);
+    return rows.map((row) => ({
+      key: row.key === null ? null : (JSON.parse(row.key) as JsonValue),
+      count: row.n,
+    }));
+  }
+
+  async drop(): Promise<void> {
+    this.#db.exec(`DROP TABLE IF EXISTS ${this.#table}`);
+    return;
+  }
+}

@@ -1,0 +1,1 @@
+export { readModelContract, type ReadModelHarness } from './readModelContract.ts';

@@ -1,0 +1,303 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+import { AmanError } from '@aman/errors';
+import {
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  type EventStore,
+  type JsonObject,
+  type NewEvent,
+} from '@aman/eventstore';
+
+import type { ReadModelCollection, ReadModelStore } from '../readModels.ts';
+import { ProjectionRunner, type ProjectedEvent, type Projection } from '../runner.ts';
+
+export interface ReadModelHarness {
+  readonly store: ReadModelStore;
+  /** A directory for the SQLite event stores and checkpoints the runner tests read from. */
+  readonly scratch: string;
+  dispose(): Promise<void>;
+}
+
+let counter = 0;
+const unique = (label: string): string => {
+  counter += 1;
+  return `${label}${counter}x${Date.now().toString(36)}`;
+};
+
+async function rejectsWithValidation(promise: Promise<unknown>): Promise<void> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (error) {
+    caught = error;
+  }
+  expect(AmanError.is(caught, 'AMAN_ERR_VALIDATION')).toBe(true);
+}
+
+function caseEvent(type: string, data: JsonObject): NewEvent {
+  return {
+    type,
+    schemaVersion: 1,
+    data,
+    metadata: { actor: { organisationId: 'org-ngo-1', principalId: 'key-1' }, correlationId: 'c' },
+  };
+}
+
+/** A projection of open cases by province, with a running count of every event it applied. */
+function casesProjection(
+  version: number,
+  fired: ProjectedEvent[] = [],
+  label = 'open',
+): Projection {
+  return {
+    name: 'cases',
+    version,
+    collections: { byCase: { indexes: ['province', 'status'] }, totals: { indexes: [] } },
+    handles: ['CaseOpened', 'CaseClosed'],
+    async project(event, context) {
+      const totals = (await context.get('totals', 'all')) ?? { events: 0 };
+      await context.put('totals', 'all', { events: Number(totals['events']) + 1 });
+      if (event.type === 'CaseOpened') {
+        await context.put('byCase', event.stream, { ...event.data, status: label });
+      } else {
+        await context.delete('byCase', event.stream);
+      }
+    },
+    sideEffect: (event) => {
+      fired.push(event);
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The behaviour every ReadModelStore adapter must have, and the runner on top of it. */
+export function readModelContract(
+  name: string,
+  makeHarness: () => Promise<ReadModelHarness>,
+): void {
+  describe(`ReadModelStore contract: ${name}`, () => {
+    let h: ReadModelHarness;
+    let people: ReadModelCollection;
+
+    beforeAll(async () => {
+      h = await makeHarness();
+      people = await h.store.collection(unique('defenders'), {
+        indexes: ['province', 'risk', 'urgent', 'score'],
+      });
+      await people.write(
+        Array.from({ length: 25 }, (_, i) => ({
+          id: `d${String(i).padStart(2, '0')}`,
+          data: {
+            province: i % 3 === 0 ? 'P-01' : 'P-02',
+            risk: ['low', 'medium', 'high', 'critical'][i % 4] ?? 'low',
+            urgent: i % 5 === 0,
+            score: (i * 7) % 25,
+            nested: { list: [1, 'two'] },
+          },
+          versions: { [`case-${i}`]: 1 },
+        })),
+      );
+    });
+
+    afterAll(async () => {
+      await h.dispose();
+    });
+
+    describe('documents', () => {
+      it('writes, reads back and keeps per-stream versions', async () => {
+        expect(await people.get('d03')).toEqual({
+          id: 'd03',
+          data: {
+            province: 'P-01',
+            risk: 'critical',
+            urgent: false,
+            score: 21,
+            nested: { list: [1, 'two'] },
+          },
+          versions: { 'case-3': 1 },
+        });
+        expect(await people.get('nobody')).toBeUndefined();
+        const many = await people.getMany(['d01', 'd02', 'nobody']);
+        expect([...many.keys()].sort()).toEqual(['d01', 'd02']);
+      });
+
+      it('keeps a tombstone out of queries and counts, with its versions', async () => {
+        const collection = await h.store.collection(unique('tomb'), { indexes: ['province'] });
+        await collection.write([
+          { id: 'a', data: { province: 'P-01' }, versions: { s: 1 } },
+          { id: 'b', data: { province: 'P-01' }, versions: { s: 1 } },
+        ]);
+        await collection.write([
+          { id: 'a', data: undefined, versions: { s: 2, 'other.stream$': 4 } },
+        ]);
+        expect(await collection.get('a')).toEqual({
+          id: 'a',
+          data: undefined,
+          versions: { s: 2, 'other.stream$': 4 },
+        });
+        expect(await collection.count({ province: 'P-01' })).toBe(1);
+        expect((await collection.query()).items.map((item) => item.id)).toEqual(['b']);
+        expect(await collection.group('province')).toEqual([{ key: 'P-01', count: 1 }]);
+      });
+    });
+
+    describe('queries', () => {
+      it('filters by equality on indexed fields of every primitive type', async () => {
+        const page = await people.query({ where: { province: 'P-01', urgent: true }, limit: 100 });
+        expect(page.items.map((item) => item.id)).toEqual(['d00', 'd15']);
+        expect(page.nextCursor).toBeUndefined();
+        expect(await people.count({ score: 0 })).toBe(1);
+      });
+
+      it('pages through every match exactly once with cursors, both directions', async () => {
+        for (const direction of ['asc', 'desc'] as const) {
+          const seen: { id: string; score: number }[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await people.query({
+              orderBy: 'score',
+              direction,
+              limit: 7,
+              ...(cursor === undefined ? {} : { cursor }),
+            });
+            seen.push(
+              ...page.items.map((item) => ({ id: item.id, score: Number(item.data['score']) })),
+            );
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+          expect(seen).toHaveLength(25);
+          expect(new Set(seen.map((s) => s.id)).size).toBe(25);
+          const scores = seen.map((s) => s.score);
+          const sorted = [...scores].sort((a, b) => (direction === 'asc' ? a - b : b - a));
+          expect(scores).toEqual(sorted);
+        }
+      });
+
+      it('counts and groups for statistics', async () => {
+        expect(await people.count()).toBe(25);
+        expect(await people.count({ province: 'P-02' })).toBe(16);
+        expect(await people.group('risk')).toEqual([
+          { key: 'critical', count: 6 },
+          { key: 'high', count: 6 },
+          { key: 'low', count: 7 },
+          { key: 'medium', count: 6 },
+        ]);
+        expect(await people.group('risk', { province: 'P-01' })).toEqual([
+          { key: 'critical', count: 2 },
+          { key: 'high', count: 2 },
+          { key: 'low', count: 3 },
+          { key: 'medium', count: 2 },
+        ]);
+      });
+
+      it('rejects what it cannot answer safely with a validation error', async () => {
+        await rejectsWithValidation(people.query({ where: { name: 'x' } }));
+        await rejectsWithValidation(
+          people.query({ where: { province: { $gt: '' } as unknown as string } }),
+        );
+        await rejectsWithValidation(
+          people.query({ where: JSON.parse('{"__proto__": "x"}') as Record<string, string> }),
+        );
+        await rejectsWithValidation(people.query({ orderBy: 'nested' }));
+        await rejectsWithValidation(people.query({ limit: 0 }));
+        await rejectsWithValidation(people.query({ limit: 10_000 }));
+        await rejectsWithValidation(people.query({ cursor: 'bm90IGEgY3Vyc29y' }));
+        await rejectsWithValidation(people.group('nested'));
+        await rejectsWithValidation(h.store.collection('x; DROP TABLE y', { indexes: [] }));
+        await rejectsWithValidation(h.store.collection('ok', { indexes: ["a') --"] }));
+      });
+    });
+
+    describe('projection runner', () => {
+      let source: EventStore;
+      let checkpoints: SqliteCheckpointStore;
+
+      beforeAll(async () => {
+        source = new SqliteEventStore({ path: `${h.scratch}/${unique('intake')}.db` });
+        checkpoints = new SqliteCheckpointStore({ path: `${h.scratch}/${unique('cp')}.db` });
+        await source.append('case-1', [caseEvent('CaseOpened', { province: 'P-01' })], {
+          expectedVersion: 'no_stream',
+        });
+        await source.append('case-2', [caseEvent('CaseOpened', { province: 'P-02' })], {
+          expectedVersion: 'no_stream',
+        });
+        await source.append('case-3', [caseEvent('CaseOpened', { province: 'P-02' })], {
+          expectedVersion: 'no_stream',
+        });
+        await source.append('case-2', [caseEvent('CaseClosed', {})], { expectedVersion: 1 });
+        await source.append('case-9', [caseEvent('NotForThisProjection', {})], {
+          expectedVersion: 'no_stream',
+        });
+      });
+
+      afterAll(async () => {
+        await source.close();
+        await checkpoints.close();
+      });
+
+      it('builds, switches readers to the new version, and applies each event once', async () => {
+        const fired: ProjectedEvent[] = [];
+        const runner = new ProjectionRunner({
+          projection: casesProjection(1, fired),
+          store: h.store,
+          checkpoints,
+        });
+        expect(await runner.ensureBuilt({ intake: source })).toEqual({ rebuilt: true });
+        expect(await runner.activeVersion()).toBe(1);
+        const byCase = await runner.reader('byCase');
+        expect((await byCase.query({ orderBy: 'province' })).items).toEqual([
+          { id: 'case-1', data: { province: 'P-01', status: 'open' } },
+          { id: 'case-3', data: { province: 'P-02', status: 'open' } },
+        ]);
+        expect((await (await runner.reader('totals')).get('all'))?.data).toEqual({ events: 4 });
+        // A rebuild is history: side effects stay off.
+        expect(fired).toEqual([]);
+
+        // Everything again, as after a crash before the checkpoint: the guard holds.
+        const replay = await source.readAll();
+        await runner.apply(replay);
+        await runner.catchUp('intake', source);
+        expect((await (await runner.reader('totals')).get('all'))?.data).toEqual({ events: 4 });
+        expect(await runner.ensureBuilt({ intake: source })).toEqual({ rebuilt: false });
+      });
+
+      it('fires side effects for live events once, even when they arrive twice', async () => {
+        const fired: ProjectedEvent[] = [];
+        const runner = new ProjectionRunner({
+          projection: casesProjection(1, fired),
+          store: h.store,
+          checkpoints,
+        });
+        const result = await source.append(
+          'case-4',
+          [caseEvent('CaseOpened', { province: 'P-03' })],
+          { expectedVersion: 'no_stream' },
+        );
+        await runner.catchUp('intake', source);
+        await runner.apply(result.events);
+        expect(fired.map((event) => event.stream)).toEqual(['case-4']);
+        expect((await (await runner.reader('totals')).get('all'))?.data).toEqual({ events: 5 });
+      });
+
+      it('rebuilds a new version beside the old one and drops the old one after switching', async () => {
+        const fired: ProjectedEvent[] = [];
+        const v2 = new ProjectionRunner({
+          projection: casesProjection(2, fired, 'active'),
+          store: h.store,
+          checkpoints,
+        });
+        expect(await v2.ensureBuilt({ intake: source })).toEqual({ rebuilt: true });
+        expect(await v2.activeVersion()).toBe(2);
+        const byCase = await v2.reader('byCase');
+        expect(await byCase.count({ status: 'active' })).toBe(3);
+        expect(await byCase.count({ status: 'open' })).toBe(0);
+        expect(fired).toEqual([]);
+        const old = await h.store.collection('cases__byCase__v1', {
+          indexes: ['province', 'status'],
+        });
+        expect(await old.count()).toBe(0);
+      });
+    });
+  });
+}
