@@ -5,6 +5,7 @@ import { SqliteCheckpointStore, SqliteEventStore, type StoredEvent } from '@aman
 
 import type { EventCodecs } from '../codecs.ts';
 import { StreamVersionGuard, deliverWithRetries, describeFailure } from '../delivery.ts';
+import { StopSignal } from '../stopSignal.ts';
 import type {
   BusMessage,
   DeadLetterRecord,
@@ -144,9 +145,8 @@ class EmbeddedSubscription {
   readonly #bus: EmbeddedBus;
   readonly #guard = new StreamVersionGuard();
   readonly #checkpoint: string;
-  #stopping = false;
+  readonly #signal = new StopSignal();
   #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
 
   constructor(topic: string, source: EmbeddedTopic, options: SubscribeOptions, bus: EmbeddedBus) {
     this.#topic = topic;
@@ -164,14 +164,14 @@ class EmbeddedSubscription {
     const store = new SqliteEventStore({ path: this.#source.path });
     try {
       let after = await this.#bus.checkpoints.load(this.#checkpoint);
-      while (!this.#isStopping()) {
+      while (!this.#signal.isStopped()) {
         const page = await store.readAll({ after, limit: this.#bus.batchSize });
         if (page.length === 0) {
-          await this.#sleep();
+          await this.#signal.sleep(this.#bus.pollIntervalMs);
           continue;
         }
         for (const event of page) {
-          if (this.#isStopping()) break;
+          if (this.#signal.isStopped()) break;
           if (!(await this.#process(event))) break;
           after = event.position;
           await this.#bus.checkpoints.save(this.#checkpoint, after);
@@ -198,7 +198,7 @@ class EmbeddedSubscription {
     const outcome = await deliverWithRetries(this.#options.handler, message, this.#topic, {
       maxAttempts: this.#options.maxAttempts ?? 5,
       retryDelayMs: this.#options.retryDelayMs ?? 50,
-      stopping: () => this.#stopping,
+      stopping: () => this.#signal.isStopped(),
     });
     if (!outcome.ok) {
       if (outcome.interrupted) return false;
@@ -224,24 +224,8 @@ class EmbeddedSubscription {
     });
   }
 
-  // A method, not a field read: stop() flips the flag while this instance awaits.
-  #isStopping(): boolean {
-    return this.#stopping;
-  }
-
-  #sleep(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.#bus.pollIntervalMs);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
+    this.#signal.stop();
     await this.#loop;
   }
 }

@@ -2,6 +2,7 @@ import type { CheckpointStore, EventStore, StoredEvent } from '@aman/eventstore'
 
 import type { EventCodecs } from '../codecs.ts';
 import { describeFailure } from '../delivery.ts';
+import { StopSignal } from '../stopSignal.ts';
 import type { BusMessage, Publisher } from '../types.ts';
 
 export interface OutboxRelayOptions {
@@ -37,9 +38,8 @@ export interface RelayProgress {
 export class OutboxRelay {
   readonly #options: OutboxRelayOptions;
   readonly #name: string;
-  #stopping = false;
+  readonly #signal = new StopSignal();
   #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
   #published = 0;
 
   constructor(options: OutboxRelayOptions) {
@@ -72,42 +72,26 @@ export class OutboxRelay {
       if (last === undefined) return { checkpoint, published: this.#published };
       checkpoint = last.position;
       await this.#options.checkpoints.save(this.#name, checkpoint);
-      if (this.#isStopping()) return { checkpoint, published: this.#published };
+      if (this.#signal.isStopped()) return { checkpoint, published: this.#published };
     }
   }
 
   /** Keeps relaying until stop(); a failed batch is retried after the poll interval. */
   start(onError: (error: unknown) => void = () => undefined): void {
     this.#loop ??= (async () => {
-      while (!this.#isStopping()) {
+      while (!this.#signal.isStopped()) {
         try {
           await this.runOnce();
         } catch (error) {
           onError(error);
         }
-        if (!this.#isStopping()) await this.#sleep();
+        await this.#signal.sleep(this.#options.pollIntervalMs ?? 50);
       }
     })();
   }
 
-  // A method, not a field read: stop() flips the flag while this instance awaits.
-  #isStopping(): boolean {
-    return this.#stopping;
-  }
-
-  #sleep(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.#options.pollIntervalMs ?? 50);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
+    this.#signal.stop();
     await this.#loop;
   }
 }

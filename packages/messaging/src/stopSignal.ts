@@ -1,0 +1,30 @@
+/**
+ * How a polling loop (relay, embedded subscription) learns it should stop, and sleeps between
+ * polls without delaying a stop by a whole poll interval.
+ */
+export class StopSignal {
+  #stopped = false;
+  #wake: (() => void) | undefined;
+
+  /** A method rather than a getter: TypeScript would keep a getter narrowed across awaits. */
+  isStopped(): boolean {
+    return this.#stopped;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#wake?.();
+  }
+
+  /** Resolves after `ms`, or at once when stop() is called. */
+  sleep(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
