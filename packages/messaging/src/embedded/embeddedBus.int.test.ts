@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { afterAll, describe, expect, it } from '@jest/globals';
+
 import { SqliteEventStore, type NewEvent } from '@aman/eventstore';
+import { exited, spawnTypeScript } from '@aman/eventstore/testing';
+import type { BusMessage } from '../types.ts';
+import { eventually } from '../testing/eventually.ts';
 
 import { busContract } from '../testing/busContract.ts';
 import { probeCodecs } from '../testing/probe.ts';
@@ -52,5 +57,63 @@ busContract('embedded (tails SQLite stores)', () => {
       await producer.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  });
+});
+
+describe('embedded bus across processes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aman-bus-mp-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers what writer processes append, once each, in order per stream', async () => {
+    const topic = 'aman.test.v1';
+    const path = join(dir, 'producer.db');
+    // The file exists (with its schema) before the subscriber opens it.
+    await new SqliteEventStore({ path }).close();
+    const bus = new EmbeddedBus({
+      topics: { [topic]: { path, codecs: probeCodecs() } },
+      statePath: join(dir, 'consumer.db'),
+      pollIntervalMs: 5,
+    });
+    const received: BusMessage[] = [];
+    const subscription = await bus.subscribe({
+      group: 'projections',
+      topics: [topic],
+      handler: (message) => {
+        received.push(message);
+        return Promise.resolve();
+      },
+    });
+    const streams = Array.from({ length: 6 }, (_, i) => `case-mp-${i}`);
+    const writers = 3;
+    const appends = 40;
+    try {
+      await Promise.all(
+        Array.from({ length: writers }, (_, w) =>
+          exited(
+            spawnTypeScript(
+              'packages/eventstore/src/testing/sqliteWriterProcess.ts',
+              [path, String(w), String(appends), streams.join(',')],
+              { env: { WRITER_EVENT: 'probe' } },
+            ),
+          ),
+        ),
+      );
+      const expected =
+        writers * Array.from({ length: appends }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b);
+      await eventually(`${expected} messages`, () => received.length >= expected);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(received).toHaveLength(expected);
+      expect(new Set(received.map((m) => m.id)).size).toBe(expected);
+      const last = new Map<string, number>();
+      for (const message of received) {
+        expect(message.streamVersion).toBe((last.get(message.stream) ?? 0) + 1);
+        last.set(message.stream, message.streamVersion);
+      }
+    } finally {
+      await subscription.stop();
+      await bus.close();
+    }
   });
 });
