@@ -7,6 +7,8 @@ import type {
   EventMetadata,
   ExpectedVersion,
   NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
   StoredEvent,
   VerifyResult,
 } from './types.ts';
@@ -68,10 +70,16 @@ const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
 export const MAX_EVENTS_PER_APPEND = 1000;
-export const MAX_EVENT_DATA_BYTES = 1024 * 1024;
+/**
+ * Well under Kafka's default 1 MB record-batch limit, so one event always fits a publish; the
+ * whole append stays far below MongoDB's 16 MiB document limit for its commit document.
+ */
+export const MAX_EVENT_DATA_BYTES = 256 * 1024;
+export const MAX_APPEND_DATA_BYTES = 4 * 1024 * 1024;
+export const MAX_READ_PAGE = 10_000;
 
 export function validateStreamName(stream: string): void {
-  if (!STREAM_NAME.test(stream)) {
+  if (typeof stream !== 'string' || !STREAM_NAME.test(stream)) {
     throw new ValidationError(
       'stream name must be 1–200 characters of letters, digits and . _ : - (starting with a letter or digit)',
     );
@@ -136,9 +144,14 @@ export function prepareEvents(
     throw new ValidationError(`an append holds at most ${MAX_EVENTS_PER_APPEND} events`);
   }
   const ids = new Set<string>();
+  let appendBytes = 0;
   return events.map((event, index) => {
+    if (typeof event !== 'object' || event === null) {
+      throw new ValidationError(`events[${index}] is not an event`);
+    }
     const id = event.id ?? uuidv7();
-    if (!isUuid(id)) throw new ValidationError(`events[${index}].id is not a UUID`);
+    if (typeof id !== 'string' || !isUuid(id))
+      throw new ValidationError(`events[${index}].id is not a UUID`);
     if (ids.has(id)) throw new ValidationError(`events[${index}].id repeats an id of this append`);
     ids.add(id);
     if (typeof event.type !== 'string' || !EVENT_TYPE.test(event.type)) {
@@ -153,8 +166,13 @@ export function prepareEvents(
       throw new ValidationError(`events[${index}].data must be a JSON object`);
     }
     const data = canonicalJson(event.data);
-    if (Buffer.byteLength(data) > MAX_EVENT_DATA_BYTES) {
+    const bytes = Buffer.byteLength(data);
+    if (bytes > MAX_EVENT_DATA_BYTES) {
       throw new ValidationError(`events[${index}].data exceeds ${MAX_EVENT_DATA_BYTES} bytes`);
+    }
+    appendBytes += bytes;
+    if (appendBytes > MAX_APPEND_DATA_BYTES) {
+      throw new ValidationError(`an append's data exceeds ${MAX_APPEND_DATA_BYTES} bytes`);
     }
     validateMetadata(event.metadata, index);
     const occurredAt = event.occurredAt ?? new Date();
@@ -203,6 +221,46 @@ export function chainRows(
   });
 }
 
+function positiveInteger(value: unknown, field: string, minimum: number, maximum: number): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < minimum ||
+    value > maximum
+  ) {
+    throw new ValidationError(`${field} must be an integer from ${minimum} to ${maximum}`);
+  }
+  return value;
+}
+
+/** Checked read-stream options (fromVersion ≥ 1; maxCount absent for all). */
+export function checkReadStream(
+  stream: string,
+  options: ReadStreamOptions,
+): { fromVersion: number; maxCount: number | undefined } {
+  validateStreamName(stream);
+  return {
+    fromVersion: positiveInteger(
+      options.fromVersion ?? 1,
+      'fromVersion',
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxCount:
+      options.maxCount === undefined
+        ? undefined
+        : positiveInteger(options.maxCount, 'maxCount', 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** Checked read-all options: `after` ≥ 0, 1 ≤ limit ≤ MAX_READ_PAGE (default 1000). */
+export function checkReadAll(options: ReadAllOptions): { after: number; limit: number } {
+  return {
+    after: positiveInteger(options.after ?? 0, 'after', 0, Number.MAX_SAFE_INTEGER),
+    limit: positiveInteger(options.limit ?? 1000, 'limit', 1, MAX_READ_PAGE),
+  };
+}
+
 export function expectedVersionHolds(
   expected: ExpectedVersion,
   actual: number | undefined,
@@ -218,6 +276,9 @@ export function verifyRows(stream: string, rows: Iterable<EventRow>): VerifyResu
   let expectedVersion = 1;
   let checked = 0;
   for (const row of rows) {
+    if (row.stream !== stream) {
+      return broken(stream, checked, row.version, 'an event of another stream is in this stream');
+    }
     if (row.version !== expectedVersion) {
       return broken(stream, checked, expectedVersion, 'a version is missing');
     }

@@ -11,6 +11,9 @@ import { ConcurrencyError, ValidationError } from '@aman/errors';
 import {
   GENESIS_HASH,
   chainRows,
+  checkReadAll,
+  checkReadStream,
+  validateStreamName,
   expectedVersionHolds,
   isSameAppend,
   prepareEvents,
@@ -96,7 +99,11 @@ export class MongoEventStore implements EventStore {
   #closed = false;
 
   private constructor(db: Db, options: MongoEventStoreOptions) {
-    this.#commits = db.collection<CommitDocument>(options.collection ?? 'events');
+    // Majority reads: a reader never passes a commit that a failover could roll back, and a
+    // retried append is only reported as stored once it cannot be lost.
+    this.#commits = db.collection<CommitDocument>(options.collection ?? 'events', {
+      readConcern: { level: 'majority' },
+    });
     this.#upcasters = options.upcasters ?? {};
     this.#maxBatch = options.maxBatch ?? 100;
   }
@@ -190,6 +197,7 @@ export class MongoEventStore implements EventStore {
     const recordedAt = new Date().toISOString();
     const members: PendingAppend[] = [];
     const documents: CommitDocument[] = [];
+    const results: AppendResult[] = [];
     const retry: PendingAppend[] = [];
     const conflicts: { pending: PendingAppend; actual: number | undefined }[] = [];
 
@@ -215,7 +223,7 @@ export class MongoEventStore implements EventStore {
       const first = rows[0];
       const last = rows[rows.length - 1];
       if (first === undefined || last === undefined) continue;
-      documents.push({
+      const document: CommitDocument = {
         _id: first.id,
         stream: pending.stream,
         fromVersion: first.version,
@@ -224,8 +232,18 @@ export class MongoEventStore implements EventStore {
         toPosition: position + rows.length,
         lastHash: last.hash,
         events: rows,
-      });
+      };
+      // Built before the insert: once a commit is stored, reporting it can no longer fail.
+      let result: AppendResult;
+      try {
+        result = this.#result(document);
+      } catch (error) {
+        pending.reject(error);
+        continue;
+      }
+      documents.push(document);
       members.push(pending);
+      results.push(result);
       position += rows.length;
     }
 
@@ -247,9 +265,10 @@ export class MongoEventStore implements EventStore {
     for (let index = 0; index < inserted; index += 1) {
       const document = documents[index];
       const pending = members[index];
-      if (document === undefined || pending === undefined) continue;
+      const result = results[index];
+      if (document === undefined || pending === undefined || result === undefined) continue;
       this.#remember(document);
-      pending.resolve(this.#result(document));
+      pending.resolve(result);
     }
 
     if (failure !== undefined) {
@@ -374,7 +393,7 @@ export class MongoEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     this.#assertOpen();
-    const fromVersion = options.fromVersion ?? 1;
+    const { fromVersion, maxCount } = checkReadStream(stream, options);
     const commits = await this.#commits
       .find({ stream, toVersion: { $gte: fromVersion } })
       .sort({ fromVersion: 1 })
@@ -382,13 +401,12 @@ export class MongoEventStore implements EventStore {
     const events = commits
       .flatMap((commit) => this.#storedEvents(commit))
       .filter((event) => event.version >= fromVersion);
-    return options.maxCount === undefined ? events : events.slice(0, options.maxCount);
+    return maxCount === undefined ? events : events.slice(0, maxCount);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.#assertOpen();
-    const after = options.after ?? 0;
-    const limit = options.limit ?? 1000;
+    const { after, limit } = checkReadAll(options);
     const commits = await this.#commits
       .find({ toPosition: { $gt: after } })
       .sort({ fromPosition: 1 })
@@ -411,6 +429,7 @@ export class MongoEventStore implements EventStore {
 
   async streamVersion(stream: string): Promise<number | undefined> {
     this.#assertOpen();
+    validateStreamName(stream);
     return (await this.#readHead(stream))?.version;
   }
 
@@ -421,7 +440,31 @@ export class MongoEventStore implements EventStore {
 
   async verify(stream: string): Promise<VerifyResult> {
     this.#assertOpen();
+    validateStreamName(stream);
     const commits = await this.#commits.find({ stream }).sort({ fromVersion: 1 }).toArray();
+    // The commit's own fields steer reads (versions, positions, head hash) but are not hashed:
+    // they must agree with the hashed rows inside it.
+    for (const commit of commits) {
+      const first = commit.events[0];
+      const last = commit.events[commit.events.length - 1];
+      if (
+        first === undefined ||
+        last === undefined ||
+        commit._id !== first.id ||
+        commit.fromVersion !== first.version ||
+        commit.toVersion !== last.version ||
+        commit.lastHash !== last.hash ||
+        commit.toPosition - commit.fromPosition + 1 !== commit.events.length
+      ) {
+        return {
+          stream,
+          ok: false,
+          eventsChecked: 0,
+          brokenAtVersion: first?.version ?? commit.fromVersion,
+          reason: 'a commit does not agree with the events it holds',
+        };
+      }
+    }
     return verifyRows(
       stream,
       commits.flatMap((commit) => commit.events),

@@ -5,6 +5,9 @@ import { ConcurrencyError, ValidationError } from '@aman/errors';
 import {
   GENESIS_HASH,
   chainRows,
+  checkReadAll,
+  checkReadStream,
+  validateStreamName,
   expectedVersionHolds,
   isSameAppend,
   prepareEvents,
@@ -199,6 +202,9 @@ export class SqliteEventStore implements EventStore {
             try {
               outcomes.push({ ok: true, result: this.#appendInBatch(pending) });
             } catch (error) {
+              // Some failures (disk full, I/O) make SQLite roll back the whole transaction:
+              // then nothing of the batch is stored and nothing more may run in autocommit.
+              if (!this.#db.inTransaction) throw error;
               outcomes.push({ ok: false, error });
             }
           }
@@ -271,23 +277,28 @@ export class SqliteEventStore implements EventStore {
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
-    return this.#read(() =>
-      this.#statements.stream
-        .all(stream, options.fromVersion ?? 1, options.maxCount ?? -1)
-        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters)),
-    );
+    return this.#read(() => {
+      const { fromVersion, maxCount } = checkReadStream(stream, options);
+      return this.#statements.stream
+        .all(stream, fromVersion, maxCount ?? -1)
+        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters));
+    });
   }
 
   readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    return this.#read(() =>
-      this.#statements.all
-        .all(options.after ?? 0, options.limit ?? 1000)
-        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters)),
-    );
+    return this.#read(() => {
+      const { after, limit } = checkReadAll(options);
+      return this.#statements.all
+        .all(after, limit)
+        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters));
+    });
   }
 
   streamVersion(stream: string): Promise<number | undefined> {
-    return this.#read(() => this.#statements.head.get(stream)?.version);
+    return this.#read(() => {
+      validateStreamName(stream);
+      return this.#statements.head.get(stream)?.version;
+    });
   }
 
   headPosition(): Promise<number> {
@@ -295,9 +306,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   verify(stream: string): Promise<VerifyResult> {
-    return this.#read(() =>
-      verifyRows(stream, this.#statements.stream.all(stream, 1, -1).map(toRow)),
-    );
+    return this.#read(() => {
+      validateStreamName(stream);
+      return verifyRows(stream, this.#statements.stream.all(stream, 1, -1).map(toRow));
+    });
   }
 
   #read<T>(read: () => T): Promise<T> {
