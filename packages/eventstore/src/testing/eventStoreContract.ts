@@ -299,6 +299,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         [
           'an array with a hole in data',
           () =>
+            // eslint-disable-next-line no-sparse-arrays -- the hole is the point
             store.append(newStream('bad'), [event('A', { list: [1, , 2] })], {
               expectedVersion: 'any',
             }),
