@@ -1,0 +1,110 @@
+import { performance } from 'node:perf_hooks';
+
+/** What one timed measurement did: `units` (appends, reads, events or rows) in `seconds`. */
+export interface Sample {
+  readonly units: number;
+  readonly seconds: number;
+  /** Operations that failed or never settled; only concurrent measurements count instead of throw. */
+  readonly failures: number;
+  readonly firstError?: string;
+}
+
+export function perSecond(sample: Sample): number {
+  return sample.seconds > 0 ? sample.units / sample.seconds : 0;
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs `operation` back to back until `durationMs` has passed. Time-boxing instead of a fixed count
+ * keeps a fast system's figure from resting on a few milliseconds and a slow one's from taking
+ * minutes. The first failure ends the measurement.
+ */
+export async function timeBoxed(
+  durationMs: number,
+  operation: (index: number) => Promise<void>,
+  unitsPerOperation = 1,
+): Promise<Sample> {
+  const started = performance.now();
+  const deadline = started + durationMs;
+  let operations = 0;
+  while (performance.now() < deadline) {
+    await operation(operations);
+    operations += 1;
+  }
+  return {
+    units: operations * unitsPerOperation,
+    seconds: (performance.now() - started) / 1000,
+    failures: 0,
+  };
+}
+
+/** Times one fixed piece of work that reports how many units it did. */
+export async function timedOnce(work: () => Promise<number>): Promise<Sample> {
+  const started = performance.now();
+  const units = await work();
+  return { units, seconds: (performance.now() - started) / 1000, failures: 0 };
+}
+
+export interface ConcurrentOptions {
+  readonly writers: number;
+  readonly durationMs: number;
+  /**
+   * How long to wait, after the deadline, for operations still in flight; those that have not
+   * settled by then count as failures. Unbounded when absent.
+   */
+  readonly settleMs?: number;
+}
+
+/**
+ * `writers` loops issue `operation` concurrently until the deadline. Failures are counted, not
+ * thrown, so a store that rejects some appends under contention still gets a figure (its successful
+ * appends per second) and the failure count is shown beside it.
+ */
+export async function concurrentTimeBoxed(
+  options: ConcurrentOptions,
+  operation: (writer: number, index: number) => Promise<void>,
+): Promise<Sample> {
+  const started = performance.now();
+  const deadline = started + options.durationMs;
+  let succeeded = 0;
+  let failures = 0;
+  let inFlight = 0;
+  let firstError: string | undefined;
+
+  const writer = async (id: number): Promise<void> => {
+    for (let index = 0; performance.now() < deadline; index += 1) {
+      inFlight += 1;
+      try {
+        await operation(id, index);
+        succeeded += 1;
+      } catch (error) {
+        failures += 1;
+        firstError ??= describeError(error);
+      } finally {
+        inFlight -= 1;
+      }
+    }
+  };
+  const all = Promise.all(Array.from({ length: options.writers }, (_, id) => writer(id)));
+
+  const settleMs = options.settleMs;
+  if (settleMs === undefined) {
+    await all;
+  } else {
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.durationMs + settleMs);
+    });
+    await Promise.race([all, cap]);
+    clearTimeout(timer);
+    if (inFlight > 0) {
+      failures += inFlight;
+      firstError ??= `${inFlight} appends had not settled ${settleMs} ms after the deadline`;
+    }
+  }
+  const sample = { units: succeeded, seconds: (performance.now() - started) / 1000, failures };
+  return firstError === undefined ? sample : { ...sample, firstError };
+}
