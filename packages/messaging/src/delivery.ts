@@ -17,14 +17,20 @@ export class StreamVersionGuard {
     this.#limit = limit;
   }
 
+  /** Stream names are only unique within their producing context (`ce_source`). */
+  static #key(message: BusMessage): string {
+    return `${message.source}\u0000${message.stream}`;
+  }
+
   alreadyApplied(message: BusMessage): boolean {
-    const last = this.#applied.get(message.stream);
+    const last = this.#applied.get(StreamVersionGuard.#key(message));
     return last !== undefined && message.streamVersion <= last;
   }
 
   markApplied(message: BusMessage): void {
-    this.#applied.delete(message.stream);
-    this.#applied.set(message.stream, message.streamVersion);
+    const key = StreamVersionGuard.#key(message);
+    this.#applied.delete(key);
+    this.#applied.set(key, message.streamVersion);
     if (this.#applied.size > this.#limit) {
       const oldest = this.#applied.keys().next().value;
       if (oldest !== undefined) this.#applied.delete(oldest);

@@ -17,7 +17,7 @@ function probe(note: string, extra: Record<string, string> = {}): NewEvent {
   return {
     type: 'PipelineProbe',
     schemaVersion: 1,
-    data: { probeId: `p-${note}`, sentAt: new Date().toISOString(), note, ...extra },
+    data: { probeId: `p-${note.slice(0, 40)}`, sentAt: new Date().toISOString(), note, ...extra },
     metadata: { actor: { organisationId: 'org-op', principalId: 'probe' }, correlationId: 'c-1' },
   };
 }
@@ -64,6 +64,68 @@ describe('embedded bus across processes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aman-bus-mp-'));
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('upcasts old events of the producer before they are published', async () => {
+    const topic = 'aman.test.v1';
+    const path = join(dir, 'old-producer.db');
+    const producer = new SqliteEventStore({ path });
+    // Written by an older release, under a name and shape it no longer publishes.
+    await producer.append(
+      'case-old-1',
+      [
+        {
+          type: 'ProbeSent',
+          schemaVersion: 1,
+          data: { ref: 'p-old', at: '2025-01-01T00:00:00.000Z', text: 'from the past' },
+          metadata: {
+            actor: { organisationId: 'org-op', principalId: 'probe' },
+            correlationId: 'c',
+          },
+        },
+      ],
+      { expectedVersion: 'no_stream' },
+    );
+    await producer.close();
+    const bus = new EmbeddedBus({
+      topics: {
+        [topic]: {
+          path,
+          codecs: probeCodecs(),
+          upcasters: {
+            ProbeSent: {
+              1: (data) => ({
+                type: 'PipelineProbe',
+                data: {
+                  probeId: data['ref'] ?? '',
+                  sentAt: data['at'] ?? '',
+                  note: data['text'] ?? '',
+                },
+              }),
+            },
+          },
+        },
+      },
+      statePath: join(dir, 'old-consumer.db'),
+      pollIntervalMs: 5,
+    });
+    const notes: unknown[] = [];
+    const subscription = await bus.subscribe({
+      group: 'g',
+      topics: [topic],
+      handler: (message) => {
+        notes.push(probeCodecs().decode(message)['note']);
+        return Promise.resolve();
+      },
+    });
+    try {
+      await eventually('the upcast event', () => notes.length === 1);
+      expect(notes).toEqual(['from the past']);
+      expect(bus.deadLetters('g', topic)).toEqual([]);
+    } finally {
+      await subscription.stop();
+      await bus.close();
+    }
   });
 
   it('delivers what writer processes append, once each, in order per stream', async () => {

@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
 
 import { ValidationError } from '@aman/errors';
-import { SqliteCheckpointStore, SqliteEventStore, type StoredEvent } from '@aman/eventstore';
+import {
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  type StoredEvent,
+  type UpcasterRegistry,
+} from '@aman/eventstore';
 
 import type { EventCodecs } from '../codecs.ts';
 import { StreamVersionGuard, deliverWithRetries, describeFailure } from '../delivery.ts';
@@ -18,6 +23,8 @@ export interface EmbeddedTopic {
   /** The producing service's SQLite event store file: in embedded mode the store is the log. */
   readonly path: string;
   readonly codecs: EventCodecs;
+  /** The producer's upcasters, so old events reach the codecs in the shape they expect. */
+  readonly upcasters?: UpcasterRegistry;
 }
 
 export interface EmbeddedBusOptions {
@@ -26,6 +33,8 @@ export interface EmbeddedBusOptions {
   readonly statePath: string;
   readonly pollIntervalMs?: number;
   readonly batchSize?: number;
+  /** Told about a failed poll (a locked or unreadable store); the subscription retries. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -81,6 +90,10 @@ export class EmbeddedBus implements Subscriber {
 
   get pollIntervalMs(): number {
     return this.#options.pollIntervalMs ?? 50;
+  }
+
+  reportError(error: unknown): void {
+    this.#options.onError?.(error);
   }
 
   get batchSize(): number {
@@ -160,8 +173,25 @@ class EmbeddedSubscription {
     this.#loop = this.#run();
   }
 
+  /** Tails until stopped; a failed poll (locked file, I/O) is reported and tried again. */
   async #run(): Promise<void> {
-    const store = new SqliteEventStore({ path: this.#source.path });
+    let backoff = this.#bus.pollIntervalMs;
+    while (!this.#signal.isStopped()) {
+      try {
+        await this.#tail();
+      } catch (error) {
+        this.#bus.reportError(error);
+        await this.#signal.sleep(backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  }
+
+  async #tail(): Promise<void> {
+    const store = new SqliteEventStore({
+      path: this.#source.path,
+      ...(this.#source.upcasters === undefined ? {} : { upcasters: this.#source.upcasters }),
+    });
     try {
       let after = await this.#bus.checkpoints.load(this.#checkpoint);
       while (!this.#signal.isStopped()) {

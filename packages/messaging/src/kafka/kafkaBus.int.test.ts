@@ -53,7 +53,7 @@ describeWithKafka('Kafka bus', ({ brokers, namespace }) => {
         position: 0,
         type: 'PipelineProbe',
         schemaVersion: 1,
-        data: { probeId: `p-${note}`, sentAt: now, note },
+        data: { probeId: `p-${note.slice(0, 40)}`, sentAt: now, note },
         occurredAt: now,
         recordedAt: now,
         metadata: { actor: { organisationId: 'org-op', principalId: 'probe' }, correlationId: 'c' },

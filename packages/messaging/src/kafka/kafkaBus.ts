@@ -31,6 +31,33 @@ export interface KafkaBusOptions {
   readonly logLevel?: logLevel;
 }
 
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function approximateSize(message: BusMessage): number {
+  let size = message.data.byteLength + message.subject.length;
+  for (const [name, value] of Object.entries(toHeaders(message)))
+    size += name.length + value.length;
+  return size;
+}
+
+function chunksBySize(messages: readonly BusMessage[], limit: number): BusMessage[][] {
+  const chunks: BusMessage[][] = [];
+  let current: BusMessage[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const messageSize = approximateSize(message);
+    if (current.length > 0 && size + messageSize > limit) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += messageSize;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 /** The dead-letter topic of a topic. */
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlt`;
@@ -116,15 +143,18 @@ export class KafkaBus implements Publisher, Subscriber {
     if (messages.length === 0) return;
     await this.ensureTopics([topic]);
     const producer = await this.#connectedProducer();
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((message) => ({
-        key: message.subject,
-        value: Buffer.from(message.data),
-        headers: toHeaders(message),
-      })),
-    });
+    // Sent in order, in requests that stay under the broker's default 1 MB batch limit.
+    for (const chunk of chunksBySize(messages, MAX_REQUEST_BYTES)) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: chunk.map((message) => ({
+          key: message.subject,
+          value: Buffer.from(message.data),
+          headers: toHeaders(message),
+        })),
+      });
+    }
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {

@@ -181,6 +181,17 @@ export function busContract(name: string, makeHarness: () => Promise<BusHarness>
       expect(second.received.map((r) => r.message.id)).toEqual(later);
     });
 
+    it('delivers a batch larger than one broker request, in order', async () => {
+      const stream = `case-large-${Date.now().toString(36)}`;
+      // Ten notes of 150 KiB: 1.5 MB in one publish, past Kafka's default 1 MB batch limit.
+      const notes = Array.from({ length: 10 }, (_, i) => `${i}:${'x'.repeat(150 * 1024)}`);
+      const ids = await h.produce(stream, notes);
+      const { received } = await collect(newGroup('large'), [stream]);
+      await eventually('ten large messages', () => received.length === 10);
+      expect(received.map((r) => r.message.id)).toEqual(ids);
+      expect(received.map((r) => r.note.slice(0, 2))).toEqual(notes.map((n) => n.slice(0, 2)));
+    });
+
     it('applies a redelivered message only once', async () => {
       if (h.redeliverLast === undefined) return;
       const stream = `case-dup-${Date.now().toString(36)}`;
