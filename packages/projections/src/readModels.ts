@@ -108,6 +108,25 @@ export function checkField(spec: CollectionSpec, field: string, value: unknown):
   }
 }
 
+/**
+ * Document data must be storable by every adapter: MongoDB (and FerretDB) refuse keys that hold
+ * `.` or start with `$`. The error does not name the key.
+ */
+export function checkDocumentKeys(value: unknown, depth = 0): void {
+  if (depth > 64) throw new ValidationError('read-model data is nested too deeply');
+  if (Array.isArray(value)) {
+    for (const item of value) checkDocumentKeys(item, depth + 1);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('.') || key.startsWith('$') || key.includes('\u0000')) {
+      throw new ValidationError('read-model data has a key with ".", a leading "$" or a NUL');
+    }
+    checkDocumentKeys(item, depth + 1);
+  }
+}
+
 export function encodeCursor(sortValue: FieldValue, id: string): string {
   return Buffer.from(JSON.stringify([sortValue, id])).toString('base64url');
 }

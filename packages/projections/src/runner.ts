@@ -1,4 +1,4 @@
-import { ValidationError } from '@aman/errors';
+import { IllegalStateError, ValidationError } from '@aman/errors';
 import type { CheckpointStore, EventStore, JsonObject } from '@aman/eventstore';
 
 import type {
@@ -11,6 +11,12 @@ import type {
 /** What a projection sees of an event, whether it came from a store or off the bus. */
 export interface ProjectedEvent {
   readonly id: string;
+  /**
+   * The producing context: `ce_source` off the bus, the source name given to catchUp from a
+   * store. Stream names are unique only within it, so the version guard keys on both — and the
+   * same context must always be given the same name.
+   */
+  readonly source: string;
   readonly stream: string;
   readonly version: number;
   readonly type: string;
@@ -44,6 +50,12 @@ export interface Projection {
 interface Pending {
   document: ReadModelDocument | undefined;
   changed: boolean;
+  /** The event that last passed the guard for this document in this batch. */
+  writtenBy: string | undefined;
+}
+
+function versionKey(event: ProjectedEvent): string {
+  return `${event.source}|${event.stream}`;
 }
 
 const REGISTRY = 'projection_versions';
@@ -136,28 +148,29 @@ export class ProjectionRunner {
       let entry = byId.get(id);
       if (entry === undefined) {
         const document = await (await this.#collection(collection, version)).get(id);
-        entry = { document, changed: false };
+        entry = { document, changed: false, writtenBy: undefined };
         byId.set(id, entry);
       }
       return entry;
     };
-    const applied: ProjectedEvent[] = [];
+    const live: ProjectedEvent[] = [];
 
     for (const event of events) {
       if (!this.#projection.handles.includes(event.type)) continue;
-      const outcome = { changedSomething: false };
+      const key = versionKey(event);
       const write = async (collection: string, id: string, data: JsonObject | undefined) => {
         const entry = await load(collection, id);
-        const seen = entry.document?.versions[event.stream];
         // The guard: this document already holds this event (or a later one of its stream).
-        if (seen !== undefined && seen >= event.version) return;
+        // A second write by the same event to the same document goes through.
+        const seen = entry.document?.versions[key];
+        if (entry.writtenBy !== event.id && seen !== undefined && seen >= event.version) return;
         entry.document = {
           id,
           data,
-          versions: { ...entry.document?.versions, [event.stream]: event.version },
+          versions: { ...entry.document?.versions, [key]: event.version },
         };
         entry.changed = true;
-        outcome.changedSomething = true;
+        entry.writtenBy = event.id;
       };
       await this.#projection.project(event, {
         replaying,
@@ -165,7 +178,7 @@ export class ProjectionRunner {
         put: (collection, id, data) => write(collection, id, data),
         delete: (collection, id) => write(collection, id, undefined),
       });
-      if (outcome.changedSomething) applied.push(event);
+      live.push(event);
     }
 
     for (const [collection, byId] of pending) {
@@ -175,8 +188,10 @@ export class ProjectionRunner {
       await (await this.#collection(collection, version)).write(changed);
     }
 
+    // Decided by the ledger, not by whether the documents changed: a side effect that failed
+    // after its documents were stored must still fire when the event comes again.
     if (!replaying && this.#projection.sideEffect !== undefined) {
-      await this.#fireSideEffects(applied);
+      await this.#fireSideEffects(live);
     }
   }
 
@@ -186,7 +201,7 @@ export class ProjectionRunner {
     this.#sideEffects ??= await this.#store.collection(SIDE_EFFECTS, { indexes: [] });
     const ledger = this.#sideEffects;
     for (const event of events) {
-      const key = `${this.#projection.name}:${event.id}`;
+      const key = `${this.#projection.name}|${event.id}`;
       if ((await ledger.get(key)) !== undefined) continue;
       await sideEffect(event);
       await ledger.write([{ id: key, data: { firedAt: new Date().toISOString() }, versions: {} }]);
@@ -213,7 +228,10 @@ export class ProjectionRunner {
     for (;;) {
       const page = await source.readAll({ after, limit: options.pageSize ?? 500 });
       if (page.length === 0) return applied;
-      await this.apply(page, { ...options, version });
+      await this.apply(
+        page.map((event) => ({ ...event, source: sourceName })),
+        { ...options, version },
+      );
       applied += page.length;
       const last = page[page.length - 1];
       if (last === undefined) return applied;
@@ -231,6 +249,13 @@ export class ProjectionRunner {
     const target = this.#projection.version;
     const active = await this.activeVersion();
     if (active === target) return { rebuilt: false };
+    if (active !== undefined && active > target) {
+      // An older release restarting during a rolling deploy must not rebuild its version over
+      // the newer one and drop it.
+      throw new IllegalStateError(
+        `projection ${this.#projection.name} v${active} is active; this code is v${target}`,
+      );
+    }
     for (const name of Object.keys(this.#projection.collections)) {
       await (await this.#collection(name, target)).drop();
       this.#collections.delete(physicalName(this.#projection, name, target));

@@ -3,6 +3,7 @@ import type { Collection, Db, Filter, MongoClient, Sort } from 'mongodb';
 import type { JsonObject, JsonValue } from '@aman/eventstore';
 
 import {
+  checkDocumentKeys,
   checkField,
   checkQuery,
   encodeCursor,
@@ -89,6 +90,7 @@ class MongoCollection implements ReadModelCollection {
 
   async write(documents: readonly ReadModelDocument[]): Promise<void> {
     if (documents.length === 0) return;
+    for (const document of documents) checkDocumentKeys(document.data);
     await this.#collection.bulkWrite(
       documents.map((document) => {
         const v: Record<string, number> = {};
@@ -123,10 +125,20 @@ class MongoCollection implements ReadModelCollection {
     if (query.cursor !== undefined) {
       const [after, afterId] = query.cursor;
       const cmp = query.descending ? '$lt' : '$gt';
-      filter['$or'] =
-        query.orderBy === undefined
-          ? [{ _id: { [cmp]: afterId } }]
-          : [{ [sortField]: { [cmp]: after } }, { [sortField]: after, _id: { [cmp]: afterId } }];
+      if (query.orderBy === undefined) {
+        filter['$or'] = [{ _id: { [cmp]: afterId } }];
+      } else if (after === null) {
+        // Nulls (and missing fields) sort first ascending and last descending.
+        filter['$or'] = query.descending
+          ? [{ [sortField]: null, _id: { $lt: afterId } }]
+          : [{ [sortField]: null, _id: { $gt: afterId } }, { [sortField]: { $ne: null } }];
+      } else {
+        filter['$or'] = [
+          { [sortField]: { [cmp]: after } },
+          { [sortField]: after, _id: { [cmp]: afterId } },
+          ...(query.descending ? [{ [sortField]: null }] : []),
+        ];
+      }
     }
     const found = await this.#collection
       .find(filter as Filter<StoredDocument>)

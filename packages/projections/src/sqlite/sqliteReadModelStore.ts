@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import type { JsonObject, JsonValue } from '@aman/eventstore';
 
 import {
+  checkDocumentKeys,
   checkField,
   checkQuery,
   encodeCursor,
@@ -117,6 +118,7 @@ class SqliteCollection implements ReadModelCollection {
   }
 
   async write(documents: readonly ReadModelDocument[]): Promise<void> {
+    for (const document of documents) checkDocumentKeys(document.data);
     this.#writeAll(documents);
     return;
   }

@@ -174,6 +174,53 @@ export function readModelContract(
         }
       });
 
+      it('pages through documents whose sort field is null or missing', async () => {
+        const collection = await h.store.collection(unique('sparse'), { indexes: ['due'] });
+        await collection.write(
+          Array.from({ length: 12 }, (_, i) => ({
+            id: `r${String(i).padStart(2, '0')}`,
+            data:
+              i % 3 === 0 ? {} : i % 3 === 1 ? { due: null } : { due: `2026-0${(i % 9) + 1}-01` },
+            versions: {},
+          })),
+        );
+        for (const direction of ['asc', 'desc'] as const) {
+          const ids: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await collection.query({
+              orderBy: 'due',
+              direction,
+              limit: 5,
+              ...(cursor === undefined ? {} : { cursor }),
+            });
+            ids.push(...page.items.map((item) => item.id));
+            cursor = page.nextCursor;
+          } while (cursor !== undefined);
+          expect(ids).toHaveLength(12);
+          expect(new Set(ids).size).toBe(12);
+        }
+      });
+
+      it('refuses data it could not store everywhere, without naming the key', async () => {
+        const collection = await h.store.collection(unique('keys'), { indexes: [] });
+        for (const data of [
+          { 'canary.example': 1 },
+          { nested: { $where: 'x' } },
+          { list: [{ 'a.b': 1 }] },
+        ]) {
+          let caught: unknown;
+          try {
+            await collection.write([{ id: 'k', data, versions: {} }]);
+          } catch (error) {
+            caught = error;
+          }
+          expect(AmanError.is(caught, 'AMAN_ERR_VALIDATION')).toBe(true);
+          expect((caught as Error).message).not.toMatch(/canary|where/);
+        }
+        expect(await collection.get('k')).toBeUndefined();
+      });
+
       it('counts and groups for statistics', async () => {
         expect(await people.count()).toBe(25);
         expect(await people.count({ province: 'P-02' })).toBe(16);
@@ -256,7 +303,7 @@ export function readModelContract(
 
         // Everything again, as after a crash before the checkpoint: the guard holds.
         const replay = await source.readAll();
-        await runner.apply(replay);
+        await runner.apply(replay.map((event) => ({ ...event, source: 'intake' })));
         await runner.catchUp('intake', source);
         expect((await (await runner.reader('totals')).get('all'))?.data).toEqual({ events: 4 });
         expect(await runner.ensureBuilt({ intake: source })).toEqual({ rebuilt: false });
@@ -275,9 +322,96 @@ export function readModelContract(
           { expectedVersion: 'no_stream' },
         );
         await runner.catchUp('intake', source);
-        await runner.apply(result.events);
+        await runner.apply(result.events.map((event) => ({ ...event, source: 'intake' })));
         expect(fired.map((event) => event.stream)).toEqual(['case-4']);
         expect((await (await runner.reader('totals')).get('all'))?.data).toEqual({ events: 5 });
+      });
+
+      it('refuses to rebuild an older version over a newer active one', async () => {
+        const v0 = new ProjectionRunner({
+          projection: casesProjection(0),
+          store: h.store,
+          checkpoints,
+        });
+        let caught: unknown;
+        try {
+          await v0.ensureBuilt({ intake: source });
+        } catch (error) {
+          caught = error;
+        }
+        expect(AmanError.is(caught, 'AMAN_ERR_ILLEGAL_STATE')).toBe(true);
+        expect(await v0.activeVersion()).toBe(1);
+      });
+
+      it('fires a side effect again if it failed after its documents were stored', async () => {
+        let failures = 1;
+        const fired: string[] = [];
+        const flaky: Projection = {
+          ...casesProjection(1),
+          sideEffect: (event) => {
+            if (failures > 0) {
+              failures -= 1;
+              return Promise.reject(new Error('webhook receiver down'));
+            }
+            fired.push(event.stream);
+            return Promise.resolve();
+          },
+        };
+        const runner = new ProjectionRunner({ projection: flaky, store: h.store, checkpoints });
+        const { events } = await source.append(
+          'case-5',
+          [caseEvent('CaseOpened', { province: 'P-04' })],
+          { expectedVersion: 'no_stream' },
+        );
+        const live = events.map((event) => ({ ...event, source: 'intake' }));
+        await expect(runner.apply(live)).rejects.toThrow('webhook receiver down');
+        expect(await (await runner.reader('byCase')).get('case-5')).toBeDefined();
+        await runner.apply(live);
+        await runner.apply(live);
+        expect(fired).toEqual(['case-5']);
+      });
+
+      it('lets one event write a document twice, and keeps sources apart', async () => {
+        const projection: Projection = {
+          name: 'twice',
+          version: 1,
+          collections: { notes: { indexes: [] } },
+          handles: ['Noted'],
+          async project(event, context) {
+            await context.put('notes', 'n', { step: 1 });
+            const first = await context.get('notes', 'n');
+            await context.put('notes', 'n', {
+              step: Number(first?.['step']) + 1,
+              from: event.source ?? '',
+            });
+          },
+        };
+        const runner = new ProjectionRunner({ projection, store: h.store, checkpoints });
+        await runner.ensureBuilt({});
+        const noted = (source: string): ProjectedEvent => ({
+          id: `${source}-1`,
+          source,
+          stream: 'case-42',
+          version: 1,
+          type: 'Noted',
+          data: {},
+          occurredAt: '2026-01-01T00:00:00.000Z',
+        });
+        await runner.apply([noted('/aman/intake')]);
+        expect((await (await runner.reader('notes')).get('n'))?.data).toEqual({
+          step: 2,
+          from: '/aman/intake',
+        });
+        // Version 1 of another context's case-42 is a different event, not a duplicate.
+        await runner.apply([noted('/aman/referral')]);
+        expect((await (await runner.reader('notes')).get('n'))?.data).toEqual({
+          step: 2,
+          from: '/aman/referral',
+        });
+        expect((await (await runner.reader('notes')).get('n'))?.versions).toEqual({
+          '/aman/intake|case-42': 1,
+          '/aman/referral|case-42': 1,
+        });
       });
 
       it('rebuilds a new version beside the old one and drops the old one after switching', async () => {
@@ -290,7 +424,7 @@ export function readModelContract(
         expect(await v2.ensureBuilt({ intake: source })).toEqual({ rebuilt: true });
         expect(await v2.activeVersion()).toBe(2);
         const byCase = await v2.reader('byCase');
-        expect(await byCase.count({ status: 'active' })).toBe(3);
+        expect(await byCase.count({ status: 'active' })).toBe(4);
         expect(await byCase.count({ status: 'open' })).toBe(0);
         expect(fired).toEqual([]);
         const old = await h.store.collection('cases__byCase__v1', {
