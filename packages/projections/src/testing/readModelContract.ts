@@ -382,7 +382,7 @@ export function readModelContract(
             const first = await context.get('notes', 'n');
             await context.put('notes', 'n', {
               step: Number(first?.['step']) + 1,
-              from: event.source ?? '',
+              from: event.source,
             });
           },
         };
