@@ -4,7 +4,7 @@ const services = [];
 
 if (services.length === 0) {
   console.log(
-    'Aman: no services yet — the workspace, contracts and test infrastructure are in place.',
+    'Aman: no services yet. The event store, bus, outbox relay and projection runner they will run on are in packages/.',
   );
   console.log('See README.md for what exists and how to run the tests.');
 }
