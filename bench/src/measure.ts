@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 export interface Sample {
   readonly units: number;
   readonly seconds: number;
-  /** Operations that failed or never settled; only concurrent measurements count instead of throw. */
+  /** Operations that failed or never settled; they are counted, not thrown, and not in `units`. */
   readonly failures: number;
   readonly firstError?: string;
 }
@@ -20,25 +20,35 @@ export function describeError(error: unknown): string {
 /**
  * Runs `operation` back to back until `durationMs` has passed. Time-boxing instead of a fixed count
  * keeps a fast system's figure from resting on a few milliseconds and a slow one's from taking
- * minutes. The first failure ends the measurement.
+ * minutes. A failed operation is counted and the next one runs: a store that fails now and then
+ * still gets a figure (its successful operations per second), with the failures beside it.
+ * `operation` gets the number of operations that succeeded so far.
  */
 export async function timeBoxed(
   durationMs: number,
-  operation: (index: number) => Promise<void>,
+  operation: (succeeded: number) => Promise<void>,
   unitsPerOperation = 1,
 ): Promise<Sample> {
   const started = performance.now();
   const deadline = started + durationMs;
-  let operations = 0;
+  let succeeded = 0;
+  let failures = 0;
+  let firstError: string | undefined;
   while (performance.now() < deadline) {
-    await operation(operations);
-    operations += 1;
+    try {
+      await operation(succeeded);
+      succeeded += 1;
+    } catch (error) {
+      failures += 1;
+      firstError ??= describeError(error);
+    }
   }
-  return {
-    units: operations * unitsPerOperation,
+  const sample = {
+    units: succeeded * unitsPerOperation,
     seconds: (performance.now() - started) / 1000,
-    failures: 0,
+    failures,
   };
+  return firstError === undefined ? sample : { ...sample, firstError };
 }
 
 /** Times one fixed piece of work that reports how many units it did. */
@@ -59,9 +69,8 @@ export interface ConcurrentOptions {
 }
 
 /**
- * `writers` loops issue `operation` concurrently until the deadline. Failures are counted, not
- * thrown, so a store that rejects some appends under contention still gets a figure (its successful
- * appends per second) and the failure count is shown beside it.
+ * `writers` loops issue `operation` concurrently until the deadline. Failures are counted as in
+ * timeBoxed; `index` counts each writer's successful operations.
  */
 export async function concurrentTimeBoxed(
   options: ConcurrentOptions,
@@ -75,11 +84,13 @@ export async function concurrentTimeBoxed(
   let firstError: string | undefined;
 
   const writer = async (id: number): Promise<void> => {
-    for (let index = 0; performance.now() < deadline; index += 1) {
+    let index = 0;
+    while (performance.now() < deadline) {
       inFlight += 1;
       try {
         await operation(id, index);
         succeeded += 1;
+        index += 1;
       } catch (error) {
         failures += 1;
         firstError ??= describeError(error);

@@ -4,6 +4,7 @@ import type { JsonObject } from '@aman/eventstore';
 
 import {
   concurrentTimeBoxed,
+  describeError,
   timeBoxed,
   timedOnce,
   type ConcurrentOptions,
@@ -79,7 +80,11 @@ export async function warmUp(store: StoreUnderTest): Promise<void> {
   await store.readStream('case-warmup');
 }
 
-/** Sequential appends of `eventsPerAppend` events, filling streams of STREAM_LENGTH one by one. */
+/**
+ * Sequential appends of `eventsPerAppend` events, filling streams of STREAM_LENGTH one by one. The
+ * position in the streams advances only with successful appends, so a failed append is tried again
+ * at the same expected version rather than setting off a run of conflicts.
+ */
 export function sequentialAppends(
   store: StoreUnderTest,
   durationMs: number,
@@ -87,13 +92,51 @@ export function sequentialAppends(
 ): Promise<Sample> {
   const appendsPerStream = STREAM_LENGTH / eventsPerAppend;
   const events = eventsOf(eventsPerAppend);
-  return timeBoxed(durationMs, (index) =>
+  return timeBoxed(durationMs, (succeeded) =>
     store.append(
-      `case-${Math.floor(index / appendsPerStream)}`,
+      `case-${Math.floor(succeeded / appendsPerStream)}`,
       events,
-      (index % appendsPerStream) * eventsPerAppend,
+      (succeeded % appendsPerStream) * eventsPerAppend,
     ),
   );
+}
+
+/** Failures of the untimed appends that set up a measurement. */
+interface SetupFailures {
+  failures: number;
+  firstError?: string;
+}
+
+const SETUP_ATTEMPTS = 3;
+
+/**
+ * An untimed append that fills a store before a measurement. It is tried up to SETUP_ATTEMPTS
+ * times, so a store that fails now and then (Emmett SQLite does, see README) still gets its log;
+ * the failures are reported beside the figure.
+ */
+async function setUpAppend(
+  store: StoreUnderTest,
+  setup: SetupFailures,
+  stream: string,
+  events: readonly BenchEvent[],
+  expectedVersion: number,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await store.append(stream, events, expectedVersion);
+      return;
+    } catch (error) {
+      setup.failures += 1;
+      setup.firstError ??= `setting up: ${describeError(error)}`;
+      if (attempt === SETUP_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function withSetupFailures(sample: Sample, setup: SetupFailures): Sample {
+  const firstError = sample.firstError ?? setup.firstError;
+  const merged = { ...sample, failures: sample.failures + setup.failures };
+  return firstError === undefined ? merged : { ...merged, firstError };
 }
 
 /** Reads of whole STREAM_LENGTH-event streams, round robin over `streams` streams. */
@@ -102,23 +145,28 @@ export async function streamReads(
   durationMs: number,
   streams: number,
 ): Promise<Sample> {
+  const setup: SetupFailures = { failures: 0 };
   // Each stream grows one event per append, as a case does.
   for (let stream = 0; stream < streams; stream += 1) {
     for (let version = 0; version < STREAM_LENGTH; version += 1) {
-      await store.append(`case-${stream}`, [BENCH_EVENT], version);
+      await setUpAppend(store, setup, `case-${stream}`, [BENCH_EVENT], version);
     }
   }
-  return timeBoxed(durationMs, async (index) => {
+  const sample = await timeBoxed(durationMs, async (index) => {
     const read = await store.readStream(`case-${index % streams}`);
     if (read !== STREAM_LENGTH) {
       throw new Error(`read ${read} events from a stream of ${STREAM_LENGTH}`);
     }
   });
+  return withSetupFailures(sample, setup);
 }
+
+/** Events per stream in the log the full-log scan reads. */
+export const SCAN_STREAM_LENGTH = 100;
 
 /**
  * Pages through the whole global log from position 0, READ_PAGE events at a time, after filling it
- * with `events` events in appends of `eventsPerAppend` (untimed).
+ * (untimed) with `events` events in appends of `eventsPerAppend`, streams of SCAN_STREAM_LENGTH.
  */
 export async function fullLogScan(
   store: StoreUnderTest,
@@ -128,10 +176,12 @@ export async function fullLogScan(
   const readAll = store.readAll;
   if (readAll === undefined) return undefined;
   const batch = eventsOf(eventsPerAppend);
-  for (let stream = 0; stream < events / eventsPerAppend; stream += 1) {
-    await store.append(`case-${stream}`, batch, 0);
+  const setup: SetupFailures = { failures: 0 };
+  for (let appended = 0; appended < events; appended += eventsPerAppend) {
+    const stream = `case-${Math.floor(appended / SCAN_STREAM_LENGTH)}`;
+    await setUpAppend(store, setup, stream, batch, appended % SCAN_STREAM_LENGTH);
   }
-  return timedOnce(async () => {
+  const sample = await timedOnce(async () => {
     let after = 0;
     let read = 0;
     for (;;) {
@@ -144,6 +194,7 @@ export async function fullLogScan(
     if (read < events) throw new Error(`the scan read ${read} of at least ${events} events`);
     return read;
   });
+  return withSetupFailures(sample, setup);
 }
 
 /** CONCURRENT_WRITERS writers, each appending single events to its own streams. */

@@ -99,7 +99,7 @@ const CHILD = fileURLToPath(new URL('./emmettConcurrentChild.js', import.meta.ur
  * fail with SQLITE_MISUSE, and some never settle. A child can be killed; the bench cannot.
  */
 function concurrentInChild(options: Omit<ConcurrentOptions, 'writers'>): Promise<Measured> {
-  const settleMs = options.settleMs ?? 5_000;
+  const settleMs = options.settleMs ?? 3_000;
   return new Promise<Measured>((resolve, reject) => {
     // Emmett logs rolled-back errors to stdout; the bench's table stays readable without them.
     const child = fork(CHILD, [String(options.durationMs), String(settleMs)], {
@@ -118,6 +118,7 @@ function concurrentInChild(options: Omit<ConcurrentOptions, 'writers'>): Promise
     );
     child.on('message', (message: Measured) => {
       result = message;
+      child.kill('SIGKILL');
     });
     child.on('exit', (code, signal) => {
       clearTimeout(killer);

@@ -14,7 +14,7 @@ const opened = await emmettSqlite.open();
 await warmUp(opened.store);
 const durability = await opened.durability();
 const sample = await concurrentAppends(opened.store, { durationMs, settleMs });
-// Appends that never settled keep handles open, so exit rather than wait for the loop to drain.
-process.send({ sample, durability }, () => {
-  void opened.dispose().finally(() => process.exit(0));
-});
+await opened.dispose();
+// Appends that never settled keep native work pending and the process from ending by itself: the
+// parent kills it once it has the result.
+process.send({ sample, durability });
