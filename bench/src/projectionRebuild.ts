@@ -14,7 +14,8 @@ export interface NotMeasuredYet {
 /**
  * PLACEHOLDER — projection rebuild events/s, NOT MEASURED YET.
  *
- * To be filled in when the projection runner lands: on a fresh store of each backend, append a log
+ * To be filled in with the projection runner (packages/projections): on a fresh store of each
+ * backend, append a log
  * of N events (untimed), rebuild one projection from position 0 with the runner and report events/s,
  * repeated like the other figures, beside raw bulk inserts of the same read-model rows as the
  * ceiling (DESIGN.md §9). Return Measured samples from here and main.ts prints them like the rest.
@@ -22,6 +23,6 @@ export interface NotMeasuredYet {
 export function measureProjectionRebuild(backend: Backend): Promise<NotMeasuredYet> {
   return Promise.resolve({
     status: 'not measured yet',
-    reason: `the projection runner has not landed (${backend})`,
+    reason: `not wired into the bench yet (${backend})`,
   });
 }
