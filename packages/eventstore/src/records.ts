@@ -43,26 +43,29 @@ export interface EventRow {
 
 export type UnhashedRow = Omit<EventRow, 'hash'>;
 
-/** SHA-256 over the canonical stored form, which includes the previous event's hash. */
+/**
+ * SHA-256 over the stored form, which includes the previous event's hash: the fields as a JSON
+ * array (fixed order, unambiguous), then the data text exactly as stored.
+ */
 export function rowHash(row: UnhashedRow): string {
-  const hashed = {
-    id: row.id,
-    stream: row.stream,
-    version: row.version,
-    type: row.type,
-    schemaVersion: row.schemaVersion,
-    data: row.data,
-    occurredAt: row.occurredAt,
-    recordedAt: row.recordedAt,
-    actorOrganisationId: row.actorOrganisationId,
-    actorPrincipalId: row.actorPrincipalId,
-    correlationId: row.correlationId,
-    causationId: row.causationId,
-    traceparent: row.traceparent,
-    dataKeyId: row.dataKeyId,
-    previousHash: row.previousHash,
-  };
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+  const header = JSON.stringify([
+    'aman-event-v1',
+    row.id,
+    row.stream,
+    row.version,
+    row.type,
+    row.schemaVersion,
+    row.occurredAt,
+    row.recordedAt,
+    row.actorOrganisationId,
+    row.actorPrincipalId,
+    row.correlationId,
+    row.causationId,
+    row.traceparent,
+    row.dataKeyId,
+    row.previousHash,
+  ]);
+  return createHash('sha256').update(header).update(row.data).digest('hex');
 }
 
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;

@@ -2,9 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 
+import { AmanError } from '@aman/errors';
+
 import { eventStoreContract } from '../testing/eventStoreContract.ts';
+import type { NewEvent } from '../types.ts';
+import { uuidv7 } from '../uuid.ts';
 import { SqliteEventStore } from './sqliteEventStore.ts';
 
 eventStoreContract('SQLite', () => {
@@ -26,5 +31,49 @@ eventStoreContract('SQLite', () => {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
     },
+  });
+});
+
+describe('SQLite group commit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aman-es-gc-'));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const event = (id?: string): NewEvent => ({
+    ...(id === undefined ? {} : { id }),
+    type: 'NoteAdded',
+    schemaVersion: 1,
+    data: {},
+    metadata: { actor: { organisationId: 'org', principalId: 'p' }, correlationId: 'c' },
+  });
+
+  it('fails only the append whose insert fails half-way, and stores none of it', async () => {
+    const store = new SqliteEventStore({ path: join(dir, 'events.db') });
+    try {
+      const taken = uuidv7();
+      await store.append('case-owner', [event(taken)], { expectedVersion: 'no_stream' });
+      // Issued in one turn of the event loop: one batch, one transaction.
+      const [before, clash, after] = await Promise.allSettled([
+        store.append('case-a', [event()], { expectedVersion: 'no_stream' }),
+        // Its first event is new, its second reuses an id: the insert fails after one row.
+        store.append('case-b', [event(), event(taken)], { expectedVersion: 'no_stream' }),
+        store.append('case-c', [event()], { expectedVersion: 'no_stream' }),
+      ]);
+      expect(before.status).toBe('fulfilled');
+      expect(after.status).toBe('fulfilled');
+      expect(clash.status).toBe('rejected');
+      expect(clash.status === 'rejected' && AmanError.is(clash.reason, 'AMAN_ERR_VALIDATION')).toBe(
+        true,
+      );
+      expect(await store.streamVersion('case-b')).toBeUndefined();
+      expect((await store.readAll()).map((e) => e.stream)).toEqual([
+        'case-owner',
+        'case-a',
+        'case-c',
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });

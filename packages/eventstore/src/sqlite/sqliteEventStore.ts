@@ -61,6 +61,15 @@ interface EventColumns {
   hash: string;
 }
 
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/** An append failed after it had written part of its events: its transaction must not commit. */
+class WriteFailed extends Error {
+  constructor(cause: unknown) {
+    super('an append failed while writing', { cause });
+  }
+}
+
 interface PendingAppend {
   readonly stream: string;
   readonly prepared: readonly PreparedEvent[];
@@ -194,32 +203,55 @@ export class SqliteEventStore implements EventStore {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
+    let outcomes: Outcome[];
     try {
-      this.#db
-        .transaction(() => {
-          for (const pending of batch) {
-            try {
-              outcomes.push({ ok: true, result: this.#appendInBatch(pending) });
-            } catch (error) {
-              // Some failures (disk full, I/O) make SQLite roll back the whole transaction:
-              // then nothing of the batch is stored and nothing more may run in autocommit.
-              if (!this.#db.inTransaction) throw error;
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.#commit(batch, false);
     } catch (error) {
-      // The commit itself failed (busy past the timeout, disk full): nothing of the batch is stored.
-      for (const pending of batch) pending.reject(error);
-      return;
+      if (!(error instanceof WriteFailed)) {
+        // The commit itself failed (busy past the timeout, disk full): nothing is stored.
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+      // An insert failed half-way through an append (an event id already stored elsewhere).
+      // The batch was rolled back; run it again with a savepoint around each append.
+      try {
+        outcomes = this.#commit(batch, true);
+      } catch (retryError) {
+        for (const pending of batch) pending.reject(retryError);
+        return;
+      }
     }
     batch.forEach((pending, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) pending.resolve(outcome.result);
       else pending.reject(outcome?.error);
     });
+  }
+
+  /**
+   * One transaction, one fsync, for the whole batch. Conflicts and rejected retries are found
+   * before an append writes anything, so they need no savepoint; only the rare failure inside an
+   * append's inserts (fast path: WriteFailed aborts the batch) needs the savepoint path.
+   */
+  #commit(batch: readonly PendingAppend[], savepoints: boolean): Outcome[] {
+    const outcomes: Outcome[] = [];
+    this.#db
+      .transaction(() => {
+        for (const pending of batch) {
+          try {
+            const result = savepoints ? this.#appendInBatch(pending) : this.#appendNow(pending);
+            outcomes.push({ ok: true, result });
+          } catch (error) {
+            if (error instanceof WriteFailed && !savepoints) throw error;
+            // Some failures (disk full, I/O) make SQLite roll back the whole transaction:
+            // then nothing of the batch is stored and nothing more may run in autocommit.
+            if (!this.#db.inTransaction) throw error;
+            outcomes.push({ ok: false, error: error instanceof WriteFailed ? error.cause : error });
+          }
+        }
+      })
+      .immediate();
+    return outcomes;
   }
 
   #appendNow({ stream, prepared, expected }: PendingAppend): AppendResult {
@@ -246,9 +278,11 @@ export class SqliteEventStore implements EventStore {
         position = Number(this.#statements.insert.run(row).lastInsertRowid);
       } catch (error) {
         if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new ValidationError('an event id of this append is already used by another event');
+          throw new WriteFailed(
+            new ValidationError('an event id of this append is already used by another event'),
+          );
         }
-        throw error;
+        throw new WriteFailed(error);
       }
       stored.push(toStoredEvent(row, position, this.#upcasters));
     }
