@@ -356,17 +356,33 @@ export class MongoEventStore implements EventStore {
 
   async #streamHeads(batch: readonly PendingAppend[]): Promise<Map<string, StreamHead>> {
     const heads = new Map<string, StreamHead>();
-    await Promise.all(
-      batch.map(async (pending) => {
-        let head = this.#heads.get(pending.stream);
-        if (head === undefined) {
-          head = await this.#readHead(pending.stream);
-          pending.freshHead = true;
-          if (head !== undefined) this.#heads.set(pending.stream, head);
-        }
-        if (head !== undefined) heads.set(pending.stream, head);
-      }),
-    );
+    const unknown: PendingAppend[] = [];
+    for (const pending of batch) {
+      const cached = this.#heads.get(pending.stream);
+      if (cached !== undefined) heads.set(pending.stream, cached);
+      // A new stream needs no lookup: the unique (stream, fromVersion) index refuses the
+      // insert if the stream exists after all, and the collision path reports the conflict.
+      else if (pending.expected !== 'no_stream') unknown.push(pending);
+    }
+    if (unknown.length === 0) return heads;
+    // One query for all of them (FerretDB answers each query with a collection scan).
+    const commits = await this.#commits
+      .find(
+        { stream: { $in: unknown.map((pending) => pending.stream) } },
+        { projection: { stream: 1, toVersion: 1, lastHash: 1 } },
+      )
+      .toArray();
+    for (const commit of commits) {
+      const known = heads.get(commit.stream);
+      if (known === undefined || commit.toVersion > known.version) {
+        heads.set(commit.stream, { version: commit.toVersion, hash: commit.lastHash });
+      }
+    }
+    for (const pending of unknown) {
+      pending.freshHead = true;
+      const head = heads.get(pending.stream);
+      if (head !== undefined) this.#heads.set(pending.stream, head);
+    }
     return heads;
   }
 
