@@ -11,7 +11,12 @@ export type {
 export { SPEC_VERSION, fromHeaders, toHeaders } from './cloudevents.ts';
 export { EventCodecs, PROTOBUF, bind, type EventBinding, type ProtoMessageType } from './codecs.ts';
 export { StreamVersionGuard } from './delivery.ts';
-export { KafkaBus, deadLetterTopic, type KafkaBusOptions } from './kafka/kafkaBus.ts';
+export {
+  KafkaBus,
+  deadLetterTopic,
+  parkOnDeadLetterTopic,
+  type KafkaBusOptions,
+} from './kafka/kafkaBus.ts';
 export {
   EmbeddedBus,
   type EmbeddedBusOptions,

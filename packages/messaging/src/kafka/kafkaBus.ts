@@ -10,6 +10,7 @@ import {
 
 import { eventing } from '@aman/contracts';
 import { AmanError } from '@aman/errors';
+import type { StoredEvent } from '@aman/eventstore';
 
 import { fromHeaders, toHeaders, type Headers } from '../cloudevents.ts';
 import { StreamVersionGuard, deliverWithRetries } from '../delivery.ts';
@@ -294,4 +295,33 @@ class KafkaSubscription {
     this.#stopped ??= this.#consumer.disconnect();
     return this.#stopped;
   }
+}
+
+/**
+ * For OutboxRelay.onUnpublishable: records an event the relay could not encode on the topic's
+ * dead-letter topic, by id and error only (no payload: it could not be encoded; it stays in the
+ * store).
+ */
+export function parkOnDeadLetterTopic(
+  bus: KafkaBus,
+  topic: string,
+): (event: StoredEvent, errorCode: string, errorMessage: string) => Promise<void> {
+  return (event, errorCode, errorMessage) => {
+    const now = new Date();
+    return bus.deadLetter({
+      sourceTopic: topic,
+      sourcePartition: -1,
+      sourceOffset: '',
+      consumerGroup: 'outbox-relay',
+      eventId: event.id,
+      errorCode,
+      errorMessage,
+      attempts: 0,
+      firstFailedAt: now,
+      deadLetteredAt: now,
+      key: Buffer.alloc(0),
+      value: Buffer.alloc(0),
+      headers: {},
+    });
+  };
 }

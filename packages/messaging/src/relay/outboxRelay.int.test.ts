@@ -10,7 +10,12 @@ import { SqliteEventStore } from '@aman/eventstore';
 import { spawnTypeScript } from '@aman/eventstore/testing';
 import { describeWithKafka } from '@aman/testing';
 
-import { KafkaBus } from '../kafka/kafkaBus.ts';
+import { eventing } from '@aman/contracts';
+import { SqliteCheckpointStore } from '@aman/eventstore';
+
+import { KafkaBus, deadLetterTopic, parkOnDeadLetterTopic } from '../kafka/kafkaBus.ts';
+import { probeCodecs } from '../testing/probe.ts';
+import { OutboxRelay } from './outboxRelay.ts';
 import { eventually } from '../testing/eventually.ts';
 import type { Subscription } from '../types.ts';
 
@@ -133,4 +138,64 @@ describeWithKafka('Outbox relay', ({ brokers, namespace }) => {
       await bus.close();
     }
   }, 180_000);
+
+  it('parks an event it cannot encode on the dead-letter topic and moves on', async () => {
+    const path = join(dir, 'mixed.db');
+    const topic = `${namespace}.mixed`;
+    const store = new SqliteEventStore({ path });
+    const probe = (note: string, extra: Record<string, string> = {}) => ({
+      type: 'PipelineProbe',
+      schemaVersion: 1,
+      data: { probeId: note, sentAt: new Date().toISOString(), note, ...extra },
+      metadata: { actor: { organisationId: 'org-op', principalId: 'p' }, correlationId: 'c' },
+    });
+    await store.append('case-m', [probe('first')], { expectedVersion: 'no_stream' });
+    const bad = await store.append('case-m', [probe('bad', { notInTheMessage: 'x' })], {
+      expectedVersion: 1,
+    });
+    await store.append('case-m', [probe('third')], { expectedVersion: 2 });
+    const checkpoints = new SqliteCheckpointStore({ path });
+    const bus = new KafkaBus({ brokers, clientId: `${namespace}-mixed` });
+    const relay = new OutboxRelay({
+      store,
+      checkpoints,
+      publisher: bus,
+      codecs: probeCodecs(),
+      topic,
+      onUnpublishable: parkOnDeadLetterTopic(bus, topic),
+    });
+    const kafka = new Kafka({
+      clientId: `${namespace}-mixed-reader`,
+      brokers,
+      logLevel: logLevel.NOTHING,
+    });
+    const reader = kafka.consumer({ groupId: `${namespace}.mixed-reader` });
+    const notes: string[] = [];
+    const parked: string[] = [];
+    try {
+      const progress = await relay.runOnce();
+      expect(progress.checkpoint).toBe(3);
+      await reader.connect();
+      await reader.subscribe({ topics: [topic, deadLetterTopic(topic)], fromBeginning: true });
+      await reader.run({
+        eachMessage: ({ topic: from, message }) => {
+          const value = message.value ?? Buffer.alloc(0);
+          if (from === topic) notes.push(eventing.PipelineProbe.decode(value).note);
+          else parked.push(eventing.DeadLetter.decode(value).eventId);
+          return Promise.resolve();
+        },
+      });
+      await eventually(
+        'two events and one dead letter',
+        () => notes.length === 2 && parked.length === 1,
+      );
+      expect(notes).toEqual(['first', 'third']);
+      expect(parked).toEqual([bad.events[0]?.id]);
+    } finally {
+      await reader.disconnect();
+      await bus.close();
+      await checkpoints.close();
+      await store.close();
+    }
+  });
 });

@@ -16,8 +16,13 @@ export interface OutboxRelayOptions {
   readonly name?: string;
   readonly batchSize?: number;
   readonly pollIntervalMs?: number;
-  /** Called for an event that cannot be encoded; it is skipped so the relay keeps moving. */
-  readonly onUnpublishable?: (
+  /**
+   * Called for an event that cannot be encoded (a producer bug); the relay then moves past it so
+   * one bad event cannot stop the context's whole stream. Required, so that where such events
+   * go is decided where the relay is wired — `parkOnDeadLetterTopic` records them on the topic's
+   * dead-letter topic. The event itself stays in the store.
+   */
+  readonly onUnpublishable: (
     event: StoredEvent,
     errorCode: string,
     errorMessage: string,
@@ -63,7 +68,7 @@ export class OutboxRelay {
           messages.push(this.#options.codecs.toBusMessage(event));
         } catch (error) {
           const { errorCode, errorMessage } = describeFailure(error);
-          await this.#options.onUnpublishable?.(event, errorCode, errorMessage);
+          await this.#options.onUnpublishable(event, errorCode, errorMessage);
         }
       }
       await this.#options.publisher.publish(this.#options.topic, messages);

@@ -8,7 +8,7 @@
  */
 import { SqliteCheckpointStore, SqliteEventStore } from '@aman/eventstore';
 
-import { KafkaBus } from '../kafka/kafkaBus.ts';
+import { KafkaBus, parkOnDeadLetterTopic } from '../kafka/kafkaBus.ts';
 import { OutboxRelay } from '../relay/outboxRelay.ts';
 import { probeCodecs } from './probe.ts';
 
@@ -33,6 +33,7 @@ const relay = new OutboxRelay({
   },
   codecs: probeCodecs(),
   topic,
+  onUnpublishable: parkOnDeadLetterTopic(bus, topic),
   batchSize: Number(batchSize ?? 500),
   pollIntervalMs: 20,
 });
