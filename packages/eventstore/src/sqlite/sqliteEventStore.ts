@@ -277,7 +277,9 @@ export class SqliteEventStore implements EventStore {
       try {
         position = Number(this.#statements.insert.run(row).lastInsertRowid);
       } catch (error) {
-        if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        // By code, not instanceof: the native addon keeps the SqliteError class of the first
+        // module instance that loaded it (several exist under jest's module registry).
+        if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
           throw new WriteFailed(
             new ValidationError('an event id of this append is already used by another event'),
           );
