@@ -7,6 +7,9 @@ export interface BenchConfig {
   /** How long one time-boxed measurement runs, per backend. */
   readonly sqliteMeasureMs: number;
   readonly mongodbMeasureMs: number;
+  /** Events in the log the projection rebuild reads, per backend. */
+  readonly rebuildSqliteEvents: number;
+  readonly rebuildMongodbEvents: number;
 }
 
 const DEFAULT_MONGODB_URI = 'mongodb://127.0.0.1:27017/';
@@ -27,5 +30,7 @@ export function readConfig(): BenchConfig {
     runs: positiveInteger('BENCH_RUNS', 3),
     sqliteMeasureMs: positiveInteger('BENCH_SQLITE_MS', 1000),
     mongodbMeasureMs: positiveInteger('BENCH_MONGODB_MS', 1500),
+    rebuildSqliteEvents: positiveInteger('BENCH_REBUILD_SQLITE_EVENTS', 50_000),
+    rebuildMongodbEvents: positiveInteger('BENCH_REBUILD_MONGODB_EVENTS', 3_000),
   };
 }

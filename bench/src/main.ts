@@ -12,7 +12,17 @@ import { readConfig, type BenchConfig } from './config.ts';
 import { describeError, perSecond, type Sample } from './measure.ts';
 import { EmmettMongoConnection, emmettMongo } from './mongodb/emmett.ts';
 import { rawInsertMany, rawInsertOne } from './mongodb/raw.ts';
-import { measureProjectionRebuild, PROJECTION_REBUILD } from './projectionRebuild.ts';
+import {
+  caseLog,
+  FERRETDB_WRITE_CHUNK,
+  MONGO_RUN_DEADLINE_MS,
+  mongoRebuild,
+  RAW_ROWS_PER_COMMIT,
+  rawMongoReadModelRows,
+  rawSqliteReadModelRows,
+  sqliteRebuild,
+  type CaseLog,
+} from './projectionRebuild.ts';
 import { computeRatio, evaluateTarget, renderReport } from './report.ts';
 import type { Backend, Figure, Ratio, RatioSpec, Row } from './results.ts';
 import { emmettSqlite } from './sqlite/emmett.ts';
@@ -45,10 +55,31 @@ const FIGURES = {
   rawBatch: { id: 'raw-100', title: 'raw: 100 rows per commit', unit: 'rows/s' },
   rawInsertOne: { id: 'raw-1', title: 'raw: insertOne', unit: 'inserts/s' },
   rawInsertMany: { id: 'raw-100', title: 'raw: insertMany(100)', unit: 'docs/s' },
+  rawReadModelRows: {
+    id: 'raw-read-model',
+    title: `raw: read-model rows, ${RAW_ROWS_PER_COMMIT} per commit`,
+    unit: 'rows/s',
+  },
+  rawReadModelInsertMany: {
+    id: 'raw-read-model',
+    title: `raw: read-model insertMany(${RAW_ROWS_PER_COMMIT})`,
+    unit: 'docs/s',
+  },
 } as const satisfies Record<string, Figure>;
+
+const REBUILD_ID = 'projection-rebuild';
+
+function rebuildFigure(events: number): Figure {
+  return {
+    id: REBUILD_ID,
+    title: `projection rebuild, ${events.toLocaleString('en-US')} events`,
+    unit: 'events/s',
+  };
+}
 
 const RAW_SQLITE = 'raw better-sqlite3';
 const RAW_MONGODB = 'raw mongodb driver';
+const AMAN_RUNNER = 'Aman ProjectionRunner';
 const ROWS_PER_COMMIT = 100;
 
 /** Workload sizes: FerretDB scans whole collections for non-_id queries, so its logs stay small. */
@@ -246,7 +277,27 @@ async function measureSqlite(config: BenchConfig): Promise<Row[]> {
       measure: () => rawBatchedCommits(ms, ROWS_PER_COMMIT),
     },
   };
-  return measureStores(SQLITE, [amanSqlite, emmettSqlite], ceilings, ms, config.runs);
+  const stores = await measureStores(SQLITE, [amanSqlite, emmettSqlite], ceilings, ms, config.runs);
+  const log = caseLog(config.rebuildSqliteEvents);
+  progress(describeLog(SQLITE, log));
+  const rebuild = await measureFigure(
+    SQLITE,
+    rebuildFigure(log.events.length),
+    [
+      { system: AMAN_RUNNER, measure: () => sqliteRebuild(log) },
+      {
+        system: RAW_SQLITE,
+        figure: FIGURES.rawReadModelRows,
+        measure: () => rawSqliteReadModelRows(log),
+      },
+    ],
+    config.runs,
+  );
+  return [...stores, ...rebuild];
+}
+
+function describeLog(backend: Backend, log: CaseLog): string {
+  return `${backend} | projection rebuild: ${log.events.length} events over ${log.cases} cases, ${log.openCases} left open`;
 }
 
 interface MongoClients {
@@ -311,6 +362,12 @@ async function measureMongo(
         [FIGURES.rawInsertOne, FIGURES.rawInsertMany],
         'set MONGODB_URI',
       ),
+      ...skippedRows(
+        [AMAN_RUNNER],
+        [rebuildFigure(config.rebuildMongodbEvents)],
+        'set MONGODB_URI',
+      ),
+      ...skippedRows([RAW_MONGODB], [FIGURES.rawReadModelInsertMany], 'set MONGODB_URI'),
     ];
   }
   const ms = config.mongodbMeasureMs;
@@ -327,26 +384,23 @@ async function measureMongo(
       measure: () => rawInsertMany(clients.aman, ms, ROWS_PER_COMMIT),
     },
   };
-  return measureStores(MONGODB, systems, ceilings, ms, config.runs);
-}
-
-async function projectionRows(): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const backend of [SQLITE, MONGODB]) {
-    const result = await measureProjectionRebuild(backend);
-    rows.push({
-      backend,
-      figure: PROJECTION_REBUILD,
-      system: 'Aman projection runner',
-      durability: '',
-      status: result.status,
-      rates: [],
-      samples: [],
-      failures: 0,
-      note: result.reason,
-    });
-  }
-  return rows;
+  const stores = await measureStores(MONGODB, systems, ceilings, ms, config.runs);
+  const log = caseLog(config.rebuildMongodbEvents);
+  progress(describeLog(MONGODB, log));
+  const rebuild = await measureFigure(
+    MONGODB,
+    rebuildFigure(log.events.length),
+    [
+      { system: AMAN_RUNNER, measure: () => mongoRebuild(clients.aman, log) },
+      {
+        system: RAW_MONGODB,
+        figure: FIGURES.rawReadModelInsertMany,
+        measure: () => rawMongoReadModelRows(clients.aman, log),
+      },
+    ],
+    config.runs,
+  );
+  return [...stores, ...rebuild];
 }
 
 function ratioSpecs(backend: Backend, aman: string, emmett: string, raw: string): RatioSpec[] {
@@ -387,6 +441,14 @@ function ratioSpecs(backend: Backend, aman: string, emmett: string, raw: string)
       numerator: aman,
       denominator: raw,
       denominatorFigureId: FIGURES.rawBatch.id,
+      style: 'percent',
+    },
+    {
+      backend,
+      figureId: REBUILD_ID,
+      numerator: AMAN_RUNNER,
+      denominator: raw,
+      denominatorFigureId: FIGURES.rawReadModelRows.id,
       style: 'percent',
     },
   ];
@@ -432,7 +494,7 @@ async function main(): Promise<number> {
       await clients.emmett.close();
     }
   }
-  const rows = [...sqliteRows, ...mongoRows, ...(await projectionRows())];
+  const rows = [...sqliteRows, ...mongoRows];
 
   const emmettMongoName = mongoRows.find((row) => row.system.startsWith('Emmett'))?.system ?? '';
   const specs = [
@@ -491,6 +553,8 @@ async function main(): Promise<number> {
     'Failures are counted, not fatal: a rate counts successful operations only, and "N failed (first error)" stands beside it. Emmett SQLite now and then fails a sequential commit with SQLITE_BUSY (statements in progress); untimed set-up appends are tried up to 3 times.',
     'Emmett MongoDB keeps one document per stream and no global log, so it has no full-log scan.',
     `Raw ceilings insert the same payload into a minimal event table (global position, unique (stream, version)); Mongo raw inserts the same fields as one document per event.`,
+    `Projection rebuild: a fresh event store holds a case log (CaseOpened, RiskAssessed, CaseClosed; cases of 3-12 events, interleaved; appended untimed); ProjectionRunner.ensureBuilt rebuilds the case board from it into a fresh read-model store: one document per case (latest status and risk level, indexed by province and status), deleted when the case closes; checkpoints go to a SQLite file beside it / the same MongoDB database. Only ensureBuilt is timed (read, project, write, checkpoint). Its ceiling inserts one read-model row per event (same table or collection, indexes and row shape; ${RAW_ROWS_PER_COMMIT} per transaction / insertMany) straight into the driver at the same durability.`,
+    `FerretDB 1.24 never answers an update command that replaces ${FERRETDB_WRITE_CHUNK + 1} or more existing documents, and MongoReadModelStore sends a runner batch as one bulkWrite: on MongoDB the bench splits each read-model write into bulkWrites of at most ${FERRETDB_WRITE_CHUNK} documents (a run that still hangs fails after ${MONGO_RUN_DEADLINE_MS / 1000} s).`,
   ];
 
   const report = renderReport({

@@ -9,7 +9,7 @@ export interface Figure {
   readonly unit: string;
 }
 
-export type RowStatus = 'measured' | 'failed' | 'skipped' | 'not applicable' | 'not measured yet';
+export type RowStatus = 'measured' | 'failed' | 'skipped' | 'not applicable';
 
 /** One system's figure: a rate per run, summarised. */
 export interface Row {
