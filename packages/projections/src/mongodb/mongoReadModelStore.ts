@@ -27,6 +27,8 @@ interface StoredDocument {
   v: Record<string, number>;
 }
 
+const WRITE_SLICE = 50;
+
 const escapeKey = (key: string): string =>
   key.replaceAll('%', '%25').replaceAll('.', '%2E').replaceAll('$', '%24');
 const unescapeKey = (key: string): string =>
@@ -91,22 +93,27 @@ class MongoCollection implements ReadModelCollection {
   async write(documents: readonly ReadModelDocument[]): Promise<void> {
     if (documents.length === 0) return;
     for (const document of documents) checkDocumentKeys(document.data);
-    await this.#collection.bulkWrite(
-      documents.map((document) => {
-        const v: Record<string, number> = {};
-        for (const [stream, version] of Object.entries(document.versions)) {
-          v[escapeKey(stream)] = version;
-        }
-        return {
-          replaceOne: {
-            filter: { _id: document.id },
-            replacement: { data: document.data ?? null, v },
-            upsert: true,
-          },
-        };
-      }),
-      { ordered: true, writeConcern: { w: 'majority' } },
-    );
+    const operations = documents.map((document) => {
+      const v: Record<string, number> = {};
+      for (const [stream, version] of Object.entries(document.versions)) {
+        v[escapeKey(stream)] = version;
+      }
+      return {
+        replaceOne: {
+          filter: { _id: document.id },
+          replacement: { data: document.data ?? null, v },
+          upsert: true,
+        },
+      };
+    });
+    // In slices: FerretDB 1.24 never answers an update command that replaces 100 or more
+    // existing documents, and keeps the database locked (ADR 0002).
+    for (let start = 0; start < operations.length; start += WRITE_SLICE) {
+      await this.#collection.bulkWrite(operations.slice(start, start + WRITE_SLICE), {
+        ordered: true,
+        writeConcern: { w: 'majority' },
+      });
+    }
   }
 
   #filter(where: [string, FieldValue][]): Filter<StoredDocument> {

@@ -122,6 +122,21 @@ export function readModelContract(
         expect([...many.keys()].sort()).toEqual(['d01', 'd02']);
       });
 
+      it('writes and rewrites a large batch in one call', async () => {
+        const collection = await h.store.collection(unique('large'), { indexes: ['round'] });
+        const batch = (round: number) =>
+          Array.from({ length: 260 }, (_, i) => ({
+            id: `doc-${i}`,
+            data: { round, i },
+            versions: { [`case-${i}`]: round },
+          }));
+        await collection.write(batch(1));
+        // Replacing hundreds of existing documents at once is what hung FerretDB (ADR 0002).
+        await collection.write(batch(2));
+        expect(await collection.count({ round: 2 })).toBe(260);
+        expect(await collection.count({ round: 1 })).toBe(0);
+      });
+
       it('keeps a tombstone out of queries and counts, with its versions', async () => {
         const collection = await h.store.collection(unique('tomb'), { indexes: ['province'] });
         await collection.write([
