@@ -14,8 +14,6 @@ import { EmmettMongoConnection, emmettMongo } from './mongodb/emmett.ts';
 import { rawInsertMany, rawInsertOne } from './mongodb/raw.ts';
 import {
   caseLog,
-  FERRETDB_WRITE_CHUNK,
-  MONGO_RUN_DEADLINE_MS,
   mongoRebuild,
   RAW_ROWS_PER_COMMIT,
   rawMongoReadModelRows,
@@ -554,7 +552,6 @@ async function main(): Promise<number> {
     'Emmett MongoDB keeps one document per stream and no global log, so it has no full-log scan.',
     `Raw ceilings insert the same payload into a minimal event table (global position, unique (stream, version)); Mongo raw inserts the same fields as one document per event.`,
     `Projection rebuild: a fresh event store holds a case log (CaseOpened, RiskAssessed, CaseClosed; cases of 3-12 events, interleaved; appended untimed); ProjectionRunner.ensureBuilt rebuilds the case board from it into a fresh read-model store: one document per case (latest status and risk level, indexed by province and status), deleted when the case closes; checkpoints go to a SQLite file beside it / the same MongoDB database. Only ensureBuilt is timed (read, project, write, checkpoint). Its ceiling inserts one read-model row per event (same table or collection, indexes and row shape; ${RAW_ROWS_PER_COMMIT} per transaction / insertMany) straight into the driver at the same durability.`,
-    `FerretDB 1.24 never answers an update command that replaces ${FERRETDB_WRITE_CHUNK + 1} or more existing documents, and MongoReadModelStore sends a runner batch as one bulkWrite: on MongoDB the bench splits each read-model write into bulkWrites of at most ${FERRETDB_WRITE_CHUNK} documents (a run that still hangs fails after ${MONGO_RUN_DEADLINE_MS / 1000} s).`,
   ];
 
   const report = renderReport({

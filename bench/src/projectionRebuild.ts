@@ -18,8 +18,6 @@ import {
   ProjectionRunner,
   SqliteReadModelStore,
   type Projection,
-  type ReadModelCollection,
-  type ReadModelDocument,
   type ReadModelStore,
 } from '@aman/projections';
 
@@ -367,36 +365,8 @@ export async function rawSqliteReadModelRows(log: CaseLog): Promise<Measured> {
 
 const WRITE_CONCERN = { w: 'majority' } as const;
 
-/**
- * FerretDB 1.24 (SQLite backend) never answers an `update` command that replaces 100 or more
- * existing documents, and MongoReadModelStore writes a runner's whole batch (up to one per event of
- * a 500-event page) in one bulkWrite. Until the store splits its writes, the bench does it for it:
- * each write goes out in bulkWrites of at most this many documents, in order.
- */
-export const FERRETDB_WRITE_CHUNK = 99;
-
 /** How long one MongoDB rebuild run (fill included) may take before it counts as hung. */
 export const MONGO_RUN_DEADLINE_MS = 120_000;
-
-function chunkedWrites(store: ReadModelStore, chunk: number): ReadModelStore {
-  const split = (collection: ReadModelCollection): ReadModelCollection => ({
-    get: (id) => collection.get(id),
-    getMany: (ids) => collection.getMany(ids),
-    write: async (documents: readonly ReadModelDocument[]) => {
-      for (let first = 0; first < documents.length; first += chunk) {
-        await collection.write(documents.slice(first, first + chunk));
-      }
-    },
-    query: (options) => collection.query(options),
-    count: (where) => collection.count(where),
-    group: (field, where) => collection.group(field, where),
-    drop: () => collection.drop(),
-  });
-  return {
-    collection: async (name, spec) => split(await store.collection(name, spec)),
-    close: () => store.close(),
-  };
-}
 
 /** Rejects when `work` has not settled within `ms`, so a server that hangs fails the row instead of
  * the whole bench. */
@@ -415,8 +385,8 @@ async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Prom
 }
 
 /**
- * MongoEventStore → ProjectionRunner → MongoReadModelStore (its writes split, see
- * FERRETDB_WRITE_CHUNK), with a MongoCheckpointStore, all in a fresh database that is dropped
+ * MongoEventStore → ProjectionRunner → MongoReadModelStore (which writes in slices FerretDB can
+ * take, ADR 0002), with a MongoCheckpointStore, all in a fresh database that is dropped
  * afterwards. Every store writes with w: majority itself.
  */
 export async function mongoRebuild(client: MongoClient, log: CaseLog): Promise<Measured> {
@@ -428,10 +398,7 @@ export async function mongoRebuild(client: MongoClient, log: CaseLog): Promise<M
       collection: 'warmup_events',
     });
     const source = await MongoEventStore.open({ client, database });
-    const readModels = chunkedWrites(
-      new MongoReadModelStore({ client, database }),
-      FERRETDB_WRITE_CHUNK,
-    );
+    const readModels = new MongoReadModelStore({ client, database });
     const checkpoints = new MongoCheckpointStore({ client, database });
     const sample = await withDeadline(
       timedRebuild({ readModels, checkpoints }, warmUpSource, source, log),
