@@ -1,10 +1,4 @@
-import {
-  MongoBulkWriteError,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type MongoClient,
-} from 'mongodb';
+import { MongoBulkWriteError, type Collection, type Db, type MongoClient } from 'mongodb';
 
 import { ConcurrencyError, ValidationError } from '@aman/errors';
 
@@ -496,13 +490,4 @@ export class MongoEventStore implements EventStore {
     while (this.#flushing !== undefined) await this.#flushing;
     this.#closed = true;
   }
-
-  /** For tests and operators: the raw collection, e.g. to show that tampering is detected. */
-  get collection(): Collection<CommitDocument> {
-    return this.#commits;
-  }
-}
-
-export function isDuplicateKeyError(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
 }
