@@ -59,6 +59,15 @@ export class EventCodecs {
     return this.#byEventType.has(eventType);
   }
 
+  /** The stored event type a CloudEvents type stands for (e.g. for a projection's `handles`). */
+  eventTypeOf(ceType: string): string {
+    const binding = this.#byCeType.get(ceType);
+    if (binding === undefined) {
+      throw new ValidationError(`CloudEvents type ${ceType} has no protobuf binding`);
+    }
+    return binding.eventType;
+  }
+
   toBusMessage(event: StoredEvent): BusMessage {
     const binding = this.#byEventType.get(event.type);
     if (binding === undefined) {

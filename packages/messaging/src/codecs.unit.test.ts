@@ -67,6 +67,8 @@ describe('EventCodecs', () => {
   it('knows which event types leave the context', () => {
     expect(codecs.publishes('PipelineProbe')).toBe(true);
     expect(codecs.publishes('ConsentRecorded')).toBe(false);
+    expect(codecs.eventTypeOf('aman.eventing.v1.PipelineProbe')).toBe('PipelineProbe');
+    expect(() => codecs.eventTypeOf('aman.intake.v1.Unknown')).toThrow(/no protobuf binding/);
     expect(() => codecs.toBusMessage(stored({}, 'ConsentRecorded'))).toThrow(/no protobuf binding/);
   });
 });
