@@ -61,6 +61,12 @@ interface EventColumns {
   hash: string;
 }
 
+/** An append's result: the stream version and global position of its last event. */
+function appendResult(stored: StoredEvent[]): AppendResult {
+  const last = stored[stored.length - 1];
+  return { version: last?.version ?? 0, position: last?.position ?? 0, events: stored };
+}
+
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 /** An append failed after it had written part of its events: its transaction must not commit. */
@@ -288,8 +294,7 @@ export class SqliteEventStore implements EventStore {
       }
       stored.push(toStoredEvent(row, position, this.#upcasters));
     }
-    const last = stored[stored.length - 1];
-    return { version: last?.version ?? 0, position: last?.position ?? 0, events: stored };
+    return appendResult(stored);
   }
 
   /** The first id is already stored: the same append again returns what the first one stored. */
@@ -308,8 +313,7 @@ export class SqliteEventStore implements EventStore {
     const stored = existing.map((columns) =>
       toStoredEvent(toRow(columns), columns.position, this.#upcasters),
     );
-    const last = stored[stored.length - 1];
-    return { version: last?.version ?? 0, position: last?.position ?? 0, events: stored };
+    return appendResult(stored);
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {

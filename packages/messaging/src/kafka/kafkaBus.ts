@@ -9,11 +9,10 @@ import {
 } from 'kafkajs';
 
 import { eventing } from '@aman/contracts';
-import { AmanError } from '@aman/errors';
 import type { StoredEvent } from '@aman/eventstore';
 
 import { fromHeaders, toHeaders, type Headers } from '../cloudevents.ts';
-import { StreamVersionGuard, deliverWithRetries } from '../delivery.ts';
+import { StreamVersionGuard, deliverWithRetries, describeFailure } from '../delivery.ts';
 import type {
   BusMessage,
   Publisher,
@@ -234,7 +233,7 @@ class KafkaSubscription {
           parsed = fromHeaders(headers, message.value);
         } catch (error) {
           // A poison record: no handler can make sense of it. Park it and move on.
-          await this.#deadLetter(topic, partition, message, headers, error, 0);
+          await this.#deadLetter(topic, partition, message, headers, describeFailure(error), 0);
           return;
         }
         if (this.#guard.alreadyApplied(parsed)) return;
@@ -260,15 +259,9 @@ class KafkaSubscription {
     partition: number,
     message: { offset: string; key: Buffer | null; value: Buffer | null },
     headers: Headers,
-    failure: unknown,
+    { errorCode, errorMessage }: { readonly errorCode: string; readonly errorMessage: string },
     attempts: number,
   ): Promise<void> {
-    const { errorCode, errorMessage } =
-      typeof failure === 'object' && failure !== null && 'errorCode' in failure
-        ? (failure as { errorCode: string; errorMessage: string })
-        : AmanError.is(failure)
-          ? { errorCode: failure.code, errorMessage: failure.message }
-          : { errorCode: 'AMAN_ERR_VALIDATION', errorMessage: 'record could not be read' };
     const now = new Date();
     await this.#bus.deadLetter({
       sourceTopic: topic,
