@@ -120,7 +120,8 @@ function assertNothingLost(data: JsonObject, roundTrip: unknown, eventType: stri
   const back = (roundTrip ?? {}) as Record<string, unknown>;
   for (const [field, value] of Object.entries(data)) {
     if (isDefault(value)) continue;
-    if (!(field in back)) {
+    // Own properties only: `in` also sees `constructor`, `toString`… on the prototype.
+    if (!Object.hasOwn(back, field)) {
       // The field's name stays out of the message: names can carry personal data.
       throw new ValidationError(`${eventType} holds a field its protobuf message does not define`);
     }

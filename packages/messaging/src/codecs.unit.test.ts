@@ -64,6 +64,26 @@ describe('EventCodecs', () => {
     expect((caught as Error).message).not.toMatch(/canary/i);
   });
 
+  // Data parsed from JSON may hold any name as an own field, `__proto__` included.
+  const prototypeNames = [
+    ...Object.getOwnPropertyNames(Object.prototype),
+    ...Object.getOwnPropertyNames(Function.prototype),
+  ];
+
+  it.each(prototypeNames)('refuses a data field named %s that the message would drop', (name) => {
+    const data = JSON.parse(
+      `{"probeId":"p",${JSON.stringify(name)}:"kept?"}`,
+    ) as StoredEvent['data'];
+    expect(Object.hasOwn(data, name)).toBe(true);
+    let caught: unknown;
+    try {
+      codecs.toBusMessage(stored(data));
+    } catch (error) {
+      caught = error;
+    }
+    expect(AmanError.is(caught, 'AMAN_ERR_VALIDATION')).toBe(true);
+  });
+
   it('knows which event types leave the context', () => {
     expect(codecs.publishes('PipelineProbe')).toBe(true);
     expect(codecs.publishes('ConsentRecorded')).toBe(false);
