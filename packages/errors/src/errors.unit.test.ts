@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { AmanError, ConcurrencyError, ValidationError, errorCodes } from './index.ts';
+import {
+  AmanError,
+  ConcurrencyError,
+  IdempotencyConflictError,
+  ValidationError,
+  errorCodes,
+} from './index.ts';
 
 describe('AmanError', () => {
   it('maps each code to an HTTP and a gRPC status', () => {
@@ -9,6 +15,12 @@ describe('AmanError', () => {
     expect(conflict.grpcStatus).toBe(10);
     expect(conflict.message).toBe('stream case-1 is at version 4, expected 3');
     expect(new ValidationError('bad').httpStatus).toBe(400);
+    const reused = new IdempotencyConflictError();
+    expect([reused.httpStatus, reused.grpcStatus, reused.code]).toEqual([
+      422,
+      6,
+      'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+    ]);
   });
 
   it('recognises its errors structurally and by code', () => {

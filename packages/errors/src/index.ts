@@ -24,6 +24,7 @@ export const errorCodes = {
   AMAN_ERR_ILLEGAL_STATE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
   AMAN_ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
   AMAN_ERR_CONCURRENCY: { http: 412, grpc: GrpcStatus.ABORTED },
+  AMAN_ERR_IDEMPOTENCY_CONFLICT: { http: 422, grpc: GrpcStatus.ALREADY_EXISTS },
   AMAN_ERR_INTEGRITY: { http: 500, grpc: GrpcStatus.INTERNAL },
   AMAN_ERR_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
   AMAN_ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
@@ -88,6 +89,21 @@ export class ConcurrencyError extends AmanError {
     );
     this.expected = String(expected);
     this.actual = actual;
+  }
+}
+
+/**
+ * An append reused an event id that is already stored (or reserved) for different content: a
+ * different type, data, schema version or actor, another stream, or a part of another append.
+ * Unlike a ConcurrencyError it is never retried: trying again cannot make the ids fit. The
+ * message says nothing of either write's content.
+ */
+export class IdempotencyConflictError extends AmanError {
+  constructor() {
+    super(
+      'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+      'an event id of this append is already stored for a different append; an idempotent retry must repeat the whole append unchanged',
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { ValidationError } from '@aman/errors';
+import { IdempotencyConflictError, ValidationError } from '@aman/errors';
 
 import { canonicalJson, parseJsonObject } from './canonicalJson.ts';
 import type {
@@ -9,6 +9,7 @@ import type {
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
+  LogVerifyResult,
   StoredEvent,
   VerifyResult,
 } from './types.ts';
@@ -26,6 +27,8 @@ export interface EventRow {
   readonly id: string;
   readonly stream: string;
   readonly version: number;
+  /** Position in the store's global order; hashed, so reordering the log is detected. */
+  readonly position: number;
   readonly type: string;
   readonly schemaVersion: number;
   readonly data: string;
@@ -45,14 +48,16 @@ export type UnhashedRow = Omit<EventRow, 'hash'>;
 
 /**
  * SHA-256 over the stored form, which includes the previous event's hash: the fields as a JSON
- * array (fixed order, unambiguous), then the data text exactly as stored.
+ * array (fixed order, unambiguous), then the data text exactly as stored. v2 added the global
+ * position (ADR 0004, "Tamper evidence"); no store was deployed with v1, so none is upcast.
  */
 export function rowHash(row: UnhashedRow): string {
   const header = JSON.stringify([
-    'aman-event-v1',
+    'aman-event-v2',
     row.id,
     row.stream,
     row.version,
+    row.position,
     row.type,
     row.schemaVersion,
     row.occurredAt,
@@ -199,22 +204,30 @@ export function prepareEvents(
   /* eslint-enable @typescript-eslint/no-unnecessary-condition, @typescript-eslint/no-unnecessary-type-assertion */
 }
 
-export type PreparedEvent = Omit<UnhashedRow, 'stream' | 'version' | 'recordedAt' | 'previousHash'>;
+export type PreparedEvent = Omit<
+  UnhashedRow,
+  'stream' | 'version' | 'position' | 'recordedAt' | 'previousHash'
+>;
 
-/** Gives prepared events their versions and chains their hashes onto the stream's head. */
+/**
+ * Gives prepared events their versions and positions, and chains their hashes onto the stream's
+ * head.
+ */
 export function chainRows(
   stream: string,
   prepared: readonly PreparedEvent[],
-  headVersion: number,
-  headHash: string,
+  head: { readonly version: number; readonly hash: string } | undefined,
+  firstPosition: number,
   recordedAt: string,
 ): EventRow[] {
-  let previousHash = headHash;
+  let previousHash = head?.hash ?? GENESIS_HASH;
+  const headVersion = head?.version ?? 0;
   return prepared.map((event, index) => {
     const unhashed: UnhashedRow = {
       ...event,
       stream,
       version: headVersion + index + 1,
+      position: firstPosition + index,
       recordedAt,
       previousHash,
     };
@@ -304,15 +317,44 @@ export function verifyRows(stream: string, rows: Iterable<EventRow>): VerifyResu
   return { stream, ok: true, eventsChecked: checked };
 }
 
+/**
+ * The whole log in position order → its first break: positions dense from 1, every row's hash
+ * right (the hash covers the position, so swapped or moved events show), and every stream's
+ * events linked in version order.
+ */
+export function verifyLogRows(rows: Iterable<EventRow>): LogVerifyResult {
+  const heads = new Map<string, { version: number; hash: string }>();
+  let position = 0;
+  for (const row of rows) {
+    const at = (reason: string): LogVerifyResult => ({
+      ok: false,
+      eventsChecked: position,
+      brokenAtPosition: position + 1,
+      reason,
+    });
+    if (row.position !== position + 1) {
+      return at(row.position > position + 1 ? 'a position is missing' : 'a position repeats');
+    }
+    const { hash, ...unhashed } = row;
+    if (rowHash(unhashed) !== hash) return at('stored hash does not match the stored event');
+    const head = heads.get(row.stream);
+    if (
+      row.version !== (head?.version ?? 0) + 1 ||
+      row.previousHash !== (head?.hash ?? GENESIS_HASH)
+    ) {
+      return at("the event does not link to its stream's event before it");
+    }
+    heads.set(row.stream, { version: row.version, hash });
+    position += 1;
+  }
+  return { ok: true, eventsChecked: position };
+}
+
 function broken(stream: string, checked: number, version: number, reason: string): VerifyResult {
   return { stream, ok: false, eventsChecked: checked, brokenAtVersion: version, reason };
 }
 
-export function toStoredEvent(
-  row: EventRow,
-  position: number,
-  upcasters: UpcasterRegistry,
-): StoredEvent {
+export function toStoredEvent(row: EventRow, upcasters: UpcasterRegistry): StoredEvent {
   const current = upcast(upcasters, {
     type: row.type,
     schemaVersion: row.schemaVersion,
@@ -335,7 +377,7 @@ export function toStoredEvent(
     id: row.id,
     stream: row.stream,
     version: row.version,
-    position,
+    position: row.position,
     type: current.type,
     schemaVersion: current.schemaVersion,
     data: current.data,
@@ -347,10 +389,47 @@ export function toStoredEvent(
   };
 }
 
-/** True when `rows` are exactly the events of `prepared` (same ids, same order): a retried append. */
-export function isSameAppend(
+/**
+ * What makes two events the same event for an idempotent retry: everything the caller states
+ * except `occurredAt` (defaulted to the time of the call when absent, so a retry differs) and the
+ * traceparent (a retry is a new request, with a new trace).
+ */
+function contentKey(event: PreparedEvent | EventRow): string {
+  return JSON.stringify([
+    event.id,
+    event.type,
+    event.schemaVersion,
+    event.actorOrganisationId,
+    event.actorPrincipalId,
+    event.correlationId,
+    event.causationId,
+    event.dataKeyId,
+    event.data,
+  ]);
+}
+
+/** One digest for a whole append, to compare a retry with an append that is not stored yet. */
+export function appendDigest(stream: string, prepared: readonly PreparedEvent[]): string {
+  const hash = createHash('sha256').update(JSON.stringify([stream, prepared.length]));
+  for (const event of prepared) hash.update(contentKey(event));
+  return hash.digest('hex');
+}
+
+/**
+ * A retry is idempotent only when it repeats a stored append whole: same stream, same events in
+ * the same order with the same content, nothing left out or added (ADR 0003, "Idempotent
+ * retries"). `rows` are the stored append's events; anything else is an IdempotencyConflictError.
+ */
+export function assertSameAppend(
+  stream: string,
   prepared: readonly PreparedEvent[],
-  rows: readonly { readonly id: string }[],
-): boolean {
-  return prepared.length === rows.length && prepared.every((event, i) => rows[i]?.id === event.id);
+  rows: readonly EventRow[],
+): void {
+  const same =
+    prepared.length === rows.length &&
+    prepared.every((event, i) => {
+      const row = rows[i];
+      return row !== undefined && row.stream === stream && contentKey(row) === contentKey(event);
+    });
+  if (!same) throw new IdempotencyConflictError();
 }

@@ -72,6 +72,11 @@ export interface ReadStreamOptions {
   readonly maxCount?: number;
 }
 
+/**
+ * A reader never skips a position: `readAll` stops before a missing one. A hole (or a reader ahead
+ * of the head) that lasts longer than the store's grace period is an IntegrityError, since under
+ * ADR 0003 only tampering or corruption can make one.
+ */
 export interface ReadAllOptions {
   /** Return events with a global position strictly greater than this (default 0). */
   readonly after?: number;
@@ -84,6 +89,14 @@ export interface VerifyResult {
   readonly eventsChecked: number;
   /** The first version whose stored hash or link does not match, when `ok` is false. */
   readonly brokenAtVersion?: number;
+  readonly reason?: string;
+}
+
+export interface LogVerifyResult {
+  readonly ok: boolean;
+  readonly eventsChecked: number;
+  /** The first global position that is missing, repeated or does not match, when `ok` is false. */
+  readonly brokenAtPosition?: number;
   readonly reason?: string;
 }
 
@@ -102,5 +115,10 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Recomputes the stream's hash chain over the stored form and reports the first break. */
   verify(stream: string): Promise<VerifyResult>;
+  /**
+   * Checks the whole log: positions dense from 1 to the head, every hash right, every stream
+   * linked. An audit, not a hot path: it reads everything.
+   */
+  verifyLog(): Promise<LogVerifyResult>;
   close(): Promise<void>;
 }

@@ -1,17 +1,32 @@
-import { MongoBulkWriteError, type Collection, type Db, type MongoClient } from 'mongodb';
-
-import { ConcurrencyError, ValidationError } from '@aman/errors';
+import {
+  MongoBulkWriteError,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type MongoClient,
+  type WriteError,
+} from 'mongodb';
 
 import {
-  GENESIS_HASH,
+  ConcurrencyError,
+  IdempotencyConflictError,
+  IntegrityError,
+  ValidationError,
+} from '@aman/errors';
+
+import { LogWatch } from '../logWatch.ts';
+import {
+  MAX_EVENTS_PER_APPEND,
+  appendDigest,
+  assertSameAppend,
   chainRows,
   checkReadAll,
   checkReadStream,
   validateStreamName,
   expectedVersionHolds,
-  isSameAppend,
   prepareEvents,
   toStoredEvent,
+  verifyLogRows,
   verifyRows,
   type EventRow,
   type PreparedEvent,
@@ -20,6 +35,7 @@ import type {
   AppendResult,
   EventStore,
   ExpectedVersion,
+  LogVerifyResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -30,37 +46,77 @@ import type { UpcasterRegistry } from '../upcasting.ts';
 
 /**
  * One document per append (the commit-document model): an append of several events is atomic
- * without multi-document transactions, because it is one insert. See
- * docs/adr/0003-global-order-without-gaps.md for why positions are dense and never visible out
- * of order.
+ * without multi-document transactions, because it is one insert. Its `_id` is its first position,
+ * so the global-order race is decided on `_id` and readers tail by `_id` lookups, the only query
+ * FerretDB 1.x answers without reading the whole collection (ADR 0002).
  */
 interface CommitDocument {
-  /** The id of the commit's first event: a retried append collides here and is recognised. */
+  /** `String(fromPosition)`. */
   _id: string;
+  /** The id of the append's first event; unique, so one append is never stored twice. */
+  appendId: string;
   stream: string;
   fromVersion: number;
   toVersion: number;
-  /** Global positions of the first and last event; commits tile 1..head with no gap. */
   fromPosition: number;
   toPosition: number;
   lastHash: string;
   events: EventRow[];
 }
 
+/**
+ * The stream index: one entry per commit, `_id` = `<stream>#<fromVersion>`, linking a stream's
+ * commits in version order. Written after the commit; the log stays the authority, and a missing
+ * entry (its writer died in between) is repaired by whoever next collides with that commit.
+ */
+interface StreamEntry {
+  _id: string;
+  appendId: string;
+  position: number;
+  toVersion: number;
+  lastHash: string;
+}
+
+/**
+ * An event id reserved before its commit, `_id` = the event id, bound to the whole append it
+ * belongs to. This is what makes every event id unique in the log: FerretDB does not enforce
+ * unique indexes on the array of events (ADR 0002).
+ */
+interface Reservation {
+  _id: string;
+  append: string;
+  index: number;
+}
+
+/** A lower bound of the log's head, kept so positions are never handed out twice. */
+interface HeadHint {
+  _id: string;
+  fromPosition: number;
+  toPosition: number;
+}
+
 export interface MongoEventStoreOptions {
   readonly client: MongoClient;
   readonly database: string;
-  /** Collection name (default `events`). */
+  /** Name of the commit collection (default `events`); the others are named after it. */
   readonly collection?: string;
   readonly upcasters?: UpcasterRegistry;
   /** Commits per insertMany when appends queue up (default 100). */
   readonly maxBatch?: number;
+  /** How long a hole in the global order may last before readers get an IntegrityError (ms). */
+  readonly holeGraceMs?: number;
+  /** For crash tests only: awaited after an append's ids are reserved, before its commit. */
+  readonly afterReserve?: () => Promise<void>;
 }
 
 interface PendingAppend {
   readonly stream: string;
   readonly prepared: readonly PreparedEvent[];
   readonly expected: ExpectedVersion;
+  readonly digest: string;
+  reserved: boolean;
+  /** Its ids were already reserved for this very append: it may be stored already. */
+  twin: boolean;
   /** Set once the stream head was re-read from the database for this append. */
   freshHead: boolean;
   readonly resolve: (result: AppendResult) => void;
@@ -74,20 +130,41 @@ interface StreamHead {
 
 const HEAD_CACHE_LIMIT = 10_000;
 const DUPLICATE_KEY = 11000;
+const HEAD_HINT = 'head';
+/** Positions looked up at once when tailing: most appends hold one event. */
+const READ_AHEAD = 16;
+const PROBE_CHUNK = 32;
+const HEAD_CHECK_INTERVAL_MS = 1000;
+
+const positionKey = (position: number): string => String(position);
+const streamKey = (stream: string, fromVersion: number): string => `${stream}#${fromVersion}`;
+
+function isDuplicateKey(error: unknown): boolean {
+  return (
+    (error instanceof MongoServerError || error instanceof MongoBulkWriteError) &&
+    error.code === DUPLICATE_KEY
+  );
+}
 
 /**
- * The distributed event store on MongoDB (FerretDB 1.x in CI). Every race is decided by a unique
- * index on insert — `_id` (idempotency), `(stream, fromVersion)` (optimistic concurrency) and
- * `fromPosition` (global order) — never by read-modify-write updates, which FerretDB 1.x does not
- * isolate (docs/adr/0002-ferretdb-guarantees.md). Appends queued in one process go out together in
- * one ordered insertMany (group commit).
+ * The distributed event store on MongoDB (FerretDB 1.x in CI). Every race is decided by an insert
+ * against a unique key — the position (`_id`), `(stream, fromVersion)`, the append's first event
+ * id, and each event id's reservation — never by read-modify-write updates, which FerretDB 1.x
+ * does not isolate (docs/adr/0002-ferretdb-guarantees.md). Every hot read is an `_id` lookup.
+ * Appends queued in one process go out together (group commit).
  */
 export class MongoEventStore implements EventStore {
   readonly #commits: Collection<CommitDocument>;
+  readonly #streams: Collection<StreamEntry>;
+  readonly #ids: Collection<Reservation>;
+  readonly #hints: Collection<HeadHint>;
   readonly #upcasters: UpcasterRegistry;
   readonly #maxBatch: number;
+  readonly #watch: LogWatch;
+  readonly #afterReserve: (() => Promise<void>) | undefined;
   readonly #heads = new Map<string, StreamHead>();
   #lastPosition: number | undefined;
+  #headCheckedAt = 0;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
@@ -95,21 +172,27 @@ export class MongoEventStore implements EventStore {
   private constructor(db: Db, options: MongoEventStoreOptions) {
     // Majority reads: a reader never passes a commit that a failover could roll back, and a
     // retried append is only reported as stored once it cannot be lost.
-    this.#commits = db.collection<CommitDocument>(options.collection ?? 'events', {
-      readConcern: { level: 'majority' },
-    });
+    const name = options.collection ?? 'events';
+    const readConcern = { readConcern: { level: 'majority' as const } };
+    this.#commits = db.collection<CommitDocument>(name, readConcern);
+    this.#streams = db.collection<StreamEntry>(`${name}.streams`, readConcern);
+    this.#ids = db.collection<Reservation>(`${name}.ids`, readConcern);
+    this.#hints = db.collection<HeadHint>(`${name}.head`, readConcern);
     this.#upcasters = options.upcasters ?? {};
     this.#maxBatch = options.maxBatch ?? 100;
+    this.#watch = new LogWatch(options.holeGraceMs);
+    this.#afterReserve = options.afterReserve;
   }
 
   static async open(options: MongoEventStoreOptions): Promise<MongoEventStore> {
     const store = new MongoEventStore(options.client.db(options.database), options);
     // One at a time: FerretDB 1.24 drops the connection on a createIndexes with several
-    // indexes that already exist (docs/adr/0002-ferretdb-guarantees.md).
+    // indexes that already exist (docs/adr/0002-ferretdb-guarantees.md). Unique indexes are
+    // checked on insert without a scan; they are never queried on a hot path.
     const indexes = [
       { key: { stream: 1, fromVersion: 1 }, name: 'stream_version', unique: true },
+      { key: { appendId: 1 }, name: 'append', unique: true },
       { key: { fromPosition: 1 }, name: 'position', unique: true },
-      { key: { toPosition: 1 }, name: 'to_position', unique: false },
     ] as const;
     for (const { key, ...options } of indexes) {
       await store.#commits.createIndex(key, options, {});
@@ -134,6 +217,9 @@ export class MongoEventStore implements EventStore {
         stream,
         prepared,
         expected: options.expectedVersion,
+        digest: appendDigest(stream, prepared),
+        reserved: false,
+        twin: false,
         freshHead: false,
         resolve,
         reject,
@@ -157,7 +243,7 @@ export class MongoEventStore implements EventStore {
         await this.#writeBatch(batch);
       } catch (error) {
         // An unexpected failure (network, server): the outcome of these appends is unknown, so
-        // they are rejected; a retry with the same event ids is idempotent.
+        // they are rejected; a retry of the same append is idempotent.
         this.#forgetCaches();
         for (const pending of batch) pending.reject(error);
       }
@@ -181,68 +267,49 @@ export class MongoEventStore implements EventStore {
     return batch;
   }
 
-  #requeue(appends: PendingAppend[]): void {
-    this.#queue = [...appends, ...this.#queue];
-  }
-
-  async #writeBatch(batch: PendingAppend[]): Promise<void> {
+  async #writeBatch(given: PendingAppend[]): Promise<void> {
+    const batch = await this.#reserve(given);
+    if (batch.length === 0) return;
     const heads = await this.#streamHeads(batch);
     let position = await this.#knownLastPosition();
     const recordedAt = new Date().toISOString();
     const members: PendingAppend[] = [];
     const documents: CommitDocument[] = [];
-    const results: AppendResult[] = [];
     const retry: PendingAppend[] = [];
-    const conflicts: { pending: PendingAppend; actual: number | undefined }[] = [];
 
     for (const pending of batch) {
       const head = heads.get(pending.stream);
       if (!expectedVersionHolds(pending.expected, head?.version)) {
-        if (pending.freshHead) {
-          conflicts.push({ pending, actual: head?.version });
-        } else {
+        if (!pending.freshHead) {
           // The cached head may be stale: decide on a fresh read.
           this.#heads.delete(pending.stream);
           retry.push(pending);
+        } else if (!(await this.#settleIfStored(pending, 1))) {
+          pending.reject(new ConcurrencyError(pending.stream, pending.expected, head?.version));
         }
         continue;
       }
-      const rows = chainRows(
-        pending.stream,
-        pending.prepared,
-        head?.version ?? 0,
-        head?.hash ?? GENESIS_HASH,
-        recordedAt,
-      );
+      const rows = chainRows(pending.stream, pending.prepared, head, position + 1, recordedAt);
       const first = rows[0];
       const last = rows[rows.length - 1];
       if (first === undefined || last === undefined) continue;
-      const document: CommitDocument = {
-        _id: first.id,
+      documents.push({
+        _id: positionKey(first.position),
+        appendId: first.id,
         stream: pending.stream,
         fromVersion: first.version,
         toVersion: last.version,
-        fromPosition: position + 1,
-        toPosition: position + rows.length,
+        fromPosition: first.position,
+        toPosition: last.position,
         lastHash: last.hash,
         events: rows,
-      };
-      // Built before the insert: once a commit is stored, reporting it can no longer fail.
-      let result: AppendResult;
-      try {
-        result = this.#result(document);
-      } catch (error) {
-        pending.reject(error);
-        continue;
-      }
-      documents.push(document);
+      });
       members.push(pending);
-      results.push(result);
-      position += rows.length;
+      position = last.position;
     }
 
     let inserted = documents.length;
-    let failure: MongoBulkWriteError | undefined;
+    let failed = false;
     if (documents.length > 0) {
       try {
         await this.#commits.insertMany(documents, {
@@ -251,84 +318,229 @@ export class MongoEventStore implements EventStore {
         });
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError) || error.code !== DUPLICATE_KEY) throw error;
-        failure = error;
+        failed = true;
         inserted = error.insertedCount;
       }
     }
 
-    for (let index = 0; index < inserted; index += 1) {
-      const document = documents[index];
-      const pending = members[index];
-      const result = results[index];
-      if (document === undefined || pending === undefined || result === undefined) continue;
+    const stored = documents.slice(0, inserted);
+    await this.#indexCommits(stored);
+    stored.forEach((document, index) => {
       this.#remember(document);
-      pending.resolve(result);
-    }
+      members[index]?.resolve(this.#result(document));
+    });
 
-    if (failure !== undefined) {
+    if (failed) {
       const document = documents[inserted];
       const pending = members[inserted];
       if (document !== undefined && pending !== undefined) {
-        const settled = await this.#resolveCollision(document, pending);
-        if (!settled) retry.push(pending);
+        if (!(await this.#resolveCollision(document, pending))) retry.push(pending);
       }
       // Ordered: nothing after the failed commit was inserted; those get new positions.
       retry.push(...members.slice(inserted + 1));
     }
-    for (const { pending, actual } of conflicts) {
-      // A retry of an append that already succeeded moved the stream itself: not a conflict.
-      if (!(await this.#resolveRetried(pending))) {
-        pending.reject(new ConcurrencyError(pending.stream, pending.expected, actual));
-      }
-    }
-    this.#requeue(retry);
+    this.#queue = [...retry, ...this.#queue];
   }
 
-  /** Settles `pending` when its first event id is already stored; false when it is not. */
-  async #resolveRetried(pending: PendingAppend): Promise<boolean> {
-    const firstId = pending.prepared[0]?.id;
-    const existing = firstId === undefined ? null : await this.#commits.findOne({ _id: firstId });
-    if (existing === null) return false;
-    if (existing.stream === pending.stream && isSameAppend(pending.prepared, existing.events)) {
-      this.#remember(existing);
-      pending.resolve(this.#result(existing));
-    } else {
-      pending.reject(
-        new ValidationError('an event id of this append is already used by another event'),
-      );
+  /**
+   * Reserves every event id of the appends not reserved yet. An id reserved for another append is
+   * an IdempotencyConflictError; an id reserved for this very append (a retry, a concurrent twin,
+   * or a writer that died before its commit) lets the append go on, as a twin.
+   */
+  async #reserve(batch: PendingAppend[]): Promise<PendingAppend[]> {
+    const fresh = batch.filter((pending) => !pending.reserved);
+    if (fresh.length === 0) return batch;
+    const reservations = fresh.flatMap((pending) =>
+      pending.prepared.map((event, index) => ({ _id: event.id, append: pending.digest, index })),
+    );
+    const taken = new Set<string>();
+    try {
+      await this.#ids.insertMany(reservations, { ordered: false, writeConcern: { w: 'majority' } });
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError) || error.code !== DUPLICATE_KEY) throw error;
+      const failures: readonly WriteError[] = Array.isArray(error.writeErrors)
+        ? (error.writeErrors as WriteError[])
+        : [error.writeErrors as WriteError];
+      for (const failure of failures) {
+        if (failure.code !== DUPLICATE_KEY) throw error;
+        const reservation = reservations[failure.index];
+        if (reservation !== undefined) taken.add(reservation._id);
+      }
     }
+    const refused = new Set<PendingAppend>();
+    await Promise.all(
+      fresh.map(async (pending) => {
+        const mine = pending.prepared.filter((event) => taken.has(event.id));
+        const found = await Promise.all(mine.map((event) => this.#ids.findOne({ _id: event.id })));
+        for (const [i, reservation] of found.entries()) {
+          const index = pending.prepared.indexOf(mine[i] as PreparedEvent);
+          if (
+            reservation === null ||
+            reservation.append !== pending.digest ||
+            reservation.index !== index
+          ) {
+            refused.add(pending);
+          }
+        }
+        pending.twin = mine.length > 0;
+      }),
+    );
+    for (const pending of fresh) {
+      if (refused.has(pending)) {
+        await this.#release(pending, taken);
+        pending.reject(new IdempotencyConflictError());
+      } else {
+        pending.reserved = true;
+      }
+    }
+    if (this.#afterReserve !== undefined) await this.#afterReserve();
+    return batch.filter((pending) => !refused.has(pending));
+  }
+
+  /** Frees the ids a refused append reserved itself, so a later, different append may use them. */
+  async #release(pending: PendingAppend, taken: ReadonlySet<string>): Promise<void> {
+    const own = pending.prepared.filter((event) => !taken.has(event.id));
+    await Promise.all(own.map((event) => this.#ids.deleteOne({ _id: event.id })));
+  }
+
+  /** Writes the stream index entries of stored commits; an entry already there is the same one. */
+  async #indexCommits(commits: readonly CommitDocument[]): Promise<void> {
+    const last = commits[commits.length - 1];
+    if (last === undefined) return;
+    const entries = commits.map((commit) => ({
+      _id: streamKey(commit.stream, commit.fromVersion),
+      appendId: commit.appendId,
+      position: commit.fromPosition,
+      toVersion: commit.toVersion,
+      lastHash: commit.lastHash,
+    }));
+    await Promise.all([
+      this.#streams
+        .insertMany(entries, { ordered: false, writeConcern: { w: 'majority' } })
+        .catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        }),
+      this.#raiseHint(last),
+    ]);
+  }
+
+  async #raiseHint(commit: CommitDocument): Promise<void> {
+    const update = {
+      $max: { fromPosition: commit.fromPosition, toPosition: commit.toPosition },
+    };
+    try {
+      await this.#hints.updateOne({ _id: HEAD_HINT }, update, { upsert: true });
+    } catch (error) {
+      // Two first writers upserted at once: the document exists now.
+      if (!isDuplicateKey(error)) throw error;
+      await this.#hints.updateOne({ _id: HEAD_HINT }, update);
+    }
+  }
+
+  /**
+   * Why did this commit collide? Settles the append when the collision shows how (it is stored
+   * already, or it lost its expected version); false when it should simply be tried again.
+   */
+  async #resolveCollision(document: CommitDocument, pending: PendingAppend): Promise<boolean> {
+    const atPosition = await this.#commits.findOne({ _id: document._id });
+    if (atPosition !== null) {
+      if (atPosition.appendId === document.appendId) {
+        // A twin of this append won the same position.
+        await this.#indexCommits([atPosition]);
+        return this.#settleStored(atPosition, pending);
+      }
+      // Another writer took the position: learn where the log ends now and go again.
+      this.#lastPosition = await this.#walkForward(atPosition.toPosition);
+      return false;
+    }
+    // Not the position: this stream's version or this append's id is taken.
+    if (await this.#settleIfStored(pending, document.fromVersion)) return true;
+    // The stream moved. Its commit at this version may be unindexed (its writer died first):
+    // index it, or the head read below would never get past it.
+    const key = streamKey(document.stream, document.fromVersion);
+    if ((await this.#streams.findOne({ _id: key })) === null) {
+      await this.#findUnindexed({ stream: document.stream, fromVersion: document.fromVersion });
+    }
+    this.#heads.delete(document.stream);
+    if (pending.expected === 'any') return false;
+    const head = await this.#readHead(document.stream);
+    pending.reject(new ConcurrencyError(document.stream, pending.expected, head?.version));
     return true;
   }
 
-  /** Why did this commit collide? Returns false when the append should simply be tried again. */
-  async #resolveCollision(document: CommitDocument, pending: PendingAppend): Promise<boolean> {
-    if (await this.#resolveRetried(pending)) return true;
-    const rival = await this.#commits.findOne(
-      { stream: document.stream, fromVersion: document.fromVersion },
-      { projection: { _id: 1 } },
-    );
-    if (rival !== null) {
-      // Another writer appended to this stream first.
-      this.#heads.delete(document.stream);
-      if (pending.expected === 'any') return false;
-      const head = await this.#readHead(document.stream);
-      pending.reject(new ConcurrencyError(document.stream, pending.expected, head?.version));
+  /**
+   * Settles `pending` when the very same append is stored already, at or after `fromVersion` of
+   * its stream; false when it is not. Appends that were never reserved twice cannot be stored.
+   */
+  async #settleIfStored(pending: PendingAppend, fromVersion: number): Promise<boolean> {
+    const appendId = pending.prepared[0]?.id;
+    if (!pending.twin || appendId === undefined) return false;
+    const stored =
+      (await this.#findInStream(pending.stream, fromVersion, appendId)) ??
+      (await this.#findUnindexed({ appendId }));
+    return stored !== undefined && this.#settleStored(stored, pending);
+  }
+
+  #settleStored(stored: CommitDocument, pending: PendingAppend): boolean {
+    try {
+      assertSameAppend(pending.stream, pending.prepared, stored.events);
+    } catch (error) {
+      pending.reject(error);
       return true;
     }
-    // Another process took the global position: learn the new head position and go again.
-    this.#lastPosition = undefined;
-    return false;
+    this.#remember(stored);
+    pending.resolve(this.#result(stored));
+    return true;
+  }
+
+  /** Follows the stream index from `fromVersion` looking for the commit of `appendId`. */
+  async #findInStream(
+    stream: string,
+    fromVersion: number,
+    appendId: string,
+  ): Promise<CommitDocument | undefined> {
+    let version = fromVersion;
+    for (;;) {
+      const entry = await this.#streams.findOne({ _id: streamKey(stream, version) });
+      if (entry === null) return undefined;
+      if (entry.appendId === appendId) return (await this.#commitAt(entry.position)) ?? undefined;
+      version = entry.toVersion + 1;
+    }
+  }
+
+  /**
+   * The rare path that scans: a commit whose writer died before indexing it. Indexes it, so the
+   * scan happens once per such commit.
+   */
+  async #findUnindexed(
+    filter: { appendId: string } | { stream: string; fromVersion: number },
+  ): Promise<CommitDocument | undefined> {
+    const commit = await this.#commits.findOne(filter);
+    if (commit === null) return undefined;
+    await this.#indexCommits([commit]);
+    return commit;
+  }
+
+  async #commitAt(position: number): Promise<CommitDocument | null> {
+    return this.#commits.findOne({ _id: positionKey(position) });
   }
 
   #remember(document: CommitDocument): void {
-    this.#heads.delete(document.stream);
-    this.#heads.set(document.stream, { version: document.toVersion, hash: document.lastHash });
-    if (this.#heads.size > HEAD_CACHE_LIMIT) {
-      const oldest = this.#heads.keys().next().value;
-      if (oldest !== undefined) this.#heads.delete(oldest);
+    const known = this.#heads.get(document.stream);
+    if (known === undefined || known.version <= document.toVersion) {
+      this.#cacheHead(document.stream, { version: document.toVersion, hash: document.lastHash });
     }
     if (this.#lastPosition === undefined || document.toPosition > this.#lastPosition) {
       this.#lastPosition = document.toPosition;
+    }
+  }
+
+  #cacheHead(stream: string, head: StreamHead): void {
+    this.#heads.delete(stream);
+    this.#heads.set(stream, head);
+    if (this.#heads.size > HEAD_CACHE_LIMIT) {
+      const oldest = this.#heads.keys().next().value;
+      if (oldest !== undefined) this.#heads.delete(oldest);
     }
   }
 
@@ -343,98 +555,181 @@ export class MongoEventStore implements EventStore {
   }
 
   #storedEvents(document: CommitDocument): StoredEvent[] {
-    return document.events.map((row, index) =>
-      toStoredEvent(row, document.fromPosition + index, this.#upcasters),
-    );
+    return document.events.map((row) => toStoredEvent(row, this.#upcasters));
   }
 
   async #streamHeads(batch: readonly PendingAppend[]): Promise<Map<string, StreamHead>> {
     const heads = new Map<string, StreamHead>();
-    const unknown: PendingAppend[] = [];
-    for (const pending of batch) {
-      const cached = this.#heads.get(pending.stream);
-      if (cached !== undefined) heads.set(pending.stream, cached);
-      // A new stream needs no lookup: the unique (stream, fromVersion) index refuses the
-      // insert if the stream exists after all, and the collision path reports the conflict.
-      else if (pending.expected !== 'no_stream') unknown.push(pending);
-    }
-    if (unknown.length === 0) return heads;
-    // One query for all of them (FerretDB answers each query with a collection scan).
-    const commits = await this.#commits
-      .find(
-        { stream: { $in: unknown.map((pending) => pending.stream) } },
-        { projection: { stream: 1, toVersion: 1, lastHash: 1 } },
-      )
-      .toArray();
-    for (const commit of commits) {
-      const known = heads.get(commit.stream);
-      if (known === undefined || commit.toVersion > known.version) {
-        heads.set(commit.stream, { version: commit.toVersion, hash: commit.lastHash });
-      }
-    }
-    for (const pending of unknown) {
-      pending.freshHead = true;
-      const head = heads.get(pending.stream);
-      if (head !== undefined) this.#heads.set(pending.stream, head);
-    }
+    await Promise.all(
+      batch.map(async (pending) => {
+        const cached = this.#heads.get(pending.stream);
+        if (cached !== undefined) {
+          heads.set(pending.stream, cached);
+          pending.freshHead = false;
+          return;
+        }
+        // A new stream needs no lookup: the unique (stream, fromVersion) index refuses the
+        // insert if the stream exists after all, and the collision path reports the conflict.
+        if (pending.expected === 'no_stream' && !pending.twin) return;
+        pending.freshHead = true;
+        const head = await this.#readHead(pending.stream);
+        if (head !== undefined) heads.set(pending.stream, head);
+      }),
+    );
     return heads;
   }
 
+  /** The stream's head, following its index from the cached head (or from version 1). */
   async #readHead(stream: string): Promise<StreamHead | undefined> {
-    const last = await this.#commits.findOne(
-      { stream },
-      { sort: { fromVersion: -1 }, projection: { toVersion: 1, lastHash: 1 } },
-    );
-    return last === null ? undefined : { version: last.toVersion, hash: last.lastHash };
+    let head = this.#heads.get(stream);
+    for (;;) {
+      const entry = await this.#streams.findOne({
+        _id: streamKey(stream, (head?.version ?? 0) + 1),
+      });
+      if (entry === null) break;
+      head = { version: entry.toVersion, hash: entry.lastHash };
+    }
+    if (head !== undefined) this.#cacheHead(stream, head);
+    return head;
   }
 
   async #knownLastPosition(): Promise<number> {
-    this.#lastPosition ??= await this.#readLastPosition();
+    this.#lastPosition ??= await this.#walkForward((await this.#hint())?.toPosition ?? 0);
     return this.#lastPosition;
   }
 
-  async #readLastPosition(): Promise<number> {
-    const last = await this.#commits.findOne(
-      {},
-      { sort: { fromPosition: -1 }, projection: { toPosition: 1 } },
-    );
-    return last?.toPosition ?? 0;
+  async #hint(): Promise<HeadHint | null> {
+    return this.#hints.findOne({ _id: HEAD_HINT });
+  }
+
+  /** The end of the log, found by following commits from `position` (a commit's last one). */
+  async #walkForward(position: number): Promise<number> {
+    let last = position;
+    for (;;) {
+      const next = await this.#commitAt(last + 1);
+      if (next === null) return last;
+      last = next.toPosition;
+    }
   }
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     this.#assertOpen();
     const { fromVersion, maxCount } = checkReadStream(stream, options);
-    const commits = await this.#commits
-      .find({ stream, toVersion: { $gte: fromVersion } })
-      .sort({ fromVersion: 1 })
-      .toArray();
+    const entries = await this.#streamEntries(stream);
+    const wanted = entries.filter((entry) => entry.toVersion >= fromVersion);
+    const commits = await Promise.all(wanted.map((entry) => this.#indexedCommit(stream, entry)));
     const events = commits
       .flatMap((commit) => this.#storedEvents(commit))
       .filter((event) => event.version >= fromVersion);
     return maxCount === undefined ? events : events.slice(0, maxCount);
   }
 
+  /** The stream's index entries in version order; also refreshes the cached head. */
+  async #streamEntries(stream: string): Promise<StreamEntry[]> {
+    const entries: StreamEntry[] = [];
+    let version = 1;
+    for (;;) {
+      const entry = await this.#streams.findOne({ _id: streamKey(stream, version) });
+      if (entry === null) break;
+      entries.push(entry);
+      version = entry.toVersion + 1;
+    }
+    const last = entries[entries.length - 1];
+    if (last !== undefined)
+      this.#cacheHead(stream, { version: last.toVersion, hash: last.lastHash });
+    return entries;
+  }
+
+  async #indexedCommit(stream: string, entry: StreamEntry): Promise<CommitDocument> {
+    const commit = await this.#commitAt(entry.position);
+    if (commit === null || commit.stream !== stream || commit.appendId !== entry.appendId) {
+      throw new IntegrityError(
+        `the stream index points at position ${entry.position}, which does not hold that commit`,
+      );
+    }
+    return commit;
+  }
+
   async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     this.#assertOpen();
     const { after, limit } = checkReadAll(options);
-    const commits = await this.#commits
-      .find({ toPosition: { $gt: after } })
-      .sort({ fromPosition: 1 })
-      .limit(limit)
-      .toArray();
-    const events: StoredEvent[] = [];
-    let expected = after + 1;
-    for (const commit of commits) {
-      // Positions are dense; stop at anything that is not the next one rather than skip it.
-      if (commit.fromPosition > expected) break;
-      for (const event of this.#storedEvents(commit)) {
-        if (event.position <= after) continue;
-        events.push(event);
-        expected = event.position + 1;
+    const first = await this.#commitAt(after + 1);
+    if (first === null) return this.#readAfterMiss(after, limit);
+    // Whole commits only (but at least part of the first), by `_id` lookups a window at a time.
+    const events = this.#storedEvents(first).slice(0, limit);
+    let next = first.toPosition + 1;
+    while (events.length < limit) {
+      const width = Math.min(READ_AHEAD, limit - events.length);
+      const window = await Promise.all(
+        Array.from({ length: width }, (_, i) => this.#commitAt(next + i)),
+      );
+      const start = next;
+      let commit = window[0];
+      while (commit !== null && commit !== undefined) {
+        if (events.length + commit.events.length > limit) return this.#tail(after, events);
+        events.push(...this.#storedEvents(commit));
+        next = commit.toPosition + 1;
+        commit = window[next - start];
       }
-      if (events.length >= limit) break;
+      // null: nothing starts at `next`, the end for now; undefined: past the window, go on.
+      if (commit === null) break;
     }
-    return events.slice(0, limit);
+    return this.#tail(after, events);
+  }
+
+  #tail(after: number, events: StoredEvent[]): StoredEvent[] {
+    this.#watch.healthy(after);
+    return events;
+  }
+
+  /**
+   * No commit starts right after `after`. Usually the reader is at the head; otherwise it stopped
+   * inside a commit (a page cut it), or the log has a hole, or it moved back behind the reader.
+   */
+  async #readAfterMiss(after: number, limit: number): Promise<StoredEvent[]> {
+    const hint = await this.#hint();
+    const hinted = hint?.toPosition ?? 0;
+    // The hint is only raised after its commit is stored, but may lag behind the head.
+    const head = hinted >= after ? hinted : await this.#walkForward(hinted);
+    if (head > after) {
+      // Position after + 1 was committed: inside an earlier commit, or removed.
+      const covering = await this.#commitCovering(after + 1);
+      if (covering !== undefined) {
+        const events = this.#storedEvents(covering).filter((event) => event.position > after);
+        return this.#tail(after, events.slice(0, limit));
+      }
+      this.#watch.report(after, { kind: 'hole' });
+      return [];
+    }
+    if (head < after) {
+      this.#watch.report(after, { kind: 'ahead' });
+      return [];
+    }
+    // At the head, unless the newest commit was removed: looked at now and then, not every poll.
+    if (hint !== null && Date.now() - this.#headCheckedAt > HEAD_CHECK_INTERVAL_MS) {
+      if ((await this.#commitAt(hint.fromPosition)) === null) {
+        this.#watch.report(after, { kind: 'ahead' });
+        return [];
+      }
+      this.#headCheckedAt = Date.now();
+    }
+    this.#watch.healthy(after);
+    return [];
+  }
+
+  /** The commit holding `position`, which does not start one: probes backwards for its start. */
+  async #commitCovering(position: number): Promise<CommitDocument | undefined> {
+    const lowest = Math.max(1, position - MAX_EVENTS_PER_APPEND + 1);
+    for (let top = position; top >= lowest; top -= PROBE_CHUNK) {
+      const candidates = Array.from(
+        { length: Math.min(PROBE_CHUNK, top - lowest + 1) },
+        (_, i) => top - i,
+      );
+      const found = await Promise.all(candidates.map((candidate) => this.#commitAt(candidate)));
+      const start = found.find((commit) => commit !== null);
+      if (start) return start.toPosition >= position ? start : undefined;
+    }
+    return undefined;
   }
 
   async streamVersion(stream: string): Promise<number | undefined> {
@@ -445,32 +740,21 @@ export class MongoEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.#assertOpen();
-    return this.#readLastPosition();
+    return this.#walkForward((await this.#hint())?.toPosition ?? 0);
   }
 
   async verify(stream: string): Promise<VerifyResult> {
     this.#assertOpen();
     validateStreamName(stream);
+    // An audit reads the log itself (a scan on FerretDB), not the index that steers appends.
     const commits = await this.#commits.find({ stream }).sort({ fromVersion: 1 }).toArray();
-    // The commit's own fields steer reads (versions, positions, head hash) but are not hashed:
-    // they must agree with the hashed rows inside it.
     for (const commit of commits) {
-      const first = commit.events[0];
-      const last = commit.events[commit.events.length - 1];
-      if (
-        first === undefined ||
-        last === undefined ||
-        commit._id !== first.id ||
-        commit.fromVersion !== first.version ||
-        commit.toVersion !== last.version ||
-        commit.lastHash !== last.hash ||
-        commit.toPosition - commit.fromPosition + 1 !== commit.events.length
-      ) {
+      if (!commitAgrees(commit)) {
         return {
           stream,
           ok: false,
           eventsChecked: 0,
-          brokenAtVersion: first?.version ?? commit.fromVersion,
+          brokenAtVersion: commit.events[0]?.version ?? commit.fromVersion,
           reason: 'a commit does not agree with the events it holds',
         };
       }
@@ -479,6 +763,23 @@ export class MongoEventStore implements EventStore {
       stream,
       commits.flatMap((commit) => commit.events),
     );
+  }
+
+  async verifyLog(): Promise<LogVerifyResult> {
+    this.#assertOpen();
+    const rows: EventRow[] = [];
+    for await (const commit of this.#commits.find({}).sort({ fromPosition: 1 })) {
+      if (!commitAgrees(commit)) {
+        return {
+          ok: false,
+          eventsChecked: rows.length,
+          brokenAtPosition: rows.length + 1,
+          reason: 'a commit does not agree with the events it holds',
+        };
+      }
+      rows.push(...commit.events);
+    }
+    return verifyLogRows(rows);
   }
 
   #assertOpen(): void {
@@ -490,4 +791,27 @@ export class MongoEventStore implements EventStore {
     while (this.#flushing !== undefined) await this.#flushing;
     this.#closed = true;
   }
+}
+
+/**
+ * A commit's own fields steer reads (versions, positions, head hash, `_id`) but are not hashed:
+ * they must agree with the hashed rows inside it.
+ */
+function commitAgrees(commit: CommitDocument): boolean {
+  const first = commit.events[0];
+  const last = commit.events[commit.events.length - 1];
+  return (
+    first !== undefined &&
+    last !== undefined &&
+    commit._id === positionKey(first.position) &&
+    commit.appendId === first.id &&
+    commit.fromVersion === first.version &&
+    commit.toVersion === last.version &&
+    commit.fromPosition === first.position &&
+    commit.toPosition === last.position &&
+    commit.lastHash === last.hash &&
+    commit.events.every(
+      (row, i) => row.position === first.position + i && row.stream === commit.stream,
+    )
+  );
 }

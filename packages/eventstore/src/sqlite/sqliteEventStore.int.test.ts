@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 
+import { killMidAppend } from '../testing/crash.ts';
 import { eventStoreContract } from '../testing/eventStoreContract.ts';
 import type { NewEvent } from '../types.ts';
 import { uuidv7 } from '../uuid.ts';
@@ -13,18 +14,33 @@ import { SqliteEventStore } from './sqliteEventStore.ts';
 eventStoreContract('SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aman-es-'));
   const path = join(dir, 'events.db');
+  // Behind the store's back, as an attacker with disk access would.
+  const behindTheStore = (sql: string, ...params: (string | number)[]): Promise<void> => {
+    const db = new Database(path);
+    try {
+      db.prepare(sql).run(...params);
+    } finally {
+      db.close();
+    }
+    return Promise.resolve();
+  };
   return Promise.resolve({
     open: (options) => Promise.resolve(new SqliteEventStore({ path, ...options })),
-    tamper: (stream, version, data) => {
-      const db = new Database(path);
-      db.prepare('UPDATE events SET data = ? WHERE stream = ? AND version = ?').run(
+    tamper: (stream, version, data) =>
+      behindTheStore(
+        'UPDATE events SET data = ? WHERE stream = ? AND version = ?',
         data,
         stream,
         version,
-      );
-      db.close();
-      return Promise.resolve();
+      ),
+    remove: (position) => behindTheStore('DELETE FROM events WHERE position = ?', position),
+    swapPositions: async (a, b) => {
+      await behindTheStore('UPDATE events SET position = -1 WHERE position = ?', a);
+      await behindTheStore('UPDATE events SET position = ? WHERE position = ?', a, b);
+      await behindTheStore('UPDATE events SET position = ? WHERE position = -1', b);
     },
+    killMidAppend: (stream, events) => killMidAppend(['sqlite', path], stream, events),
+    reservesIds: false,
     dispose: () => {
       rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
@@ -60,7 +76,10 @@ describe('SQLite group commit', () => {
       ]);
       expect(before.status).toBe('fulfilled');
       expect(after.status).toBe('fulfilled');
-      expect(clash).toMatchObject({ status: 'rejected', reason: { code: 'AMAN_ERR_VALIDATION' } });
+      expect(clash).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'AMAN_ERR_IDEMPOTENCY_CONFLICT' },
+      });
       expect(await store.streamVersion('case-b')).toBeUndefined();
       expect((await store.readAll()).map((e) => e.stream)).toEqual([
         'case-owner',

@@ -1,17 +1,23 @@
 import Database from 'better-sqlite3';
 
-import { ConcurrencyError, ValidationError } from '@aman/errors';
-
 import {
-  GENESIS_HASH,
+  ConcurrencyError,
+  IdempotencyConflictError,
+  IntegrityError,
+  ValidationError,
+} from '@aman/errors';
+
+import { LogWatch } from '../logWatch.ts';
+import {
+  assertSameAppend,
   chainRows,
   checkReadAll,
   checkReadStream,
   validateStreamName,
   expectedVersionHolds,
-  isSameAppend,
   prepareEvents,
   toStoredEvent,
+  verifyLogRows,
   verifyRows,
   type EventRow,
   type PreparedEvent,
@@ -20,6 +26,7 @@ import type {
   AppendResult,
   EventStore,
   ExpectedVersion,
+  LogVerifyResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -39,6 +46,10 @@ export interface SqliteEventStoreOptions {
   readonly upcasters?: UpcasterRegistry;
   /** How long a writer waits for another process's write lock (default 10 s). */
   readonly busyTimeoutMs?: number;
+  /** How long a hole in the global order may last before readers get an IntegrityError (ms). */
+  readonly holeGraceMs?: number;
+  /** For crash tests only: runs inside the write transaction, after the inserts, before COMMIT. */
+  readonly beforeCommit?: () => void;
 }
 
 interface EventColumns {
@@ -59,6 +70,8 @@ interface EventColumns {
   data_key_id: string | null;
   previous_hash: string;
   hash: string;
+  append_index: number;
+  append_size: number;
 }
 
 /** An append's result: the stream version and global position of its last event. */
@@ -84,11 +97,16 @@ interface PendingAppend {
   readonly reject: (error: unknown) => void;
 }
 
+/** `PRAGMA user_version` of the schema below; 2 hashes positions and never reuses them. */
+const SCHEMA_VERSION = 2;
+
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
-    -- The global order. SQLite runs one write transaction at a time and assigns the rowid inside
-    -- it, so a reader can never see position N+1 before N has committed: no gaps to skip.
-    position              INTEGER PRIMARY KEY,
+    -- The global order. SQLite runs one write transaction at a time and positions are assigned
+    -- inside it, so a reader can never see position N+1 before N has committed: no gaps to skip.
+    -- AUTOINCREMENT: a position is never handed out twice, even after the newest row is deleted,
+    -- so the log cannot move backwards under a reader's checkpoint.
+    position              INTEGER PRIMARY KEY AUTOINCREMENT,
     id                    TEXT    NOT NULL UNIQUE,
     stream                TEXT    NOT NULL,
     version               INTEGER NOT NULL,
@@ -105,15 +123,36 @@ const SCHEMA = `
     data_key_id           TEXT,
     previous_hash         TEXT    NOT NULL,
     hash                  TEXT    NOT NULL,
+    -- Where the event sits in the append that stored it: a retry must repeat that append whole.
+    append_index          INTEGER NOT NULL,
+    append_size           INTEGER NOT NULL,
     UNIQUE (stream, version)
   ) STRICT;
 `;
+
+function createSchema(db: Database.Database): void {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version === SCHEMA_VERSION) return;
+  const existing = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'")
+    .get();
+  if (version !== 0 || existing !== undefined) {
+    throw new IntegrityError(
+      `this event store file has schema version ${version}, not ${SCHEMA_VERSION}; it was made by a development build and cannot be opened`,
+    );
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
 
 function toRow(columns: EventColumns): EventRow {
   return {
     id: columns.id,
     stream: columns.stream,
     version: columns.version,
+    position: columns.position,
     type: columns.type,
     schemaVersion: columns.schema_version,
     data: columns.data,
@@ -140,6 +179,8 @@ export class SqliteEventStore implements EventStore {
   readonly #upcasters: UpcasterRegistry;
   readonly #statements;
   readonly #appendInBatch: (pending: PendingAppend) => AppendResult;
+  readonly #watch: LogWatch;
+  readonly #beforeCommit: (() => void) | undefined;
   #queue: PendingAppend[] = [];
   #flushScheduled = false;
   #closed = false;
@@ -148,8 +189,10 @@ export class SqliteEventStore implements EventStore {
     this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.#db.exec(SCHEMA);
+    createSchema(this.#db);
     this.#upcasters = options.upcasters ?? {};
+    this.#watch = new LogWatch(options.holeGraceMs);
+    this.#beforeCommit = options.beforeCommit;
     const db = this.#db;
     this.#statements = {
       head: db.prepare<[string], { version: number; hash: string }>(
@@ -168,13 +211,18 @@ export class SqliteEventStore implements EventStore {
       headPosition: db.prepare<[], { position: number | null }>(
         'SELECT MAX(position) AS position FROM events',
       ),
+      // The last position ever handed out, deleted or not (AUTOINCREMENT's high-water mark).
+      lastAssigned: db.prepare<[], { seq: number }>(
+        "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+      ),
+      log: db.prepare<[], EventColumns>('SELECT * FROM events ORDER BY position'),
       insert: db.prepare(
-        `INSERT INTO events (id, stream, version, type, schema_version, data, occurred_at,
-           recorded_at, actor_organisation_id, actor_principal_id, correlation_id, causation_id,
-           traceparent, data_key_id, previous_hash, hash)
-         VALUES (@id, @stream, @version, @type, @schemaVersion, @data, @occurredAt, @recordedAt,
-           @actorOrganisationId, @actorPrincipalId, @correlationId, @causationId, @traceparent,
-           @dataKeyId, @previousHash, @hash)`,
+        `INSERT INTO events (position, id, stream, version, type, schema_version, data,
+           occurred_at, recorded_at, actor_organisation_id, actor_principal_id, correlation_id,
+           causation_id, traceparent, data_key_id, previous_hash, hash, append_index, append_size)
+         VALUES (@position, @id, @stream, @version, @type, @schemaVersion, @data, @occurredAt,
+           @recordedAt, @actorOrganisationId, @actorPrincipalId, @correlationId, @causationId,
+           @traceparent, @dataKeyId, @previousHash, @hash, @appendIndex, @appendSize)`,
       ),
     };
     // A nested better-sqlite3 transaction runs as a savepoint inside the batch's transaction.
@@ -255,6 +303,7 @@ export class SqliteEventStore implements EventStore {
             outcomes.push({ ok: false, error: error instanceof WriteFailed ? error.cause : error });
           }
         }
+        this.#beforeCommit?.();
       })
       .immediate();
     return outcomes;
@@ -270,50 +319,43 @@ export class SqliteEventStore implements EventStore {
     if (!expectedVersionHolds(expected, head?.version)) {
       throw new ConcurrencyError(stream, expected, head?.version);
     }
-    const rows = chainRows(
-      stream,
-      prepared,
-      head?.version ?? 0,
-      head?.hash ?? GENESIS_HASH,
-      new Date().toISOString(),
-    );
-    const stored: StoredEvent[] = [];
-    for (const row of rows) {
-      let position: number;
+    // Inside the write transaction nobody else assigns positions: the next one is known, and it
+    // is hashed with the event.
+    const next = (this.#statements.lastAssigned.get()?.seq ?? 0) + 1;
+    const rows = chainRows(stream, prepared, head, next, new Date().toISOString());
+    for (const [index, row] of rows.entries()) {
       try {
-        position = Number(this.#statements.insert.run(row).lastInsertRowid);
+        this.#statements.insert.run({ ...row, appendIndex: index, appendSize: rows.length });
       } catch (error) {
         // By code, not instanceof: the native addon keeps the SqliteError class of the first
         // module instance that loaded it (several exist under jest's module registry).
         if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new WriteFailed(
-            new ValidationError('an event id of this append is already used by another event'),
-          );
+          throw new WriteFailed(new IdempotencyConflictError());
         }
         throw new WriteFailed(error);
       }
-      stored.push(toStoredEvent(row, position, this.#upcasters));
     }
-    return appendResult(stored);
+    return appendResult(rows.map((row) => toStoredEvent(row, this.#upcasters)));
   }
 
-  /** The first id is already stored: the same append again returns what the first one stored. */
+  /** The first id is already stored: only the same append, whole, returns what it stored. */
   #retriedAppend(
     stream: string,
     prepared: readonly PreparedEvent[],
     first: EventColumns,
   ): AppendResult {
-    const existing =
-      first.stream === stream
-        ? this.#statements.range.all(stream, first.version, first.version + prepared.length - 1)
-        : [];
-    if (!isSameAppend(prepared, existing)) {
-      throw new ValidationError('an event id of this append is already used by another event');
+    if (
+      first.stream !== stream ||
+      first.append_index !== 0 ||
+      first.append_size !== prepared.length
+    ) {
+      throw new IdempotencyConflictError();
     }
-    const stored = existing.map((columns) =>
-      toStoredEvent(toRow(columns), columns.position, this.#upcasters),
-    );
-    return appendResult(stored);
+    const rows = this.#statements.range
+      .all(stream, first.version, first.version + prepared.length - 1)
+      .map(toRow);
+    assertSameAppend(stream, prepared, rows);
+    return appendResult(rows.map((row) => toStoredEvent(row, this.#upcasters)));
   }
 
   readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
@@ -321,16 +363,27 @@ export class SqliteEventStore implements EventStore {
       const { fromVersion, maxCount } = checkReadStream(stream, options);
       return this.#statements.stream
         .all(stream, fromVersion, maxCount ?? -1)
-        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters));
+        .map((columns) => toStoredEvent(toRow(columns), this.#upcasters));
     });
   }
 
   readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
     return this.#read(() => {
       const { after, limit } = checkReadAll(options);
-      return this.#statements.all
-        .all(after, limit)
-        .map((columns) => toStoredEvent(toRow(columns), columns.position, this.#upcasters));
+      const rows = this.#statements.all.all(after, limit);
+      // Dense up to the first missing position, never past it (ADR 0003).
+      let dense = 0;
+      while (dense < rows.length && rows[dense]?.position === after + dense + 1) dense += 1;
+      if (dense > 0) {
+        this.#watch.healthy(after);
+      } else if (rows.length > 0) {
+        this.#watch.report(after, { kind: 'hole' });
+      } else if (after > (this.#statements.headPosition.get()?.position ?? 0)) {
+        this.#watch.report(after, { kind: 'ahead' });
+      } else {
+        this.#watch.healthy(after);
+      }
+      return rows.slice(0, dense).map((columns) => toStoredEvent(toRow(columns), this.#upcasters));
     });
   }
 
@@ -349,6 +402,17 @@ export class SqliteEventStore implements EventStore {
     return this.#read(() => {
       validateStreamName(stream);
       return verifyRows(stream, this.#statements.stream.all(stream, 1, -1).map(toRow));
+    });
+  }
+
+  verifyLog(): Promise<LogVerifyResult> {
+    return this.#read(() => {
+      const rows = this.#statements.log.iterate();
+      return verifyLogRows(
+        (function* () {
+          for (const columns of rows) yield toRow(columns);
+        })(),
+      );
     });
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, afterAll, beforeAll } from '@jest/globals';
 
-import { AmanError, ConcurrencyError } from '@aman/errors';
+import { AmanError, ConcurrencyError, type ErrorCode } from '@aman/errors';
 
 import { GENESIS_HASH } from '../records.ts';
 import type { EventStore, NewEvent } from '../types.ts';
@@ -11,9 +11,20 @@ import { tailConcurrentWriters } from './tailing.ts';
 /** What a contract run needs from an adapter's test file. */
 export interface EventStoreHarness {
   /** A new store instance over the same storage — as another process would open it. */
-  open(options?: { readonly upcasters?: UpcasterRegistry }): Promise<EventStore>;
+  open(options?: {
+    readonly upcasters?: UpcasterRegistry;
+    readonly holeGraceMs?: number;
+  }): Promise<EventStore>;
   /** Changes one stored event's data behind the store's back, as an attacker with disk access would. */
   tamper(stream: string, version: number, data: string): Promise<void>;
+  /** Deletes the event at `position` (appended alone) behind the store's back. */
+  remove(position: number): Promise<void>;
+  /** Swaps the positions of two events (each appended alone) behind the store's back. */
+  swapPositions(a: number, b: number): Promise<void>;
+  /** Runs this append in a writer process and SIGKILLs it half-way through the append. */
+  killMidAppend(stream: string, events: readonly NewEvent[]): Promise<void>;
+  /** Event ids are reserved before the commit, so a crashed append still holds them. */
+  readonly reservesIds: boolean;
   dispose(): Promise<void>;
 }
 
@@ -42,6 +53,26 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject');
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<AmanError> {
+  const error = await rejection(promise);
+  if (!AmanError.is(error, code)) throw new Error(`expected ${code}, got ${String(error)}`);
+  return error;
+}
+
+/** Polls `read` until it rejects, as a tailing reader would; fails after `timeoutMs`. */
+async function firstRejection(read: () => Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await read();
+    } catch (error) {
+      return error;
+    }
+    if (Date.now() > deadline) throw new Error('the read never failed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** The behaviour every EventStore adapter must have. */
@@ -228,15 +259,166 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         expect(await store.headPosition()).toBe(headAfterFirst);
       });
 
+      it('returns the first result to a retry from a new request (new trace, no occurredAt)', async () => {
+        const stream = newStream('retry-trace');
+        const events = [event('A', { n: 1 }, uuidv7())];
+        const first = await store.append(stream, events, { expectedVersion: 'no_stream' });
+        const traced = events.map((e) => ({
+          ...e,
+          metadata: {
+            ...e.metadata,
+            traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+          },
+        }));
+        expect(await store.append(stream, traced, { expectedVersion: 'no_stream' })).toEqual(first);
+      });
+
+      const variants: [string, (e: NewEvent) => NewEvent][] = [
+        ['type', (e) => ({ ...e, type: 'Other' })],
+        ['data', (e) => ({ ...e, data: { n: 2 } })],
+        ['schema version', (e) => ({ ...e, schemaVersion: 2 })],
+        [
+          'actor',
+          (e) => ({ ...e, metadata: { ...e.metadata, actor: { ...actor, principalId: 'key-2' } } }),
+        ],
+        [
+          'organisation',
+          (e) => ({
+            ...e,
+            metadata: { ...e.metadata, actor: { ...actor, organisationId: 'org-ngo-2' } },
+          }),
+        ],
+        ['correlation', (e) => ({ ...e, metadata: { ...e.metadata, correlationId: 'corr-2' } })],
+        ['causation', (e) => ({ ...e, metadata: { ...e.metadata, causationId: 'cmd-2' } })],
+        ['data key', (e) => ({ ...e, metadata: { ...e.metadata, dataKeyId: 'dk-2' } })],
+      ];
+
+      it.each(variants)(
+        'refuses a retry with the same ids and another %s, saying nothing of either',
+        async (_, change) => {
+          const stream = newStream('reuse');
+          const events = [event('A', { n: 1 }, uuidv7()), event('B', { n: 1 }, uuidv7())];
+          const first = await store.append(stream, events, { expectedVersion: 'no_stream' });
+          const head = await store.headPosition();
+          const changed = [events[0] as NewEvent, change(events[1] as NewEvent)];
+          for (const expectedVersion of ['no_stream', 'any', 2] as const) {
+            const error = await expectCode(
+              store.append(stream, changed, { expectedVersion }),
+              'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+            );
+            expect(error.message).not.toMatch(/Other|key-2|org-ngo-2|corr-2|cmd-2|dk-2|"n"/);
+            expect(error.httpStatus).toBe(422);
+          }
+          expect(await store.readStream(stream)).toEqual(first.events);
+          expect(await store.headPosition()).toBe(head);
+        },
+      );
+
+      it('refuses a part, a reordering or an extension of a stored append', async () => {
+        const stream = newStream('partial');
+        const [a, b, c] = [0, 1, 2].map((n) => event('Tick', { n }, uuidv7())) as [
+          NewEvent,
+          NewEvent,
+          NewEvent,
+        ];
+        const first = await store.append(stream, [a, b, c], { expectedVersion: 'no_stream' });
+        const head = await store.headPosition();
+        const d = event('Tick', { n: 3 }, uuidv7());
+        for (const retry of [[a, b], [b, c], [c], [b, a, c], [a, b, c, d]]) {
+          await expectCode(
+            store.append(stream, retry, { expectedVersion: 'any' }),
+            'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+          );
+        }
+        expect(await store.readStream(stream)).toEqual(first.events);
+        expect(await store.headPosition()).toBe(head);
+        // The new id of the refused extension is free for an append of its own.
+        expect((await store.append(stream, [d], { expectedVersion: 3 })).version).toBe(4);
+      });
+
       it('rejects an append whose first id belongs to another stream', async () => {
         const id = uuidv7();
         await store.append(newStream('owner'), [event('A', {}, id)], { expectedVersion: 'any' });
         const other = newStream('thief');
-        await expect(
+        await expectCode(
           store.append(other, [event('A', {}, id)], { expectedVersion: 'any' }),
-        ).rejects.toMatchObject({ code: 'AMAN_ERR_VALIDATION' });
+          'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+        );
         expect(await store.streamVersion(other)).toBeUndefined();
       });
+
+      it('keeps every event id unique in the whole log', async () => {
+        const taken = uuidv7();
+        await store.append(newStream('holder'), [event('A', {}, taken)], {
+          expectedVersion: 'no_stream',
+        });
+        const other = newStream('reuser');
+        const fresh = uuidv7();
+        for (const expectedVersion of ['no_stream', 'any'] as const) {
+          await expectCode(
+            store.append(other, [event('B', {}, fresh), event('A', {}, taken)], {
+              expectedVersion,
+            }),
+            'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+          );
+        }
+        expect(await store.streamVersion(other)).toBeUndefined();
+        const all = await store.readAll({ limit: 10_000 });
+        expect(all.filter((e) => e.id === taken)).toHaveLength(1);
+        expect(all.filter((e) => e.id === fresh)).toHaveLength(0);
+        // The refused append's other id is not held by it.
+        await store.append(other, [event('B', {}, fresh)], { expectedVersion: 'no_stream' });
+      });
+
+      it('stores an append sent at once through two store instances once, and both succeed', async () => {
+        const [one, two] = await Promise.all([h.open(), h.open()]);
+        try {
+          for (let round = 0; round < 40; round += 1) {
+            const stream = newStream('twin');
+            const expectedVersion = round % 2 === 0 ? 'no_stream' : 'any';
+            if (expectedVersion === 'any') {
+              await store.append(stream, [event('Opened')], { expectedVersion: 'no_stream' });
+            }
+            const events = [event('A', { round }, uuidv7()), event('B', { round }, uuidv7())];
+            const outcomes = await Promise.allSettled([
+              one.append(stream, events, { expectedVersion }),
+              two.append(stream, events, { expectedVersion }),
+            ]);
+            const [first, second] = outcomes.map((o) => {
+              if (o.status === 'rejected') throw o.reason;
+              return o.value;
+            });
+            expect(second).toEqual(first);
+            const stored = await store.readStream(stream);
+            expect(stored).toHaveLength(expectedVersion === 'any' ? 3 : 2);
+            expect(stored.slice(-2).map((e) => e.id)).toEqual(events.map((e) => e.id));
+          }
+        } finally {
+          await Promise.all([one.close(), two.close()]);
+        }
+      }, 120_000);
+
+      it('lets an identical retry finish an append whose writer was killed half-way', async () => {
+        const stream = newStream('crash');
+        const events = [event('A', { n: 1 }, uuidv7()), event('B', { n: 2 }, uuidv7())];
+        await h.killMidAppend(stream, events);
+        const reused = [{ ...(events[0] as NewEvent), data: { n: 9 } }];
+        if (h.reservesIds) {
+          // The killed writer's reservation still binds the ids to its append.
+          await expectCode(
+            store.append(newStream('crash-other'), reused, { expectedVersion: 'any' }),
+            'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+          );
+        }
+        const retried = await store.append(stream, events, { expectedVersion: 'any' });
+        expect(retried.version).toBe(2);
+        expect(await store.append(stream, events, { expectedVersion: 'any' })).toEqual(retried);
+        expect((await store.readStream(stream)).map((e) => e.id)).toEqual(events.map((e) => e.id));
+        await expectCode(
+          store.append(newStream('crash-other'), reused, { expectedVersion: 'any' }),
+          'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+        );
+      }, 90_000);
     });
 
     describe('bad input', () => {
@@ -432,6 +614,9 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           brokenAtVersion: 2,
           eventsChecked: 1,
         });
+        // Put back, so the whole log verifies for the tests after this one.
+        await h.tamper(stream, 2, '{"n":2}');
+        expect((await store.verify(stream)).ok).toBe(true);
       });
     });
 
@@ -469,6 +654,85 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           await reader.close();
         }
       });
+    });
+
+    // Last: these tamper with the global order of the shared store.
+    describe('tamper evidence of the global order', () => {
+      const single = async (label: string): Promise<number> =>
+        (await store.append(newStream(label), [event('Tick')], { expectedVersion: 'any' }))
+          .position;
+
+      it('verifies the whole log: positions dense from 1, every hash right', async () => {
+        const head = await store.headPosition();
+        expect(await store.verifyLog()).toEqual({ ok: true, eventsChecked: head });
+      });
+
+      it('detects two events whose global positions were swapped', async () => {
+        const a = await single('swap-a');
+        const b = await single('swap-b');
+        await h.swapPositions(a, b);
+        expect(await store.verifyLog()).toMatchObject({ ok: false, brokenAtPosition: a });
+        await h.swapPositions(a, b);
+        expect((await store.verifyLog()).ok).toBe(true);
+      });
+
+      it('stops at a hole, never past it, and reports it once it outlasts the grace period', async () => {
+        const reader = await h.open({ holeGraceMs: 300 });
+        try {
+          const before = await store.headPosition();
+          const [first, , third] = [
+            await single('hole'),
+            await single('hole'),
+            await single('hole'),
+          ];
+          await h.remove(before + 2);
+          expect((await reader.readAll({ after: before })).map((e) => e.position)).toEqual([first]);
+          expect(await reader.readAll({ after: before + 1 })).toEqual([]);
+          const error = await firstRejection(() => reader.readAll({ after: before + 1 }));
+          expect(AmanError.is(error, 'AMAN_ERR_INTEGRITY')).toBe(true);
+          expect((error as Error).message).toContain(`position ${before + 2}`);
+          // Past the hole the log reads on.
+          expect((await reader.readAll({ after: before + 2 })).map((e) => e.position)).toEqual([
+            third,
+          ]);
+          expect(await store.verifyLog()).toMatchObject({
+            ok: false,
+            brokenAtPosition: before + 2,
+          });
+        } finally {
+          await reader.close();
+        }
+      }, 30_000);
+
+      it('never hands out a removed newest position again, and a reader beyond the head hears of it', async () => {
+        const reader = await h.open({ holeGraceMs: 300 });
+        try {
+          const newest = await single('newest');
+          expect((await reader.readAll({ after: newest - 1 })).map((e) => e.position)).toEqual([
+            newest,
+          ]);
+          await h.remove(newest);
+          const error = await firstRejection(() => reader.readAll({ after: newest }));
+          expect(AmanError.is(error, 'AMAN_ERR_INTEGRITY')).toBe(true);
+          // A writer that opens the store now, as after a restart, does not reuse the position.
+          const writer = await h.open();
+          try {
+            const next = await writer.append(newStream('after-removal'), [event('Tick')], {
+              expectedVersion: 'any',
+            });
+            expect(next.position).toBe(newest + 1);
+            expect(await single('after-removal')).toBe(newest + 2);
+          } finally {
+            await writer.close();
+          }
+          expect((await reader.readAll({ after: newest })).map((e) => e.position)).toEqual([
+            newest + 1,
+            newest + 2,
+          ]);
+        } finally {
+          await reader.close();
+        }
+      }, 30_000);
     });
   });
 }
