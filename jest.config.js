@@ -6,8 +6,8 @@
 export default {
   testEnvironment: 'node',
   verbose: true,
-  roots: ['<rootDir>/packages', '<rootDir>/services'],
-  testMatch: ['**/src/**/*.test.ts'],
+  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/infra'],
+  testMatch: ['**/src/**/*.test.ts', '<rootDir>/infra/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
     '^.+\\.ts$': [

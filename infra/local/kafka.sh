@@ -4,20 +4,29 @@
 #
 #   infra/local/kafka.sh install             fetch the jars into the cache (idempotent)
 #   infra/local/kafka.sh start [--reuse-data] install if needed, start, wait until ready
-#   infra/local/kafka.sh stop                stop the broker started by `start`
-#   infra/local/kafka.sh status              exit 0 when running and ready
+#   infra/local/kafka.sh stop                stop the broker that `start` started on KAFKA_PORT
+#   infra/local/kafka.sh status              exit 0 when the broker on KAFKA_PORT runs and is ready
 #
-# KAFKA_PORT (9092) and KAFKA_CONTROLLER_PORT (9093) choose the ports; the client address is
-# 127.0.0.1:$KAFKA_PORT. The log directory is fresh on every start unless --reuse-data is given.
+# KAFKA_PORT (9092) chooses the client port, 127.0.0.1:$KAFKA_PORT; the KRaft controller listens on
+# KAFKA_CONTROLLER_PORT, KAFKA_PORT+1 unless set. Each KAFKA_PORT has its own run state,
+# $AMAN_RUN/kafka-$KAFKA_PORT (pid file, configuration, logs, data), so brokers on different ports
+# never see each other's. The data directory is fresh on every start unless --reuse-data is given.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/kafka/pom.xml")"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+check_port KAFKA_PORT "$KAFKA_PORT"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+check_port KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT"
+((KAFKA_CONTROLLER_PORT != KAFKA_PORT)) ||
+  die "KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT ($KAFKA_PORT)"
 LIBS="$AMAN_CACHE/kafka-$KAFKA_VERSION/libs"
-RUN="$AMAN_RUN/kafka"
+RUN="$AMAN_RUN/kafka-$KAFKA_PORT"
+NAME="Kafka on 127.0.0.1:$KAFKA_PORT"
 PID="$RUN/kafka.pid"
+# The broker's command line names its own server.properties: that is how its pid is recognised.
+MARKER="$RUN/server.properties"
 
 install() {
   if [[ -f "$LIBS/.complete" ]] && cmp -s "$HERE/kafka/pom.xml" "$LIBS/.complete"; then
@@ -40,16 +49,20 @@ ready() {
 start() {
   local reuse=0
   [[ "${1:-}" == "--reuse-data" ]] && reuse=1
-  if pid_alive "$PID"; then
-    if wait_until 60 "Kafka $KAFKA_VERSION already running on 127.0.0.1:$KAFKA_PORT" ready; then
-      return 0
-    fi
-    die "a Kafka process is running (pid $(cat "$PID")) but not ready; see $RUN/server.log"
+  lock_run "$RUN"
+  if pid_alive "$PID" "$MARKER"; then
+    if wait_until 60 "$NAME is already running (pid $(cat "$PID"))" ready; then return 0; fi
+    die "$NAME is running (pid $(cat "$PID")) but not ready; see $RUN/server.log"
   fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"
+  if port_open "$KAFKA_PORT"; then
+    die "port $KAFKA_PORT is taken by another process; set KAFKA_PORT"
+  fi
+  if port_open "$KAFKA_CONTROLLER_PORT"; then
+    die "controller port $KAFKA_CONTROLLER_PORT is taken by another process;" \
+      "set KAFKA_CONTROLLER_PORT (default KAFKA_PORT+1) or KAFKA_PORT"
+  fi
   install
 
-  mkdir -p "$RUN"
   if ((reuse == 0)); then rm -rf "$RUN/data"; fi
   mkdir -p "$RUN/data"
 
@@ -103,20 +116,39 @@ PROPS
   fi
 
   : >"$RUN/server.log"
-  nohup java "${java_opts[@]}" -cp "$LIBS/*" kafka.Kafka "$RUN/server.properties" \
-    >>"$RUN/server.log" 2>&1 &
+  nohup java "${java_opts[@]}" -cp "$LIBS/*" kafka.Kafka "$MARKER" \
+    >>"$RUN/server.log" 2>&1 9>&- &
   echo $! >"$PID"
-  if ! wait_until 120 "Kafka $KAFKA_VERSION ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$PID"))" ready; then
+  local started="Kafka $KAFKA_VERSION ready on 127.0.0.1:$KAFKA_PORT"
+  started+=", controller 127.0.0.1:$KAFKA_CONTROLLER_PORT (pid $(cat "$PID"), state in $RUN)"
+  if ! wait_until 120 "$started" ready; then
     tail -n 40 "$RUN/server.log" >&2 || true
-    stop_pid "$PID" kafka
-    die "Kafka did not become ready within 120 s"
+    stop_pid "$PID" "$MARKER" "$NAME"
+    die "$NAME did not become ready within 120 s"
   fi
+}
+
+stop() {
+  if [[ -d "$RUN" ]]; then lock_run "$RUN"; fi
+  stop_pid "$PID" "$MARKER" "$NAME"
+}
+
+status() {
+  if ! pid_alive "$PID" "$MARKER"; then
+    log "$NAME is not running"
+    return 1
+  fi
+  if ! ready; then
+    log "$NAME is running (pid $(cat "$PID")) but not ready; see $RUN/server.log"
+    return 1
+  fi
+  log "$NAME is running and ready (pid $(cat "$PID"), state in $RUN)"
 }
 
 case "${1:-}" in
   install) install ;;
   start) shift; start "$@" ;;
-  stop) stop_pid "$PID" kafka ;;
-  status) pid_alive "$PID" && ready ;;
+  stop) stop ;;
+  status) status ;;
   *) die "usage: $0 install|start [--reuse-data]|stop|status" ;;
 esac
