@@ -115,8 +115,8 @@ interface PendingAppend {
   readonly expected: ExpectedVersion;
   readonly digest: string;
   reserved: boolean;
-  /** Its ids were already reserved for this very append: it may be stored already. */
-  twin: boolean;
+  /** The ids this append reserved itself (not found reserved for it already). */
+  own: readonly string[];
   /** Set once the stream head was re-read from the database for this append. */
   freshHead: boolean;
   readonly resolve: (result: AppendResult) => void;
@@ -138,6 +138,12 @@ const HEAD_CHECK_INTERVAL_MS = 1000;
 
 const positionKey = (position: number): string => String(position);
 const streamKey = (stream: string, fromVersion: number): string => `${stream}#${fromVersion}`;
+
+/** The version an append with this expectation starts at, when the expectation names one. */
+function firstVersionOf(expected: ExpectedVersion): number | undefined {
+  if (expected === 'no_stream') return 1;
+  return expected === 'any' ? undefined : expected + 1;
+}
 
 function isDuplicateKey(error: unknown): boolean {
   return (
@@ -219,7 +225,7 @@ export class MongoEventStore implements EventStore {
         expected: options.expectedVersion,
         digest: appendDigest(stream, prepared),
         reserved: false,
-        twin: false,
+        own: [],
         freshHead: false,
         resolve,
         reject,
@@ -284,8 +290,11 @@ export class MongoEventStore implements EventStore {
           // The cached head may be stale: decide on a fresh read.
           this.#heads.delete(pending.stream);
           retry.push(pending);
-        } else if (!(await this.#settleIfStored(pending, 1))) {
-          pending.reject(new ConcurrencyError(pending.stream, pending.expected, head?.version));
+        } else if (!(await this.#settleIfIndexedAt(pending, firstVersionOf(pending.expected)))) {
+          await this.#refuse(
+            pending,
+            new ConcurrencyError(pending.stream, pending.expected, head?.version),
+          );
         }
         continue;
       }
@@ -382,25 +391,24 @@ export class MongoEventStore implements EventStore {
             refused.add(pending);
           }
         }
-        pending.twin = mine.length > 0;
+        pending.own = pending.prepared.flatMap((event) => (taken.has(event.id) ? [] : [event.id]));
       }),
     );
     for (const pending of fresh) {
-      if (refused.has(pending)) {
-        await this.#release(pending, taken);
-        pending.reject(new IdempotencyConflictError());
-      } else {
-        pending.reserved = true;
-      }
+      if (refused.has(pending)) await this.#refuse(pending, new IdempotencyConflictError());
+      else pending.reserved = true;
     }
     if (this.#afterReserve !== undefined) await this.#afterReserve();
     return batch.filter((pending) => !refused.has(pending));
   }
 
-  /** Frees the ids a refused append reserved itself, so a later, different append may use them. */
-  async #release(pending: PendingAppend, taken: ReadonlySet<string>): Promise<void> {
-    const own = pending.prepared.filter((event) => !taken.has(event.id));
-    await Promise.all(own.map((event) => this.#ids.deleteOne({ _id: event.id })));
+  /**
+   * Rejects an append that is certainly not stored, first freeing the ids it reserved itself: a
+   * writer that lost its expected version may decide again with the same ids, as on SQLite.
+   */
+  async #refuse(pending: PendingAppend, error: Error): Promise<void> {
+    await Promise.all(pending.own.map((id) => this.#ids.deleteOne({ _id: id })));
+    pending.reject(error);
   }
 
   /** Writes the stream index entries of stored commits; an entry already there is the same one. */
@@ -454,31 +462,37 @@ export class MongoEventStore implements EventStore {
       return false;
     }
     // Not the position: this stream's version or this append's id is taken.
-    if (await this.#settleIfStored(pending, document.fromVersion)) return true;
-    // The stream moved. Its commit at this version may be unindexed (its writer died first):
-    // index it, or the head read below would never get past it.
     const key = streamKey(document.stream, document.fromVersion);
-    if ((await this.#streams.findOne({ _id: key })) === null) {
+    const entry = await this.#streams.findOne({ _id: key });
+    if (entry?.appendId === document.appendId) {
+      // A twin of this append (a retry sent at once, or before this writer's own crash) won.
+      const stored = await this.#commitAt(entry.position);
+      if (stored !== null) return this.#settleStored(stored, pending);
+    }
+    if (entry === null) {
+      // The rare path that scans: the commit at this version is not indexed (its writer died
+      // before indexing it, or has not got there yet), or a twin stored this append elsewhere.
+      const twin = await this.#findUnindexed({ appendId: document.appendId });
+      if (twin !== undefined) return this.#settleStored(twin, pending);
       await this.#findUnindexed({ stream: document.stream, fromVersion: document.fromVersion });
     }
     this.#heads.delete(document.stream);
     if (pending.expected === 'any') return false;
     const head = await this.#readHead(document.stream);
-    pending.reject(new ConcurrencyError(document.stream, pending.expected, head?.version));
+    await this.#refuse(
+      pending,
+      new ConcurrencyError(document.stream, pending.expected, head?.version),
+    );
     return true;
   }
 
-  /**
-   * Settles `pending` when the very same append is stored already, at or after `fromVersion` of
-   * its stream; false when it is not. Appends that were never reserved twice cannot be stored.
-   */
-  async #settleIfStored(pending: PendingAppend, fromVersion: number): Promise<boolean> {
-    const appendId = pending.prepared[0]?.id;
-    if (!pending.twin || appendId === undefined) return false;
-    const stored =
-      (await this.#findInStream(pending.stream, fromVersion, appendId)) ??
-      (await this.#findUnindexed({ appendId }));
-    return stored !== undefined && this.#settleStored(stored, pending);
+  /** Settles `pending` when the commit indexed at `version` of its stream is this very append. */
+  async #settleIfIndexedAt(pending: PendingAppend, version: number | undefined): Promise<boolean> {
+    if (version === undefined) return false;
+    const entry = await this.#streams.findOne({ _id: streamKey(pending.stream, version) });
+    if (entry === null || entry.appendId !== pending.prepared[0]?.id) return false;
+    const stored = await this.#commitAt(entry.position);
+    return stored !== null && this.#settleStored(stored, pending);
   }
 
   #settleStored(stored: CommitDocument, pending: PendingAppend): boolean {
@@ -491,21 +505,6 @@ export class MongoEventStore implements EventStore {
     this.#remember(stored);
     pending.resolve(this.#result(stored));
     return true;
-  }
-
-  /** Follows the stream index from `fromVersion` looking for the commit of `appendId`. */
-  async #findInStream(
-    stream: string,
-    fromVersion: number,
-    appendId: string,
-  ): Promise<CommitDocument | undefined> {
-    let version = fromVersion;
-    for (;;) {
-      const entry = await this.#streams.findOne({ _id: streamKey(stream, version) });
-      if (entry === null) return undefined;
-      if (entry.appendId === appendId) return (await this.#commitAt(entry.position)) ?? undefined;
-      version = entry.toVersion + 1;
-    }
   }
 
   /**
@@ -570,7 +569,7 @@ export class MongoEventStore implements EventStore {
         }
         // A new stream needs no lookup: the unique (stream, fromVersion) index refuses the
         // insert if the stream exists after all, and the collision path reports the conflict.
-        if (pending.expected === 'no_stream' && !pending.twin) return;
+        if (pending.expected === 'no_stream') return;
         pending.freshHead = true;
         const head = await this.#readHead(pending.stream);
         if (head !== undefined) heads.set(pending.stream, head);

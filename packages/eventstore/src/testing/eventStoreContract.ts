@@ -336,6 +336,22 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         expect((await store.append(stream, [d], { expectedVersion: 3 })).version).toBe(4);
       });
 
+      it('lets a writer that lost its expected version decide again with the same ids', async () => {
+        const stream = newStream('redecide');
+        await store.append(stream, [event('Opened')], { expectedVersion: 'no_stream' });
+        const id = uuidv7();
+        await expectCode(
+          store.append(stream, [event('Assessed', { level: 'high' }, id)], {
+            expectedVersion: 'no_stream',
+          }),
+          'AMAN_ERR_CONCURRENCY',
+        );
+        const decided = await store.append(stream, [event('Assessed', { level: 'medium' }, id)], {
+          expectedVersion: 1,
+        });
+        expect(decided.events[0]).toMatchObject({ id, data: { level: 'medium' }, version: 2 });
+      });
+
       it('rejects an append whose first id belongs to another stream', async () => {
         const id = uuidv7();
         await store.append(newStream('owner'), [event('A', {}, id)], { expectedVersion: 'any' });
