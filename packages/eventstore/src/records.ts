@@ -318,11 +318,11 @@ export function verifyRows(stream: string, rows: Iterable<EventRow>): VerifyResu
 }
 
 /**
- * The whole log in position order → its first break: positions dense from 1, every row's hash
- * right (the hash covers the position, so swapped or moved events show), and every stream's
- * events linked in version order.
+ * The whole log in position order → its first break: positions dense from 1 to `highWater` (the
+ * last position the store ever handed out), every row's hash right (the hash covers the
+ * position, so swapped or moved events show), and every stream's events linked in version order.
  */
-export function verifyLogRows(rows: Iterable<EventRow>): LogVerifyResult {
+export function verifyLogRows(rows: Iterable<EventRow>, highWater: number): LogVerifyResult {
   const heads = new Map<string, { version: number; hash: string }>();
   let position = 0;
   for (const row of rows) {
@@ -346,6 +346,14 @@ export function verifyLogRows(rows: Iterable<EventRow>): LogVerifyResult {
     }
     heads.set(row.stream, { version: row.version, hash });
     position += 1;
+  }
+  if (highWater > position) {
+    return {
+      ok: false,
+      eventsChecked: position,
+      brokenAtPosition: position + 1,
+      reason: 'the newest positions handed out are missing',
+    };
   }
   return { ok: true, eventsChecked: position };
 }

@@ -778,7 +778,7 @@ export class MongoEventStore implements EventStore {
       }
       rows.push(...commit.events);
     }
-    return verifyLogRows(rows);
+    return verifyLogRows(rows, (await this.#hint())?.toPosition ?? 0);
   }
 
   #assertOpen(): void {

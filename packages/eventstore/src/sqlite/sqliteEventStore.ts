@@ -412,6 +412,7 @@ export class SqliteEventStore implements EventStore {
         (function* () {
           for (const columns of rows) yield toRow(columns);
         })(),
+        this.#statements.lastAssigned.get()?.seq ?? 0,
       );
     });
   }
