@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from '@jest/globals';
 
 import {
   AmanError,
   ConcurrencyError,
+  GrpcStatus,
   IdempotencyConflictError,
   ValidationError,
   errorCodes,
@@ -38,5 +41,36 @@ describe('AmanError', () => {
         expect(['AMAN_ERR_INTEGRITY', 'AMAN_ERR_UNAVAILABLE', 'AMAN_ERR_INTERNAL']).toContain(code);
       }
     }
+  });
+
+  it('keeps the stream and the typed expected version of a concurrency conflict', () => {
+    expect(new ConcurrencyError('case-9', 'no_stream', 2)).toMatchObject({
+      stream: 'case-9',
+      expected: 'no_stream',
+      actual: 2,
+    });
+    expect(new ConcurrencyError('case-9', 4, 5).expected).toBe(4);
+  });
+});
+
+describe('docs/errors.md', () => {
+  const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+  // Table rows as trimmed cells: code, HTTP, gRPC, when.
+  const rows = new Map(
+    doc
+      .split('\n')
+      .filter((line) => line.startsWith('| `AMAN_ERR_'))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .map(([, code = '', http = '', grpc = '']) => [code.replaceAll('`', ''), { http, grpc }]),
+  );
+  const grpcName = (status: number): string =>
+    Object.entries(GrpcStatus).find(([, value]) => value === status)?.[0] ?? '?';
+
+  it.each(Object.entries(errorCodes))('documents %s with its statuses', (code, { http, grpc }) => {
+    expect(rows.get(code)).toEqual({ http: String(http), grpc: `\`${grpcName(grpc)}\` (${grpc})` });
+  });
+
+  it('documents no code that does not exist', () => {
+    expect([...rows.keys()].sort()).toEqual(Object.keys(errorCodes).sort());
   });
 });

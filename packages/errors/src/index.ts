@@ -17,26 +17,62 @@ export const GrpcStatus = {
   UNAUTHENTICATED: 16,
 } as const;
 
+/**
+ * The one table of error codes: each code's default message and its HTTP and gRPC status.
+ * docs/errors.md documents every code (a unit test keeps them in step).
+ */
 export const errorCodes = {
-  AMAN_ERR_VALIDATION: { http: 400, grpc: GrpcStatus.INVALID_ARGUMENT },
-  AMAN_ERR_UNAUTHENTICATED: { http: 401, grpc: GrpcStatus.UNAUTHENTICATED },
-  AMAN_ERR_FORBIDDEN: { http: 403, grpc: GrpcStatus.PERMISSION_DENIED },
-  AMAN_ERR_ILLEGAL_STATE: { http: 409, grpc: GrpcStatus.FAILED_PRECONDITION },
-  AMAN_ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND },
-  AMAN_ERR_CONCURRENCY: { http: 412, grpc: GrpcStatus.ABORTED },
-  AMAN_ERR_IDEMPOTENCY_CONFLICT: { http: 422, grpc: GrpcStatus.ALREADY_EXISTS },
-  AMAN_ERR_INTEGRITY: { http: 500, grpc: GrpcStatus.INTERNAL },
-  AMAN_ERR_UNAVAILABLE: { http: 503, grpc: GrpcStatus.UNAVAILABLE },
-  AMAN_ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL },
-} as const;
+  AMAN_ERR_VALIDATION: {
+    http: 400,
+    grpc: GrpcStatus.INVALID_ARGUMENT,
+    message: 'the request is not valid',
+  },
+  AMAN_ERR_UNAUTHENTICATED: {
+    http: 401,
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    message: 'a valid API key or service token is required',
+  },
+  AMAN_ERR_FORBIDDEN: {
+    http: 403,
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    message: 'this organisation may not do this',
+  },
+  AMAN_ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, message: 'not found' },
+  AMAN_ERR_ILLEGAL_STATE: {
+    http: 409,
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    message: "the resource's state does not allow this",
+  },
+  AMAN_ERR_CONCURRENCY: {
+    http: 412,
+    grpc: GrpcStatus.ABORTED,
+    message: 'the resource changed since it was read',
+  },
+  AMAN_ERR_IDEMPOTENCY_CONFLICT: {
+    http: 422,
+    grpc: GrpcStatus.ALREADY_EXISTS,
+    message: 'an id or idempotency key of this request was already used for a different request',
+  },
+  AMAN_ERR_INTEGRITY: {
+    http: 500,
+    grpc: GrpcStatus.INTERNAL,
+    message: 'stored data failed an integrity check',
+  },
+  AMAN_ERR_UNAVAILABLE: {
+    http: 503,
+    grpc: GrpcStatus.UNAVAILABLE,
+    message: 'a service or store is not available; try again later',
+  },
+  AMAN_ERR_INTERNAL: { http: 500, grpc: GrpcStatus.INTERNAL, message: 'internal error' },
+} as const satisfies Record<string, { http: number; grpc: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;
 
 export class AmanError extends Error {
   readonly code: ErrorCode;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? errorCodes[code].message, options);
     this.name = new.target.name;
     this.code = code;
   }
@@ -77,17 +113,26 @@ export class IllegalStateError extends AmanError {
   }
 }
 
-/** A lost optimistic-concurrency race: the stream was not at the version the writer expected. */
+/** What a writer expected of a stream: see the event store's `ExpectedVersion`. */
+export type ExpectedStreamVersion = 'any' | 'no_stream' | number;
+
+/**
+ * A lost optimistic-concurrency race: the stream was not at the version the writer expected.
+ * Command handlers read the stream again and decide again.
+ */
 export class ConcurrencyError extends AmanError {
-  readonly expected: string;
+  readonly stream: string;
+  readonly expected: ExpectedStreamVersion;
+  /** The stream's version when the append was refused; undefined when it does not exist. */
   readonly actual: number | undefined;
 
-  constructor(stream: string, expected: number | string, actual: number | undefined) {
+  constructor(stream: string, expected: ExpectedStreamVersion, actual: number | undefined) {
     super(
       'AMAN_ERR_CONCURRENCY',
       `stream ${stream} is at ${actual === undefined ? 'no stream' : `version ${actual}`}, expected ${String(expected)}`,
     );
-    this.expected = String(expected);
+    this.stream = stream;
+    this.expected = expected;
     this.actual = actual;
   }
 }
@@ -99,17 +144,23 @@ export class ConcurrencyError extends AmanError {
  * message says nothing of either write's content.
  */
 export class IdempotencyConflictError extends AmanError {
-  constructor() {
-    super(
-      'AMAN_ERR_IDEMPOTENCY_CONFLICT',
-      'an event id of this append is already stored for a different append; an idempotent retry must repeat the whole append unchanged',
-    );
+  constructor(
+    message = 'an event id of this append is already stored for a different append; an idempotent retry must repeat the whole append unchanged',
+  ) {
+    super('AMAN_ERR_IDEMPOTENCY_CONFLICT', message);
+  }
+}
+
+/** A dependency is not there: a closed store, a service that does not answer. Worth retrying later. */
+export class UnavailableError extends AmanError {
+  constructor(message?: string) {
+    super('AMAN_ERR_UNAVAILABLE', message);
   }
 }
 
 /** Stored data failed an integrity check (a broken hash chain, a record that does not parse). */
 export class IntegrityError extends AmanError {
-  constructor(message: string) {
+  constructor(message?: string) {
     super('AMAN_ERR_INTEGRITY', message);
   }
 }

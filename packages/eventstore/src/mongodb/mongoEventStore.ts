@@ -11,7 +11,7 @@ import {
   ConcurrencyError,
   IdempotencyConflictError,
   IntegrityError,
-  ValidationError,
+  UnavailableError,
 } from '@aman/errors';
 
 import { LogWatch } from '../logWatch.ts';
@@ -211,7 +211,7 @@ export class MongoEventStore implements EventStore {
     events: readonly NewEvent[],
     options: { readonly expectedVersion: ExpectedVersion },
   ): Promise<AppendResult> {
-    if (this.#closed) return Promise.reject(new ValidationError('the event store is closed'));
+    if (this.#closed) return Promise.reject(new UnavailableError('the event store is closed'));
     let prepared: PreparedEvent[];
     try {
       prepared = prepareEvents(stream, events, options.expectedVersion);
@@ -782,7 +782,7 @@ export class MongoEventStore implements EventStore {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new ValidationError('the event store is closed');
+    if (this.#closed) throw new UnavailableError('the event store is closed');
   }
 
   async close(): Promise<void> {

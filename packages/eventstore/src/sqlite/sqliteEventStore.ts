@@ -4,6 +4,7 @@ import {
   ConcurrencyError,
   IdempotencyConflictError,
   IntegrityError,
+  UnavailableError,
   ValidationError,
 } from '@aman/errors';
 
@@ -234,7 +235,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly NewEvent[],
     options: { readonly expectedVersion: ExpectedVersion },
   ): Promise<AppendResult> {
-    if (this.#closed) return Promise.reject(new ValidationError('the event store is closed'));
+    if (this.#closed) return Promise.reject(new UnavailableError('the event store is closed'));
     let prepared: PreparedEvent[];
     try {
       prepared = prepareEvents(stream, events, options.expectedVersion);
@@ -418,7 +419,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   #read<T>(read: () => T): Promise<T> {
-    if (this.#closed) return Promise.reject(new ValidationError('the event store is closed'));
+    if (this.#closed) return Promise.reject(new UnavailableError('the event store is closed'));
     try {
       return Promise.resolve(read());
     } catch (error) {

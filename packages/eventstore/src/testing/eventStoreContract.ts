@@ -191,7 +191,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         await store.append(stream, [event('B')], { expectedVersion: 1 });
         const error = await rejection(store.append(stream, [event('C')], { expectedVersion: 1 }));
         expect(error).toBeInstanceOf(ConcurrencyError);
-        expect(error).toMatchObject({ code: 'AMAN_ERR_CONCURRENCY', expected: '1', actual: 2 });
+        expect(error).toMatchObject({ code: 'AMAN_ERR_CONCURRENCY', expected: 1, actual: 2 });
         expect(await store.streamVersion(stream)).toBe(2);
       });
 
@@ -235,7 +235,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           expect(lost).toHaveLength(11);
           for (const reason of lost) {
             expect(reason).toBeInstanceOf(ConcurrencyError);
-            expect(reason).toMatchObject({ expected: '1', actual: 2 });
+            expect(reason).toMatchObject({ expected: 1, actual: 2 });
           }
           expect(await store.readStream(stream)).toHaveLength(2);
           expect((await store.verify(stream)).ok).toBe(true);
