@@ -1,11 +1,14 @@
 export type {
   Actor,
   AppendResult,
+  DomainEvent,
+  EventEnvelope,
   EventMetadata,
   EventStore,
   ExpectedVersion,
   JsonObject,
   JsonValue,
+  LogVerifyResult,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
@@ -13,6 +16,12 @@ export type {
   VerifyResult,
 } from './types.ts';
 export { canonicalJson } from './canonicalJson.ts';
+export type { Decider } from './commands/decider.ts';
+export {
+  handleCommand,
+  type CommandOptions,
+  type CommandResult,
+} from './commands/handleCommand.ts';
 export { GENESIS_HASH, rowHash, type EventRow } from './records.ts';
 export { upcast, type Upcaster, type UpcasterRegistry } from './upcasting.ts';
 export { uuidv7, isUuid } from './uuid.ts';

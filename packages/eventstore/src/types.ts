@@ -22,28 +22,37 @@ export interface EventMetadata {
   readonly dataKeyId?: string;
 }
 
-/** An event to append. The store gives it its version, position, times and hashes. */
-export interface NewEvent {
-  /** UUIDv7; generated when absent. Retrying an append with the same ids is idempotent. */
-  readonly id?: string;
-  readonly type: string;
-  readonly schemaVersion: number;
-  readonly data: JsonObject;
-  readonly occurredAt?: Date;
-  readonly metadata: EventMetadata;
+/**
+ * A domain event as a decider sees it: a type and its data, no envelope. A service declares its
+ * events as a union of these, so `type` discriminates `data` end to end.
+ */
+export interface DomainEvent<Type extends string = string, Data extends JsonObject = JsonObject> {
+  readonly type: Type;
+  readonly data: Data;
 }
 
-/** An event as stored and read back (after upcasting, `type`/`schemaVersion`/`data` may be newer). */
-export interface StoredEvent {
+/** An event to append. The store gives it its version, position, times and hashes. */
+export type NewEvent<E extends DomainEvent = DomainEvent> = E extends DomainEvent
+  ? {
+      /** UUIDv7; generated when absent. Retrying the same append with the same ids is idempotent. */
+      readonly id?: string;
+      readonly type: E['type'];
+      readonly schemaVersion: number;
+      readonly data: E['data'];
+      readonly occurredAt?: Date;
+      readonly metadata: EventMetadata;
+    }
+  : never;
+
+/** What the store adds to every event. */
+export interface EventEnvelope {
   readonly id: string;
   readonly stream: string;
   /** 1 for the first event of a stream. */
   readonly version: number;
   /** Position in the store's global order: dense, 1-based, the order readers tail. */
   readonly position: number;
-  readonly type: string;
   readonly schemaVersion: number;
-  readonly data: JsonObject;
   /** ISO-8601 UTC. */
   readonly occurredAt: string;
   readonly recordedAt: string;
@@ -53,17 +62,25 @@ export interface StoredEvent {
 }
 
 /**
+ * An event as stored and read back (after upcasting, `type`/`schemaVersion`/`data` may be newer).
+ * Reading as `StoredEvent<E>` states that upcasters bring every stored event of the stream to E.
+ */
+export type StoredEvent<E extends DomainEvent = DomainEvent> = E extends DomainEvent
+  ? EventEnvelope & { readonly type: E['type']; readonly data: E['data'] }
+  : never;
+
+/**
  * `any`: append whatever the stream's version; `no_stream`: only if the stream does not exist;
  * a number: only if the stream is exactly at that version.
  */
 export type ExpectedVersion = 'any' | 'no_stream' | number;
 
-export interface AppendResult {
+export interface AppendResult<E extends DomainEvent = DomainEvent> {
   /** The stream's version after the append. */
   readonly version: number;
   /** Global position of the last appended event. */
   readonly position: number;
-  readonly events: readonly StoredEvent[];
+  readonly events: readonly StoredEvent<E>[];
 }
 
 export interface ReadStreamOptions {
@@ -102,12 +119,15 @@ export interface LogVerifyResult {
 
 /** The port every event store adapter implements; one contract suite tests them all. */
 export interface EventStore {
-  append(
+  append<E extends DomainEvent = DomainEvent>(
     stream: string,
-    events: readonly NewEvent[],
+    events: readonly NewEvent<E>[],
     options: { readonly expectedVersion: ExpectedVersion },
-  ): Promise<AppendResult>;
-  readStream(stream: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  ): Promise<AppendResult<E>>;
+  readStream<E extends DomainEvent = DomainEvent>(
+    stream: string,
+    options?: ReadStreamOptions,
+  ): Promise<StoredEvent<E>[]>;
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** The stream's version, or undefined when it does not exist. */
   streamVersion(stream: string): Promise<number | undefined>;

@@ -33,6 +33,7 @@ import {
 } from '../records.ts';
 import type {
   AppendResult,
+  DomainEvent,
   EventStore,
   ExpectedVersion,
   LogVerifyResult,
@@ -206,11 +207,11 @@ export class MongoEventStore implements EventStore {
     return store;
   }
 
-  append(
+  append<E extends DomainEvent = DomainEvent>(
     stream: string,
-    events: readonly NewEvent[],
+    events: readonly NewEvent<E>[],
     options: { readonly expectedVersion: ExpectedVersion },
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult<E>> {
     if (this.#closed) return Promise.reject(new UnavailableError('the event store is closed'));
     let prepared: PreparedEvent[];
     try {
@@ -218,7 +219,8 @@ export class MongoEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return new Promise<AppendResult>((resolve, reject) => {
+    // The store keeps what it was given; the caller's event type carries over unchecked.
+    return new Promise<AppendResult<E>>((resolve, reject) => {
       this.#queue.push({
         stream,
         prepared,
@@ -611,7 +613,10 @@ export class MongoEventStore implements EventStore {
     }
   }
 
-  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+  async readStream<E extends DomainEvent = DomainEvent>(
+    stream: string,
+    options: ReadStreamOptions = {},
+  ): Promise<StoredEvent<E>[]> {
     this.#assertOpen();
     const { fromVersion, maxCount } = checkReadStream(stream, options);
     const entries = await this.#streamEntries(stream);
@@ -619,7 +624,7 @@ export class MongoEventStore implements EventStore {
     const commits = await Promise.all(wanted.map((entry) => this.#indexedCommit(stream, entry)));
     const events = commits
       .flatMap((commit) => this.#storedEvents(commit))
-      .filter((event) => event.version >= fromVersion);
+      .filter((event) => event.version >= fromVersion) as StoredEvent<E>[];
     return maxCount === undefined ? events : events.slice(0, maxCount);
   }
 

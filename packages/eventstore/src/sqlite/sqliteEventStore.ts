@@ -25,6 +25,7 @@ import {
 } from '../records.ts';
 import type {
   AppendResult,
+  DomainEvent,
   EventStore,
   ExpectedVersion,
   LogVerifyResult,
@@ -230,11 +231,11 @@ export class SqliteEventStore implements EventStore {
     this.#appendInBatch = db.transaction((pending: PendingAppend) => this.#appendNow(pending));
   }
 
-  append(
+  append<E extends DomainEvent = DomainEvent>(
     stream: string,
-    events: readonly NewEvent[],
+    events: readonly NewEvent<E>[],
     options: { readonly expectedVersion: ExpectedVersion },
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult<E>> {
     if (this.#closed) return Promise.reject(new UnavailableError('the event store is closed'));
     let prepared: PreparedEvent[];
     try {
@@ -242,7 +243,8 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return new Promise<AppendResult>((resolve, reject) => {
+    // The store keeps what it was given; the caller's event type carries over unchecked.
+    return new Promise<AppendResult<E>>((resolve, reject) => {
       this.#queue.push({ stream, prepared, expected: options.expectedVersion, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
@@ -359,12 +361,15 @@ export class SqliteEventStore implements EventStore {
     return appendResult(rows.map((row) => toStoredEvent(row, this.#upcasters)));
   }
 
-  readStream(stream: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+  readStream<E extends DomainEvent = DomainEvent>(
+    stream: string,
+    options: ReadStreamOptions = {},
+  ): Promise<StoredEvent<E>[]> {
     return this.#read(() => {
       const { fromVersion, maxCount } = checkReadStream(stream, options);
       return this.#statements.stream
         .all(stream, fromVersion, maxCount ?? -1)
-        .map((columns) => toStoredEvent(toRow(columns), this.#upcasters));
+        .map((columns) => toStoredEvent(toRow(columns), this.#upcasters) as StoredEvent<E>);
     });
   }
 

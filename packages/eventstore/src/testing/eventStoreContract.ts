@@ -1,7 +1,9 @@
 import { describe, expect, it, afterAll, beforeAll } from '@jest/globals';
 
-import { AmanError, ConcurrencyError, type ErrorCode } from '@aman/errors';
+import { AmanError, ConcurrencyError, IllegalStateError, type ErrorCode } from '@aman/errors';
 
+import type { Decider } from '../commands/decider.ts';
+import { handleCommand } from '../commands/handleCommand.ts';
 import { GENESIS_HASH } from '../records.ts';
 import type { EventStore, NewEvent } from '../types.ts';
 import type { UpcasterRegistry } from '../upcasting.ts';
@@ -74,6 +76,32 @@ async function firstRejection(read: () => Promise<unknown>, timeoutMs = 10_000):
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** A tiny aggregate for the command-handler tests: a tally that may be closed. */
+type TallyEvent =
+  | { readonly type: 'Counted'; readonly data: { readonly by: number } }
+  | { readonly type: 'Closed'; readonly data: { readonly total: number } };
+type TallyCommand = { readonly kind: 'count'; readonly by: number } | { readonly kind: 'close' };
+interface Tally {
+  readonly total: number;
+  readonly closed: boolean;
+}
+const tally: Decider<Tally, TallyCommand, TallyEvent> = {
+  initialState: () => ({ total: 0, closed: false }),
+  decide: (command, state) => {
+    if (state.closed) throw new IllegalStateError('the tally is closed');
+    if (command.kind === 'close') return { type: 'Closed', data: { total: state.total } };
+    return command.by === 0 ? [] : [{ type: 'Counted', data: { by: command.by } }];
+  },
+  evolve: (state, event) => {
+    switch (event.type) {
+      case 'Counted':
+        return { ...state, total: state.total + event.data.by };
+      case 'Closed':
+        return { ...state, closed: true };
+    }
+  },
+};
 
 /** The behaviour every EventStore adapter must have. */
 export function eventStoreContract(name: string, harness: () => Promise<EventStoreHarness>): void {
@@ -435,6 +463,120 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           'AMAN_ERR_IDEMPOTENCY_CONFLICT',
         );
       }, 90_000);
+    });
+
+    describe('command handling', () => {
+      const metadata = { actor, correlationId: 'corr-cmd' };
+
+      it('reads, decides and appends at the version it read, with the metadata given', async () => {
+        const stream = newStream('tally');
+        const first = await handleCommand(
+          store,
+          stream,
+          tally,
+          { kind: 'count', by: 2 },
+          {
+            metadata,
+            schemaVersions: { Counted: 2 },
+          },
+        );
+        expect(first).toMatchObject({ state: { total: 2, closed: false }, version: 1 });
+        expect(first.events[0]).toMatchObject({
+          type: 'Counted',
+          schemaVersion: 2,
+          data: { by: 2 },
+          metadata,
+        });
+        const closed = await handleCommand(store, stream, tally, { kind: 'close' }, { metadata });
+        expect(closed.state).toEqual({ total: 2, closed: true });
+        expect(closed.events.map((e) => e.type)).toEqual(['Closed']);
+      });
+
+      it('appends nothing when the decider decides nothing, and nothing when it refuses', async () => {
+        const stream = newStream('tally-none');
+        const none = await handleCommand(
+          store,
+          stream,
+          tally,
+          { kind: 'count', by: 0 },
+          { metadata },
+        );
+        expect(none).toEqual({
+          state: { total: 0, closed: false },
+          events: [],
+          version: undefined,
+        });
+        await handleCommand(store, stream, tally, { kind: 'close' }, { metadata });
+        await expectCode(
+          handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata }),
+          'AMAN_ERR_ILLEGAL_STATE',
+        );
+        expect(await store.streamVersion(stream)).toBe(1);
+      });
+
+      it('decides again on the new state when another writer won the race', async () => {
+        const stream = newStream('tally-race');
+        const writers = await Promise.all(Array.from({ length: 4 }, () => h.open()));
+        try {
+          await Promise.all(
+            writers.flatMap((writer) =>
+              [1, 2].map((by) =>
+                handleCommand(
+                  writer,
+                  stream,
+                  tally,
+                  { kind: 'count', by },
+                  {
+                    metadata,
+                    maxAttempts: 50,
+                  },
+                ),
+              ),
+            ),
+          );
+          const events = await store.readStream<TallyEvent>(stream);
+          expect(events).toHaveLength(8);
+          expect(events.reduce((sum, e) => sum + (e.type === 'Counted' ? e.data.by : 0), 0)).toBe(
+            12,
+          );
+        } finally {
+          await Promise.all(writers.map((writer) => writer.close()));
+        }
+      }, 60_000);
+
+      it('gives up with the ConcurrencyError after its attempts', async () => {
+        const stream = newStream('tally-giveup');
+        await handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata });
+        // A store whose stream moves between every read and append: the race is always lost.
+        let reads = 0;
+        const busy = new Proxy(store, {
+          get(target, property, receiver) {
+            if (property !== 'readStream') {
+              const value = Reflect.get(target, property, receiver) as unknown;
+              // Bound: the store's methods use its private fields.
+              return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+            }
+            return async (name: string) => {
+              const events = await target.readStream(name);
+              reads += 1;
+              await target.append(name, [event('Counted', { by: 1 })], { expectedVersion: 'any' });
+              return events;
+            };
+          },
+        });
+        const error = await expectCode(
+          handleCommand(
+            busy,
+            stream,
+            tally,
+            { kind: 'count', by: 1 },
+            { metadata, maxAttempts: 3 },
+          ),
+          'AMAN_ERR_CONCURRENCY',
+        );
+        expect(error).toBeInstanceOf(ConcurrencyError);
+        expect(reads).toBe(3);
+      });
     });
 
     describe('bad input', () => {
