@@ -7,3 +7,9 @@ export {
   type MongoSuite,
 } from './suites.ts';
 export { probeKafka, probeMongo } from './probe.ts';
+export { expectAmanError } from './assertions.ts';
+export {
+  DeciderSpecification,
+  type DeciderThen,
+  type SpecifiedDecider,
+} from './deciderSpecification.ts';
