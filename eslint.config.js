@@ -45,6 +45,45 @@ export default tseslint.config(
     },
   },
   {
+    // The rules of a service are pure: no Node.js, no drivers, no adapters (Emmett bans node:*
+    // in its core the same way). What happens when, and how it talks to the world, live beside.
+    files: ['services/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'domain code does no I/O: no Node.js modules' },
+            {
+              group: [
+                'better-sqlite3',
+                'mongodb',
+                'kafkajs',
+                '@grpc/*',
+                'fastify',
+                'fastify-*',
+                '@fastify/*',
+                'pino',
+                'jose',
+                'standardwebhooks',
+                '@opentelemetry/*',
+                '@aman/messaging',
+                '@aman/projections',
+                '@aman/service-kit',
+                '@aman/crypto',
+                '*/adapters/*',
+                '*/application/*',
+                '../adapters/*',
+                '../application/*',
+              ],
+              message: 'domain code does no I/O: no drivers, adapters or wiring',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },

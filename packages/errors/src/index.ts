@@ -101,6 +101,20 @@ export class ValidationError extends AmanError {
   }
 }
 
+/** No credentials, or credentials that do not verify. */
+export class UnauthenticatedError extends AmanError {
+  constructor(message?: string) {
+    super('AMAN_ERR_UNAUTHENTICATED', message);
+  }
+}
+
+/** The caller's kind may not do this at all. Another organisation's object is NotFoundError. */
+export class ForbiddenError extends AmanError {
+  constructor(message?: string) {
+    super('AMAN_ERR_FORBIDDEN', message);
+  }
+}
+
 export class NotFoundError extends AmanError {
   constructor(message: string) {
     super('AMAN_ERR_NOT_FOUND', message);
