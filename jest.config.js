@@ -18,7 +18,13 @@ export default {
         sourceMaps: 'inline',
       },
     ],
+    // ESM-only dependencies, compiled to CommonJS for jest like our own sources.
+    '^.+/node_modules/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/jose@[^/]+/node_modules/)?jose/)'],
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests need no build first.
     '^@aman/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',

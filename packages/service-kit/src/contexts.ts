@@ -1,0 +1,77 @@
+import { accountability, intake, referral, risk } from '@aman/contracts';
+import { EventCodecs, bind } from '@aman/messaging';
+
+/**
+ * The producing contexts: each one's service, topic, CloudEvents source and the stored event
+ * types that leave it (as which protobuf message). Stored event types without a binding stay
+ * inside their context (sealed personal data, webhook secrets).
+ */
+export const CONTEXTS = {
+  intake: {
+    service: 'intake',
+    topic: 'aman.intake.v1',
+    source: '/aman/intake',
+    bindings: [
+      bind('CaseSubmitted', 'aman.intake.v1.CaseSubmitted', intake.CaseSubmitted),
+      bind('PacketReleased', 'aman.intake.v1.PacketReleased', intake.PacketReleased),
+    ],
+  },
+  risk: {
+    service: 'risk-assessment',
+    topic: 'aman.risk.v1',
+    source: '/aman/risk',
+    bindings: [bind('RiskAssessed', 'aman.risk.v1.RiskAssessed', risk.RiskAssessed)],
+  },
+  referral: {
+    service: 'referral',
+    topic: 'aman.referral.v1',
+    source: '/aman/referral',
+    bindings: [
+      bind(
+        'ProviderRegistered',
+        'aman.referral.v1.ProviderRegistered',
+        referral.ProviderRegistered,
+      ),
+      bind('ReferralRouted', 'aman.referral.v1.ReferralRouted', referral.ReferralRouted),
+      bind(
+        'ReferralStatusChanged',
+        'aman.referral.v1.ReferralStatusChanged',
+        referral.ReferralStatusChanged,
+      ),
+    ],
+  },
+  accountability: {
+    service: 'accountability',
+    topic: 'aman.accountability.v1',
+    source: '/aman/accountability',
+    bindings: [
+      bind(
+        'IncidentRecorded',
+        'aman.accountability.v1.IncidentRecorded',
+        accountability.IncidentRecorded,
+      ),
+    ],
+  },
+} as const;
+
+export type ContextName = keyof typeof CONTEXTS;
+
+const codecs = new Map<ContextName, EventCodecs>();
+
+/** The codecs of a context: its key (the case id, or the stream for non-case events). */
+export function codecsOf(name: ContextName): EventCodecs {
+  let known = codecs.get(name);
+  if (known === undefined) {
+    const spec = CONTEXTS[name];
+    known = new EventCodecs({
+      source: spec.source,
+      bindings: spec.bindings,
+      subjectOf: (event) => {
+        const caseId = event.data['caseId'];
+        return typeof caseId === 'string' ? caseId : event.stream;
+      },
+    });
+    codecs.set(name, known);
+  }
+  return known;
+}

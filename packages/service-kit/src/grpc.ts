@@ -1,0 +1,284 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { HealthImplementation } from 'grpc-health-check';
+
+import {
+  AmanError,
+  ForbiddenError,
+  UnavailableError,
+  errorCodes,
+  type ErrorCode,
+} from '@aman/errors';
+
+import type { Caller, Principal, ServiceIdentity } from './identity.ts';
+import type { Logger } from './logger.ts';
+import { SpanKind, inSpan } from './telemetry.ts';
+
+/** What a handler knows of its call: who made it, and for whom. */
+export interface CallContext {
+  readonly caller: Caller;
+  readonly logger: Logger;
+}
+
+/** One RPC: which services may call it, and what it does. */
+export interface Rpc<Request, Response> {
+  /** Services allowed to call (their identity names); the principal is checked by `handle`. */
+  readonly callers: readonly string[];
+  readonly handle: (request: Request, call: CallContext) => Promise<Response>;
+}
+
+/** The rpcs of a ts-proto `…Server` interface, each with its request and response types. */
+export type Rpcs<Server> = {
+  // `as`: drops the index signature grpc-js's UntypedServiceImplementation adds.
+  readonly [
+    K in keyof Server as string extends K ? never : K
+  ]: Server[K] extends grpc.handleUnaryCall<infer Req, infer Res> ? Rpc<Req, Res> : never;
+};
+
+const ERROR_CODE_KEY = 'aman-error-code';
+
+const metadataGetter: TextMapGetter<grpc.Metadata> = {
+  keys: (carrier) => Object.keys(carrier.getMap()),
+  get: (carrier, key) => {
+    const values = carrier.get(key).map(String);
+    return values.length === 0 ? undefined : values;
+  },
+};
+
+/**
+ * Turns rpcs into a grpc-js implementation. Every call: continues the caller's trace in a server
+ * span, verifies the caller's service token (UNAUTHENTICATED without one), checks the calling
+ * service is allowed (PERMISSION_DENIED), runs the handler, and maps AmanErrors to gRPC status
+ * codes — the one place that mapping happens on the server side.
+ */
+export function implement<Server extends grpc.UntypedServiceImplementation>(
+  serviceName: string,
+  rpcs: Rpcs<Server>,
+  deps: { readonly identity: ServiceIdentity; readonly logger: Logger },
+): Server {
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, rpc] of Object.entries(rpcs) as [string, Rpc<unknown, unknown>][]) {
+    implementation[method] = (
+      call: grpc.ServerUnaryCall<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
+      inSpan(
+        `${serviceName}/${method}`,
+        {
+          kind: SpanKind.SERVER,
+          parent,
+          attributes: { 'rpc.system': 'grpc', 'rpc.service': serviceName, 'rpc.method': method },
+        },
+        async (span) => {
+          const header = call.metadata.get('authorization')[0];
+          const token =
+            typeof header === 'string' && header.startsWith('Bearer ')
+              ? header.slice(7)
+              : undefined;
+          const caller = await deps.identity.verify(token);
+          span.setAttribute('aman.caller', caller.service);
+          if (caller.principal !== undefined) {
+            span.setAttribute('aman.organisation.id', caller.principal.organisationId);
+          }
+          if (!rpc.callers.includes(caller.service)) {
+            throw new ForbiddenError(`${caller.service} may not call ${method}`);
+          }
+          return rpc.handle(call.request, { caller, logger: deps.logger });
+        },
+      ).then(
+        (response) => {
+          callback(null, response);
+        },
+        (error: unknown) => {
+          callback(toServiceError(error, deps.logger, method));
+        },
+      );
+    };
+  }
+  return implementation as Server;
+}
+
+function toServiceError(
+  error: unknown,
+  logger: Logger,
+  method: string,
+): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (AmanError.is(error)) {
+    metadata.set(ERROR_CODE_KEY, error.code);
+    if (error.httpStatus >= 500) logger.error({ err: error, method }, 'rpc failed');
+    // errorCodes holds gRPC status numbers (grpc/doc/statuscodes.md), the values of grpc.status.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+    return { code: error.grpcStatus, details: error.message, metadata };
+  }
+  // Unexpected: the details say nothing (they could hold anything); the log has the error.
+  logger.error({ err: error, method }, 'rpc failed unexpectedly');
+  metadata.set(ERROR_CODE_KEY, 'AMAN_ERR_INTERNAL');
+  return { code: grpc.status.INTERNAL, details: errorCodes.AMAN_ERR_INTERNAL.message, metadata };
+}
+
+export interface GrpcServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** The repository's proto/ folder: reflection serves the contracts from it. */
+const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
+
+function protoFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return entry === 'baseline' ? [] : protoFiles(path);
+    return entry.endsWith('.proto') ? [path.slice(PROTO_ROOT.length)] : [];
+  });
+}
+
+/**
+ * A gRPC server with the standard health service (every service SERVING once started) and
+ * server reflection of every Aman contract.
+ */
+export async function startGrpcServer(options: {
+  readonly host: string;
+  readonly port: number;
+  readonly services: readonly {
+    readonly name: string;
+    readonly definition: grpc.ServiceDefinition;
+    readonly implementation: grpc.UntypedServiceImplementation;
+  }[];
+}): Promise<GrpcServer> {
+  const server = new grpc.Server();
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  const definitions = loadSync(protoFiles(join(PROTO_ROOT, 'aman')), {
+    includeDirs: [PROTO_ROOT],
+  });
+  new ReflectionService(definitions).addToServer(server);
+  for (const service of options.services) {
+    server.addService(service.definition, service.implementation);
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      `${options.host}:${options.port}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => {
+        if (error === null) resolve(bound);
+        else reject(error);
+      },
+    );
+  });
+  health.setStatus('', 'SERVING');
+  for (const service of options.services) health.setStatus(service.name, 'SERVING');
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        server.tryShutdown(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+type UnaryMethod<Request, Response> = (
+  request: Request,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Response) => void,
+) => grpc.ClientUnaryCall;
+
+/** The unary methods of a ts-proto client, by name. */
+type UnaryMethods<Client> = {
+  [K in keyof Client]: Client[K] extends {
+    (
+      request: infer Req,
+      metadata: grpc.Metadata,
+      options: Partial<grpc.CallOptions>,
+      callback: (error: grpc.ServiceError | null, response: infer Res) => void,
+    ): grpc.ClientUnaryCall;
+  }
+    ? [Req, Res]
+    : never;
+};
+
+export const DEFAULT_DEADLINE_MS = 5_000;
+
+/**
+ * Calls another service: signs a token for it (acting for `principal`), carries the trace
+ * context, puts a deadline on every call, and turns gRPC errors back into AmanErrors.
+ */
+export class ServiceClient<Client extends grpc.Client> {
+  readonly #client: Client;
+  readonly #audience: string;
+  readonly #identity: ServiceIdentity;
+  readonly #deadlineMs: number;
+
+  constructor(options: {
+    readonly audience: string;
+    readonly address: string;
+    readonly client: new (address: string, credentials: grpc.ChannelCredentials) => Client;
+    readonly identity: ServiceIdentity;
+    readonly deadlineMs?: number;
+  }) {
+    this.#client = new options.client(options.address, grpc.credentials.createInsecure());
+    this.#audience = options.audience;
+    this.#identity = options.identity;
+    this.#deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
+
+  async call<M extends keyof UnaryMethods<Client> & string>(
+    method: M,
+    request: UnaryMethods<Client>[M][0],
+    options: { readonly principal?: Principal; readonly deadlineMs?: number } = {},
+  ): Promise<UnaryMethods<Client>[M][1]> {
+    return inSpan(
+      `${this.#audience}/${method}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'rpc.system': 'grpc', 'rpc.service': this.#audience, 'rpc.method': method },
+      },
+      async () => {
+        const metadata = new grpc.Metadata();
+        metadata.set(
+          'authorization',
+          `Bearer ${await this.#identity.sign(this.#audience, options.principal)}`,
+        );
+        propagation.inject(context.active(), metadata, {
+          set: (carrier, key, value) => {
+            carrier.set(key, value);
+          },
+        });
+        const unary = (this.#client as unknown as Record<M, UnaryMethod<unknown, unknown>>)[
+          method
+        ].bind(this.#client);
+        const deadline = new Date(Date.now() + (options.deadlineMs ?? this.#deadlineMs));
+        return new Promise<UnaryMethods<Client>[M][1]>((resolve, reject) => {
+          unary(request, metadata, { deadline }, (error, response) => {
+            if (error === null) resolve(response);
+            else reject(fromServiceError(error, this.#audience));
+          });
+        });
+      },
+    );
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+function fromServiceError(error: grpc.ServiceError, audience: string): AmanError {
+  const code = String(error.metadata.get(ERROR_CODE_KEY)[0] ?? '');
+  if (code in errorCodes) return new AmanError(code as ErrorCode, error.details);
+  if (error.code === grpc.status.DEADLINE_EXCEEDED || error.code === grpc.status.UNAVAILABLE) {
+    return new UnavailableError(`${audience} did not answer in time`);
+  }
+  return new AmanError('AMAN_ERR_INTERNAL', `${audience} failed`);
+}

@@ -1,0 +1,33 @@
+export { ConfigError, env, loadConfig, type ConfigSpec, type Variable } from './config.ts';
+export { CONTEXTS, codecsOf, type ContextName } from './contexts.ts';
+export {
+  DEFAULT_DEADLINE_MS,
+  ServiceClient,
+  implement,
+  startGrpcServer,
+  type CallContext,
+  type GrpcServer,
+  type Rpc,
+  type Rpcs,
+} from './grpc.ts';
+export {
+  ORGANISATION_TYPES,
+  ServiceIdentity,
+  type Caller,
+  type OrganisationType,
+  type Principal,
+} from './identity.ts';
+export { REDACTED_PATHS, createLogger, type Logger } from './logger.ts';
+export { Platform, type ConsumedEvent, type PlatformConfig } from './platform.ts';
+export { runService, type ServiceKit, type StartedService } from './run.ts';
+export { SERVICES, addressOf, portOf, type ServiceName } from './services.ts';
+export {
+  SpanKind,
+  activeTraceIds,
+  contextFromTraceparent,
+  currentTraceparent,
+  inSpan,
+  startTelemetry,
+  type SpanOptions,
+  type Telemetry,
+} from './telemetry.ts';

@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+
+import { MongoClient } from 'mongodb';
+
+import {
+  MongoCheckpointStore,
+  MongoEventStore,
+  SqliteCheckpointStore,
+  SqliteEventStore,
+  type CheckpointStore,
+  type EventStore,
+  type JsonObject,
+} from '@aman/eventstore';
+import {
+  EmbeddedBus,
+  KafkaBus,
+  OutboxRelay,
+  parkOnDeadLetterTopic,
+  type Subscriber,
+  type Subscription,
+} from '@aman/messaging';
+import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@aman/projections';
+
+import { CONTEXTS, codecsOf, type ContextName } from './contexts.ts';
+import type { Logger } from './logger.ts';
+import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
+import { tracedEventStore } from './tracedEventStore.ts';
+
+/** The mode is configuration alone: the code above these adapters is the same in both. */
+export type PlatformConfig =
+  | { readonly mode: 'embedded'; readonly dataDir: string }
+  | {
+      readonly mode: 'distributed';
+      readonly mongoUri: string;
+      readonly kafkaBrokers: readonly string[];
+      /** Prefix of every database name, e.g. `aman`. */
+      readonly databasePrefix: string;
+    };
+
+/** An event as a consumer receives it, whatever the mode. */
+export interface ConsumedEvent {
+  readonly id: string;
+  /** The producing context's CloudEvents source, e.g. `/aman/intake`. */
+  readonly source: string;
+  readonly stream: string;
+  readonly version: number;
+  /** The stored event type, e.g. `CaseSubmitted`. */
+  readonly type: string;
+  /** The event's data in its stored (protobuf JSON) form. */
+  readonly data: JsonObject;
+  readonly occurredAt: string;
+  readonly traceparent: string | undefined;
+}
+
+/**
+ * One service's view of the infrastructure: its own event store, read models and checkpoints,
+ * publishing its events (a relay to Kafka, or nothing: in embedded mode the store is the log),
+ * and consuming other contexts' events (Kafka, or tailing their SQLite files).
+ */
+export class Platform {
+  readonly #config: PlatformConfig;
+  readonly #service: string;
+  readonly #logger: Logger;
+  readonly #closers: (() => Promise<void>)[] = [];
+  #mongo: MongoClient | undefined;
+  #kafka: KafkaBus | undefined;
+  #embedded: EmbeddedBus | undefined;
+
+  constructor(config: PlatformConfig, service: string, logger: Logger) {
+    this.#config = config;
+    this.#service = service;
+    this.#logger = logger;
+  }
+
+  get mode(): PlatformConfig['mode'] {
+    return this.#config.mode;
+  }
+
+  #sqlitePath(kind: string, service = this.#service): string {
+    if (this.#config.mode !== 'embedded') throw new Error('not in embedded mode');
+    return join(this.#config.dataDir, `${service}.${kind}.db`);
+  }
+
+  async #client(): Promise<{ client: MongoClient; database: string }> {
+    if (this.#config.mode !== 'distributed') throw new Error('not in distributed mode');
+    if (this.#mongo === undefined) {
+      this.#mongo = new MongoClient(this.#config.mongoUri);
+      await this.#mongo.connect();
+      const client = this.#mongo;
+      this.#closers.push(() => client.close());
+    }
+    const database = `${this.#config.databasePrefix}_${this.#service.replaceAll('-', '_')}`;
+    return { client: this.#mongo, database };
+  }
+
+  #kafkaBus(): KafkaBus {
+    if (this.#config.mode !== 'distributed') throw new Error('not in distributed mode');
+    if (this.#kafka === undefined) {
+      const bus = new KafkaBus({ brokers: this.#config.kafkaBrokers, clientId: this.#service });
+      this.#kafka = bus;
+      this.#closers.push(() => bus.close());
+    }
+    return this.#kafka;
+  }
+
+  /** The service's own event store, with a span around every append. */
+  async eventStore(): Promise<EventStore> {
+    let store: EventStore;
+    if (this.#config.mode === 'embedded') {
+      store = new SqliteEventStore({ path: this.#sqlitePath('events') });
+    } else {
+      store = await MongoEventStore.open(await this.#client());
+    }
+    this.#closers.push(() => store.close());
+    return tracedEventStore(store, this.#config.mode === 'embedded' ? 'sqlite' : 'mongodb');
+  }
+
+  async readModels(): Promise<ReadModelStore> {
+    const store =
+      this.#config.mode === 'embedded'
+        ? new SqliteReadModelStore({ path: this.#sqlitePath('readmodels') })
+        : new MongoReadModelStore(await this.#client());
+    this.#closers.push(() => store.close());
+    return store;
+  }
+
+  async checkpoints(): Promise<CheckpointStore> {
+    const store =
+      this.#config.mode === 'embedded'
+        ? new SqliteCheckpointStore({ path: this.#sqlitePath('checkpoints') })
+        : new MongoCheckpointStore(await this.#client());
+    this.#closers.push(() => store.close());
+    return store;
+  }
+
+  /**
+   * Gets this context's events to other services. Distributed: the outbox relay publishes the
+   * store to Kafka. Embedded: nothing to do, consumers tail the store's file.
+   */
+  async publish(context: ContextName, store: EventStore): Promise<void> {
+    if (this.#config.mode === 'embedded') return;
+    const { topic } = CONTEXTS[context];
+    const bus = this.#kafkaBus();
+    const relay = new OutboxRelay({
+      store,
+      checkpoints: await this.checkpoints(),
+      publisher: bus,
+      codecs: codecsOf(context),
+      topic,
+      onUnpublishable: parkOnDeadLetterTopic(bus, topic),
+    });
+    relay.start((error) => {
+      this.#logger.error({ err: error, topic }, 'relay batch failed');
+    });
+    this.#closers.push(() => relay.stop());
+  }
+
+  /** Consumes the events of `contexts` as consumer group `group`, each in a span of its own trace. */
+  async subscribe(
+    group: string,
+    contexts: readonly ContextName[],
+    handler: (event: ConsumedEvent) => Promise<void>,
+  ): Promise<Subscription> {
+    const subscriber = this.#subscriber();
+    const bySource = new Map<string, ContextName>(
+      contexts.map((name) => [CONTEXTS[name].source, name]),
+    );
+    const subscription = await subscriber.subscribe({
+      group: `${this.#service}.${group}`,
+      topics: contexts.map((name) => CONTEXTS[name].topic),
+      handler: async (message) => {
+        const context = bySource.get(message.source);
+        if (context === undefined) return;
+        const codecs = codecsOf(context);
+        const event: ConsumedEvent = {
+          id: message.id,
+          source: message.source,
+          stream: message.stream,
+          version: message.streamVersion,
+          type: codecs.eventTypeOf(message.type),
+          data: codecs.decode(message),
+          occurredAt: message.time,
+          traceparent: message.traceparent,
+        };
+        // The event's stored trace continues here: one submission is one trace.
+        await inSpan(
+          `consume ${message.type}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFromTraceparent(message.traceparent),
+            attributes: {
+              'messaging.system': this.#config.mode === 'embedded' ? 'aman-embedded' : 'kafka',
+              'messaging.destination.name': CONTEXTS[context].topic,
+              'messaging.consumer.group.name': group,
+              'messaging.message.id': message.id,
+              'aman.event.type': event.type,
+            },
+          },
+          () => handler(event),
+        );
+      },
+    });
+    this.#closers.push(() => subscription.stop());
+    return subscription;
+  }
+
+  #subscriber(): Subscriber {
+    if (this.#config.mode === 'distributed') return this.#kafkaBus();
+    if (this.#embedded === undefined) {
+      const topics = Object.fromEntries(
+        (Object.keys(CONTEXTS) as ContextName[]).map((name) => [
+          CONTEXTS[name].topic,
+          { path: this.#sqlitePath('events', CONTEXTS[name].service), codecs: codecsOf(name) },
+        ]),
+      );
+      const bus = new EmbeddedBus({
+        topics,
+        statePath: this.#sqlitePath('bus'),
+        onError: (error) => {
+          this.#logger.warn({ err: error }, 'embedded bus poll failed; retrying');
+        },
+      });
+      this.#embedded = bus;
+      this.#closers.push(() => bus.close());
+    }
+    return this.#embedded;
+  }
+
+  /** Stops relays and subscriptions, then closes stores and connections, newest first. */
+  async close(): Promise<void> {
+    for (const close of this.#closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        this.#logger.warn({ err: error }, 'a resource failed to close');
+      }
+    }
+    this.#closers.length = 0;
+  }
+}

@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import type * as grpc from '@grpc/grpc-js';
+
+import { ConfigError, env, loadConfig, type ConfigSpec } from './config.ts';
+import { startGrpcServer, type GrpcServer } from './grpc.ts';
+import { ServiceIdentity } from './identity.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Platform, type PlatformConfig } from './platform.ts';
+import { portOf, type ServiceName } from './services.ts';
+import { startTelemetry } from './telemetry.ts';
+
+/** What every service is given at start. */
+export interface ServiceKit {
+  readonly name: string;
+  readonly platform: Platform;
+  readonly identity: ServiceIdentity;
+  readonly logger: Logger;
+  readonly dataDir: string;
+}
+
+export interface StartedService {
+  /** gRPC services to serve, if any (the gateway serves HTTP instead). */
+  readonly grpc?: readonly {
+    readonly name: string;
+    readonly definition: grpc.ServiceDefinition;
+    readonly implementation: grpc.UntypedServiceImplementation;
+  }[];
+  /** Called on shutdown, after the server stopped taking calls, before stores close. */
+  readonly stop?: () => Promise<void>;
+}
+
+const baseSpec = {
+  dataDir: env.string('AMAN_DATA_DIR', 'directory of the embedded stores and keys', 'data'),
+  keysDir: env.optional('AMAN_KEYS_DIR', 'directory of the service keys (default <data>/keys)'),
+  mode: env.oneOf(
+    'AMAN_MODE',
+    'embedded (SQLite) or distributed (Kafka + MongoDB); default: distributed when KAFKA_BROKERS and MONGODB_URI are set',
+    ['auto', 'embedded', 'distributed'],
+    'auto',
+  ),
+  kafkaBrokers: env.list('KAFKA_BROKERS', 'Kafka bootstrap servers, host:port,…'),
+  mongoUri: env.optional('MONGODB_URI', 'MongoDB connection string'),
+  databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
+  host: env.string('AMAN_HOST', 'interface to listen on', '127.0.0.1'),
+};
+
+type BaseConfig = { [K in keyof typeof baseSpec]: ReturnType<(typeof baseSpec)[K]['parse']> };
+
+function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
+  const distributed =
+    config.mode === 'distributed' ||
+    (config.mode === 'auto' && config.kafkaBrokers.length > 0 && config.mongoUri !== undefined);
+  if (!distributed) return { mode: 'embedded', dataDir };
+  if (config.kafkaBrokers.length === 0 || config.mongoUri === undefined) {
+    throw new ConfigError(['AMAN_MODE=distributed needs KAFKA_BROKERS and MONGODB_URI']);
+  }
+  return {
+    mode: 'distributed',
+    mongoUri: config.mongoUri,
+    kafkaBrokers: config.kafkaBrokers,
+    databasePrefix: config.databasePrefix,
+  };
+}
+
+/**
+ * Runs one service: telemetry first, configuration checked once (a bad variable stops it with a
+ * message naming it), its identity and logger, the platform in the configured mode, its gRPC
+ * server with health and reflection, and a graceful stop on SIGTERM or SIGINT.
+ */
+export async function runService<Extra = Record<string, never>>(
+  name: ServiceName | 'gateway',
+  start: (kit: ServiceKit, extra: Extra) => Promise<StartedService>,
+  extraSpec?: ConfigSpec<Extra>,
+): Promise<void> {
+  const telemetry = startTelemetry(name);
+  const logger = createLogger(name);
+  let config: BaseConfig;
+  let extra: Extra;
+  let port: number | undefined;
+  let platform: Platform;
+  try {
+    config = loadConfig(baseSpec);
+    extra = extraSpec === undefined ? ({} as Extra) : loadConfig(extraSpec);
+    port = name === 'gateway' ? undefined : loadConfig({ port: portOf(name) }).port;
+    platform = new Platform(platformConfig(config, resolve(config.dataDir)), name, logger);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(2);
+  }
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const identity = await ServiceIdentity.load(
+    name,
+    resolve(config.keysDir ?? resolve(dataDir, 'keys')),
+  );
+  const kit: ServiceKit = { name, platform, identity, logger, dataDir };
+  const started = await start(kit, extra);
+  let server: GrpcServer | undefined;
+  if (started.grpc !== undefined && port !== undefined) {
+    server = await startGrpcServer({ host: config.host, port, services: started.grpc });
+    logger.info({ port: server.port, mode: platform.mode }, `${name} ready`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, `${name} stopping`);
+    await server?.stop();
+    await started.stop?.();
+    await platform.close();
+    await telemetry.shutdown();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
