@@ -1,7 +1,9 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Collection, MongoClient } from 'mongodb';
 
 import { ValidationError } from '@aman/errors';
+
+import { openSqlite, type SqliteOpenOptions } from './sqlite/openSqlite.ts';
 
 /**
  * Where a tailing reader (outbox relay, embedded subscriber, projection) remembers the global
@@ -27,10 +29,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
   readonly #save;
   readonly #rewind;
 
-  constructor(options: { readonly path: string; readonly synchronous?: 'full' | 'normal' }) {
-    this.#db = new Database(options.path, { timeout: 10_000 });
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  constructor(options: { readonly path: string } & Pick<SqliteOpenOptions, 'synchronous'>) {
+    this.#db = openSqlite(options.path, options);
     this.#db.exec(`CREATE TABLE IF NOT EXISTS checkpoints (
       name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL) STRICT`);
     this.#load = this.#db.prepare<[string], { position: number }>(

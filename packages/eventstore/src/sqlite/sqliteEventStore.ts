@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import {
   ConcurrencyError,
@@ -36,18 +36,12 @@ import type {
   VerifyResult,
 } from '../types.ts';
 import type { UpcasterRegistry } from '../upcasting.ts';
+import { openSqlite, type SqliteOpenOptions } from './openSqlite.ts';
 
-export interface SqliteEventStoreOptions {
+export interface SqliteEventStoreOptions extends SqliteOpenOptions {
   /** Database file. Other processes on this machine may open the same file to tail it. */
   readonly path: string;
-  /**
-   * `full` (default): every commit is fsynced before the append resolves — an accepted write
-   * survives power loss. `normal`: WAL commits survive a process crash, not an OS crash.
-   */
-  readonly synchronous?: 'full' | 'normal';
   readonly upcasters?: UpcasterRegistry;
-  /** How long a writer waits for another process's write lock (default 10 s). */
-  readonly busyTimeoutMs?: number;
   /** How long a hole in the global order may last before readers get an IntegrityError (ms). */
   readonly holeGraceMs?: number;
   /** For crash tests only: runs inside the write transaction, after the inserts, before COMMIT. */
@@ -188,9 +182,7 @@ export class SqliteEventStore implements EventStore {
   #closed = false;
 
   constructor(options: SqliteEventStoreOptions) {
-    this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.#db = openSqlite(options.path, options);
     createSchema(this.#db);
     this.#upcasters = options.upcasters ?? {};
     this.#watch = new LogWatch(options.holeGraceMs);

@@ -1,9 +1,10 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { ValidationError } from '@aman/errors';
 import {
   SqliteCheckpointStore,
   SqliteEventStore,
+  openSqlite,
   type StoredEvent,
   type UpcasterRegistry,
 } from '@aman/eventstore';
@@ -51,13 +52,13 @@ export class EmbeddedBus implements Subscriber {
 
   constructor(options: EmbeddedBusOptions) {
     this.#options = options;
-    // Losing the last checkpoint write in an OS crash only means redelivery, which consumers
-    // handle, so the state file does not pay an fsync per event.
+    // Losing the last checkpoint or dead-letter write in an OS crash only means redelivery,
+    // which consumers handle, so the state file does not pay an fsync per event.
     this.#checkpoints = new SqliteCheckpointStore({
       path: options.statePath,
       synchronous: 'normal',
     });
-    this.#state = new Database(options.statePath, { timeout: 10_000 });
+    this.#state = openSqlite(options.statePath, { synchronous: 'normal' });
     this.#state.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
       id INTEGER PRIMARY KEY, consumer_group TEXT NOT NULL, topic TEXT NOT NULL,
       event_id TEXT NOT NULL, position INTEGER NOT NULL, error_code TEXT NOT NULL,

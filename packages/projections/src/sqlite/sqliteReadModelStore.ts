@@ -1,6 +1,11 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
-import type { JsonObject, JsonValue } from '@aman/eventstore';
+import {
+  openSqlite,
+  type JsonObject,
+  type JsonValue,
+  type SqliteOpenOptions,
+} from '@aman/eventstore';
 
 import {
   checkDocumentKeys,
@@ -46,10 +51,8 @@ function sqlValue(field: FieldValue): string | number | null {
 export class SqliteReadModelStore implements ReadModelStore {
   readonly #db: Database.Database;
 
-  constructor(options: { readonly path: string; readonly synchronous?: 'full' | 'normal' }) {
-    this.#db = new Database(options.path, { timeout: 10_000 });
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  constructor(options: { readonly path: string } & Pick<SqliteOpenOptions, 'synchronous'>) {
+    this.#db = openSqlite(options.path, options);
   }
 
   async collection(name: string, spec: CollectionSpec): Promise<ReadModelCollection> {
