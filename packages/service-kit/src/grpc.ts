@@ -63,7 +63,7 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
   deps: { readonly identity: ServiceIdentity; readonly logger: Logger },
 ): Server {
   const implementation: grpc.UntypedServiceImplementation = {};
-  for (const [method, rpc] of Object.entries(rpcs) as [string, Rpc<unknown, unknown>][]) {
+  for (const [method, rpc] of Object.entries<Rpc<unknown, unknown>>(rpcs)) {
     implementation[method] = (
       call: grpc.ServerUnaryCall<unknown, unknown>,
       callback: grpc.sendUnaryData<unknown>,
