@@ -1,0 +1,53 @@
+// The referral rules: the provider directory, routing, and each referral's lifecycle. No I/O.
+export {
+  providerDecider,
+  providerStream,
+  type ProviderCommand,
+  type ProviderEvent,
+  type ProviderRegistered,
+  type ProviderRegisteredData,
+  type ProviderState,
+  type RegisterProvider,
+  type WebhookEndpoint,
+  type WebhookEndpointSet,
+} from './provider.ts';
+export {
+  mayReadPacket,
+  referralDecider,
+  referralStream,
+  type RecordDelivery,
+  type ReferralCommand,
+  type ReferralEvent,
+  type ReferralRouted,
+  type ReferralRoutedData,
+  type ReferralState,
+  type ReferralStatusChanged,
+  type ReferralStatusChangedData,
+  type Respond,
+  type RouteReferral,
+} from './referral.ts';
+export {
+  RESPONSE_TIME_MS,
+  respondBy,
+  route,
+  type CaseFacts,
+  type ConsentGrant,
+  type ProviderDescription,
+  type ProviderMatch,
+} from './routing.ts';
+export {
+  DEADLINE_CLASSES,
+  FIELD_GROUPS,
+  NEEDS,
+  RECIPIENT_TYPES,
+  REFERRAL_ACTIONS,
+  REFERRAL_STATUSES,
+  RISK_LEVELS,
+  type DeadlineClass,
+  type FieldGroup,
+  type Need,
+  type RecipientType,
+  type ReferralAction,
+  type ReferralStatus,
+  type RiskLevel,
+} from './vocabulary.ts';

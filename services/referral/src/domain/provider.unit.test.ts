@@ -1,0 +1,165 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { DeciderSpecification } from '@aman/testing';
+
+import { providerDecider, providerStream } from './provider.ts';
+import type { ProviderRegistered, RegisterProvider, WebhookEndpointSet } from './provider.ts';
+
+// The Standard Webhooks reference test key: 24 bytes.
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+const register: RegisterProvider = {
+  type: 'RegisterProvider',
+  data: {
+    providerId: 'prov-1',
+    organisationId: 'org-legal-aid',
+    type: 'RECIPIENT_TYPE_LEGAL_AID',
+    services: ['NEED_LEGAL_AID', 'NEED_EMERGENCY_GRANT'],
+    riskLevels: ['RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+    webhookUrl: 'https://provider.example/hooks/aman',
+    webhookSecret: SECRET,
+    registeredAt: '2025-03-01T10:00:00Z',
+  },
+};
+
+const registered: ProviderRegistered = {
+  type: 'ProviderRegistered',
+  data: {
+    providerId: 'prov-1',
+    organisationId: 'org-legal-aid',
+    type: 'RECIPIENT_TYPE_LEGAL_AID',
+    // Vocabulary order, whatever order the request gave.
+    services: ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID'],
+    riskLevels: ['RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+    registeredAt: '2025-03-01T10:00:00.000Z',
+  },
+};
+
+const endpointSet: WebhookEndpointSet = {
+  type: 'WebhookEndpointSet',
+  data: { providerId: 'prov-1', url: 'https://provider.example/hooks/aman', secret: SECRET },
+};
+
+function withData(data: Partial<RegisterProvider['data']>): RegisterProvider {
+  return { type: 'RegisterProvider', data: { ...register.data, ...data } };
+}
+
+describe('provider directory', () => {
+  const spec = DeciderSpecification.for(providerDecider);
+
+  it('keeps each provider organisation in its own stream', () => {
+    expect(providerStream('org-legal-aid')).toBe('provider-org-legal-aid');
+  });
+
+  it('registers a provider: the public description and, privately, its webhook endpoint', () => {
+    spec.given([]).when(register).then([registered, endpointSet]);
+  });
+
+  it('lists each service and risk level once', () => {
+    spec
+      .given([])
+      .when(
+        withData({
+          services: ['NEED_LEGAL_AID', 'NEED_LEGAL_AID', 'NEED_EMERGENCY_GRANT'],
+          riskLevels: ['RISK_LEVEL_CRITICAL', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+        }),
+      )
+      .then([registered, endpointSet]);
+  });
+
+  it('takes http URLs for local providers and stores URLs in their normalised form', () => {
+    spec
+      .given([])
+      .when(withData({ webhookUrl: 'http://LOCALHOST:8080/hooks' }))
+      .then([
+        registered,
+        { ...endpointSet, data: { ...endpointSet.data, url: 'http://localhost:8080/hooks' } },
+      ]);
+  });
+
+  it.each([
+    ['a relative URL', '/hooks'],
+    ['another scheme', 'ftp://provider.example/hooks'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['credentials in the URL', 'https://user:pass@provider.example/hooks'],
+    ['an overlong URL', `https://provider.example/${'a'.repeat(2048)}`],
+    ['nothing', ''],
+  ])('refuses %s as the webhook URL', (_, webhookUrl) => {
+    spec.given([]).when(withData({ webhookUrl })).thenThrows('AMAN_ERR_VALIDATION');
+  });
+
+  it.each([
+    ['no whsec_ prefix', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+    ['the prefix alone', 'whsec_'],
+    ['23 bytes', `whsec_${'A'.repeat(31)}=`],
+    ['65 bytes', `whsec_${'A'.repeat(87)}=`],
+    ['not base64', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLa!w'],
+    ['base64 without its padding', `whsec_${'A'.repeat(31)}`],
+    ['an asymmetric key', 'whsk_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'],
+  ])('refuses a webhook secret with %s, without repeating it', (_, webhookSecret) => {
+    const error = spec
+      .given([])
+      .when(withData({ webhookSecret }))
+      .thenThrows('AMAN_ERR_VALIDATION');
+    expect(error.message).toContain('webhookSecret');
+    if (webhookSecret !== 'whsec_') expect(error.message).not.toContain(webhookSecret);
+  });
+
+  it('takes a secret of 64 bytes, the most Standard Webhooks allows', () => {
+    const secret = `whsec_${'A'.repeat(86)}==`;
+    spec
+      .given([])
+      .when(withData({ webhookSecret: secret }))
+      .then([registered, { ...endpointSet, data: { ...endpointSet.data, secret } }]);
+  });
+
+  it.each([
+    ['no services', { services: [] }],
+    ['no risk levels', { riskLevels: [] }],
+    ['an unspecified service', { services: ['NEED_UNSPECIFIED' as never] }],
+    ['an unknown risk level', { riskLevels: ['RISK_LEVEL_EXTREME' as never] }],
+    ['an unspecified type', { type: 'RECIPIENT_TYPE_UNSPECIFIED' as never }],
+    ['an empty organisation id', { organisationId: '' }],
+    ['a provider id with spaces', { providerId: 'prov 1' }],
+    ['a registration time without an offset', { registeredAt: '2025-03-01T10:00:00' }],
+    ['30 February', { registeredAt: '2025-02-30T10:00:00Z' }],
+  ] as const)('refuses %s', (_, data) => {
+    spec.given([]).when(withData(data)).thenThrows('AMAN_ERR_VALIDATION');
+  });
+
+  it('decides nothing when the same organisation registers again with the same offer', () => {
+    // A retry mints a new provider id and time: neither makes it a different registration.
+    spec
+      .given([registered, endpointSet])
+      .when(
+        withData({
+          providerId: 'prov-2',
+          registeredAt: '2025-03-02T10:00:00Z',
+          services: ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID'],
+        }),
+      )
+      .thenNothingHappened();
+  });
+
+  it.each([
+    ['another type', { type: 'RECIPIENT_TYPE_EMERGENCY_FUND' }],
+    ['other services', { services: ['NEED_LEGAL_AID'] }],
+    ['other risk levels', { riskLevels: ['RISK_LEVEL_LOW'] }],
+    ['another webhook URL', { webhookUrl: 'https://provider.example/other' }],
+    ['another secret', { webhookSecret: `whsec_${'A'.repeat(32)}` }],
+  ] as const)('refuses to change a registered provider (%s): updates come later', (_, data) => {
+    spec.given([registered, endpointSet]).when(withData(data)).thenThrows('AMAN_ERR_ILLEGAL_STATE');
+  });
+
+  it('remembers the description and the endpoint', () => {
+    const state = [registered, endpointSet].reduce(
+      providerDecider.evolve,
+      providerDecider.initialState(),
+    );
+    expect(state).toEqual({
+      status: 'REGISTERED',
+      provider: registered.data,
+      webhook: endpointSet.data,
+    });
+  });
+});

@@ -1,0 +1,104 @@
+import { requireOneOf, requireTimestamp } from './validation.ts';
+import { DEADLINE_CLASSES, FIELD_GROUPS, NEEDS } from './vocabulary.ts';
+import type { DeadlineClass, FieldGroup, Need, RecipientType, RiskLevel } from './vocabulary.ts';
+
+/** A consent grant of a case: these recipient types may receive these field groups. */
+export type ConsentGrant = {
+  readonly recipientTypes: readonly RecipientType[];
+  readonly fieldGroups: readonly FieldGroup[];
+};
+
+/** What routing needs to know of a triaged case: no personal data. */
+export type CaseFacts = {
+  readonly caseId: string;
+  /** The NGO that submitted the case. */
+  readonly organisationId: string;
+  readonly needs: readonly Need[];
+  readonly consent: readonly ConsentGrant[];
+  readonly level: RiskLevel;
+  readonly deadlineClass: DeadlineClass;
+};
+
+/** A provider as the directory describes it (ProviderRegistered's data fits). */
+export type ProviderDescription = {
+  readonly providerId: string;
+  readonly organisationId: string;
+  readonly type: RecipientType;
+  readonly services: readonly Need[];
+  readonly riskLevels: readonly RiskLevel[];
+};
+
+export type ProviderMatch = {
+  readonly providerId: string;
+  readonly providerOrganisationId: string;
+  readonly recipientType: RecipientType;
+  /** The case's needs this provider serves, in vocabulary order. */
+  readonly needsServed: readonly Need[];
+  /** The field groups consent lets this provider's type receive, in vocabulary order. */
+  readonly fieldGroups: readonly FieldGroup[];
+  /** Why, in plain words: the needs it serves, the level it takes, the consent that covers it. */
+  readonly reasons: readonly string[];
+};
+
+/**
+ * The providers a case may go to, best first. A provider matches when consent lets its type
+ * receive at least one field group (no consent, no referral), it serves at least one of the
+ * case's needs, and it takes cases of the case's risk level. More needs served ranks higher; ties
+ * go by provider id so that the same inputs always give the same order.
+ */
+export function route(
+  caseFacts: CaseFacts,
+  providers: readonly ProviderDescription[],
+): ProviderMatch[] {
+  const matches: ProviderMatch[] = [];
+  for (const provider of providers) {
+    const fieldGroups = FIELD_GROUPS.filter((group) =>
+      caseFacts.consent.some(
+        (grant) =>
+          grant.recipientTypes.includes(provider.type) && grant.fieldGroups.includes(group),
+      ),
+    );
+    const needsServed = NEEDS.filter(
+      (need) => caseFacts.needs.includes(need) && provider.services.includes(need),
+    );
+    const takesLevel = provider.riskLevels.includes(caseFacts.level);
+    if (fieldGroups.length === 0 || needsServed.length === 0 || !takesLevel) continue;
+    matches.push({
+      providerId: provider.providerId,
+      providerOrganisationId: provider.organisationId,
+      recipientType: provider.type,
+      needsServed,
+      fieldGroups,
+      reasons: [
+        ...needsServed.map((need) => `serves ${need}`),
+        `takes ${caseFacts.level} cases`,
+        `consent covers ${provider.type}: ${fieldGroups.join(', ')}`,
+      ],
+    });
+  }
+  return matches.sort(
+    (a, b) =>
+      b.needsServed.length - a.needsServed.length || compareCodeUnits(a.providerId, b.providerId),
+  );
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/** How long a provider has to respond (DESIGN §4: inter-agency referral standard). */
+export const RESPONSE_TIME_MS: Readonly<Record<DeadlineClass, number>> = {
+  DEADLINE_CLASS_EMERGENCY: 24 * HOUR_MS,
+  DEADLINE_CLASS_URGENT: 72 * HOUR_MS,
+  DEADLINE_CLASS_NORMAL: 14 * 24 * HOUR_MS,
+};
+
+/** When a referral routed at `routedAt` must be answered, as protobuf JSON (UTC ISO-8601). */
+export function respondBy(deadlineClass: DeadlineClass, routedAt: string): string {
+  const deadline = requireOneOf(deadlineClass, DEADLINE_CLASSES, 'deadlineClass');
+  const from = Date.parse(requireTimestamp(routedAt, 'routedAt'));
+  return new Date(from + RESPONSE_TIME_MS[deadline]).toISOString();
+}
+
+// Locale-independent, so the order is the same on every machine.
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,167 @@
+import { describe, expect, it } from '@jest/globals';
+
+import { expectAmanError } from '@aman/testing';
+
+import { respondBy, route } from './routing.ts';
+import type { CaseFacts, ProviderDescription } from './routing.ts';
+
+const caseFacts: CaseFacts = {
+  caseId: 'case-1',
+  organisationId: 'org-ngo',
+  needs: ['NEED_LEGAL_AID', 'NEED_EMERGENCY_GRANT'],
+  consent: [
+    {
+      recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID', 'RECIPIENT_TYPE_EMERGENCY_FUND'],
+      fieldGroups: ['FIELD_GROUP_CONTACT', 'FIELD_GROUP_IDENTITY'],
+    },
+  ],
+  level: 'RISK_LEVEL_HIGH',
+  deadlineClass: 'DEADLINE_CLASS_URGENT',
+};
+
+const legalAid: ProviderDescription = {
+  providerId: 'prov-legal',
+  organisationId: 'org-legal',
+  type: 'RECIPIENT_TYPE_LEGAL_AID',
+  services: ['NEED_LEGAL_AID'],
+  riskLevels: ['RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+};
+
+const fund: ProviderDescription = {
+  providerId: 'prov-fund',
+  organisationId: 'org-fund',
+  type: 'RECIPIENT_TYPE_EMERGENCY_FUND',
+  services: ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID', 'NEED_MEDICAL'],
+  riskLevels: ['RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH'],
+};
+
+describe('route', () => {
+  it('matches a provider whose type consent covers, that serves a need and takes the level, and says why', () => {
+    expect(route(caseFacts, [legalAid])).toEqual([
+      {
+        providerId: 'prov-legal',
+        providerOrganisationId: 'org-legal',
+        recipientType: 'RECIPIENT_TYPE_LEGAL_AID',
+        needsServed: ['NEED_LEGAL_AID'],
+        fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'],
+        reasons: [
+          'serves NEED_LEGAL_AID',
+          'takes RISK_LEVEL_HIGH cases',
+          'consent covers RECIPIENT_TYPE_LEGAL_AID: FIELD_GROUP_IDENTITY, FIELD_GROUP_CONTACT',
+        ],
+      },
+    ]);
+  });
+
+  it('ranks providers serving more of the needs first', () => {
+    const matches = route(caseFacts, [legalAid, fund]);
+    expect(matches.map((match) => match.providerId)).toEqual(['prov-fund', 'prov-legal']);
+    expect(matches[0]!.needsServed).toEqual(['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID']);
+    expect(matches[0]!.reasons).toEqual([
+      'serves NEED_EMERGENCY_GRANT',
+      'serves NEED_LEGAL_AID',
+      'takes RISK_LEVEL_HIGH cases',
+      'consent covers RECIPIENT_TYPE_EMERGENCY_FUND: FIELD_GROUP_IDENTITY, FIELD_GROUP_CONTACT',
+    ]);
+  });
+
+  it('breaks ties by provider id, whatever order the directory lists them in', () => {
+    const b = { ...legalAid, providerId: 'prov-b', organisationId: 'org-b' };
+    const a = { ...legalAid, providerId: 'prov-a', organisationId: 'org-a' };
+    const C = { ...legalAid, providerId: 'prov-C', organisationId: 'org-c' };
+    expect(route(caseFacts, [b, C, a]).map((match) => match.providerId)).toEqual([
+      'prov-C',
+      'prov-a',
+      'prov-b',
+    ]);
+    expect(route(caseFacts, [a, b, C]).map((match) => match.providerId)).toEqual([
+      'prov-C',
+      'prov-a',
+      'prov-b',
+    ]);
+  });
+
+  it('sends nothing to a type no consent grant covers: no consent, no referral', () => {
+    const embassy = {
+      ...fund,
+      providerId: 'prov-embassy',
+      type: 'RECIPIENT_TYPE_EMBASSY' as const,
+    };
+    expect(route(caseFacts, [embassy])).toEqual([]);
+    expect(route({ ...caseFacts, consent: [] }, [legalAid, fund])).toEqual([]);
+  });
+
+  it('does not count a grant that lists the type but no field group', () => {
+    const facts: CaseFacts = {
+      ...caseFacts,
+      consent: [{ recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: [] }],
+    };
+    expect(route(facts, [legalAid])).toEqual([]);
+  });
+
+  it('joins the field groups of every grant that covers the type', () => {
+    const facts: CaseFacts = {
+      ...caseFacts,
+      consent: [
+        { recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: ['FIELD_GROUP_THREATS'] },
+        {
+          recipientTypes: ['RECIPIENT_TYPE_EMBASSY', 'RECIPIENT_TYPE_LEGAL_AID'],
+          fieldGroups: ['FIELD_GROUP_CONTACT'],
+        },
+        { recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_LOCATION'] },
+      ],
+    };
+    const [match] = route(facts, [legalAid]);
+    expect(match!.fieldGroups).toEqual(['FIELD_GROUP_CONTACT', 'FIELD_GROUP_THREATS']);
+    expect(match!.reasons).toContain(
+      'consent covers RECIPIENT_TYPE_LEGAL_AID: FIELD_GROUP_CONTACT, FIELD_GROUP_THREATS',
+    );
+  });
+
+  it('leaves out a provider that serves none of the needs', () => {
+    const medical = { ...fund, providerId: 'prov-medical', services: ['NEED_MEDICAL' as const] };
+    expect(route(caseFacts, [medical])).toEqual([]);
+  });
+
+  it('leaves out a provider that does not take the level', () => {
+    expect(route({ ...caseFacts, level: 'RISK_LEVEL_CRITICAL' }, [legalAid, fund])).toEqual([
+      expect.objectContaining({ providerId: 'prov-legal' }),
+    ]);
+    expect(route({ ...caseFacts, level: 'RISK_LEVEL_LOW' }, [legalAid, fund])).toEqual([]);
+  });
+});
+
+describe('respondBy', () => {
+  it.each([
+    ['DEADLINE_CLASS_EMERGENCY', '2025-03-02T10:00:00.000Z'],
+    ['DEADLINE_CLASS_URGENT', '2025-03-04T10:00:00.000Z'],
+    ['DEADLINE_CLASS_NORMAL', '2025-03-15T10:00:00.000Z'],
+  ] as const)('gives %s until %s', (deadlineClass, expected) => {
+    expect(respondBy(deadlineClass, '2025-03-01T10:00:00Z')).toBe(expected);
+  });
+
+  it('counts from the instant, whatever offset the time was written with', () => {
+    expect(respondBy('DEADLINE_CLASS_EMERGENCY', '2025-03-01T14:30:00.250+04:30')).toBe(
+      '2025-03-02T10:00:00.250Z',
+    );
+  });
+
+  it('counts days of 24 hours across a month and a leap day', () => {
+    expect(respondBy('DEADLINE_CLASS_NORMAL', '2024-02-20T23:00:00Z')).toBe(
+      '2024-03-05T23:00:00.000Z',
+    );
+  });
+
+  it('refuses a time that is not an RFC 3339 timestamp, and an unspecified class', async () => {
+    await expectAmanError(
+      Promise.resolve().then(() => respondBy('DEADLINE_CLASS_URGENT', 'yesterday')),
+      'AMAN_ERR_VALIDATION',
+    );
+    await expectAmanError(
+      Promise.resolve().then(() =>
+        respondBy('DEADLINE_CLASS_UNSPECIFIED' as never, '2025-03-01T10:00:00Z'),
+      ),
+      'AMAN_ERR_VALIDATION',
+    );
+  });
+});
