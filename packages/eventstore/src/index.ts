@@ -25,6 +25,7 @@ export {
 export { GENESIS_HASH, rowHash, type EventRow } from './records.ts';
 export { upcast, type Upcaster, type UpcasterRegistry } from './upcasting.ts';
 export { uuidv7, isUuid } from './uuid.ts';
+export { isTraceparent } from './traceparent.ts';
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
 export { openSqlite, type SqliteOpenOptions } from './sqlite/openSqlite.ts';
 export { MongoEventStore, type MongoEventStoreOptions } from './mongodb/mongoEventStore.ts';

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { IdempotencyConflictError, ValidationError } from '@aman/errors';
 
 import { canonicalJson, parseJsonObject } from './canonicalJson.ts';
+import { isTraceparent } from './traceparent.ts';
 import type {
   EventMetadata,
   ExpectedVersion,
@@ -75,7 +76,6 @@ export function rowHash(row: UnhashedRow): string {
 
 const STREAM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
 export const MAX_EVENTS_PER_APPEND = 1000;
 /**
@@ -126,7 +126,7 @@ function validateMetadata(given: EventMetadata, index: number): void {
   validateIdentifier(metadata.correlationId, `${at}.correlationId`, true);
   validateIdentifier(metadata.causationId, `${at}.causationId`, false);
   validateIdentifier(metadata.dataKeyId, `${at}.dataKeyId`, false);
-  if (metadata.traceparent !== undefined && !TRACEPARENT.test(metadata.traceparent)) {
+  if (metadata.traceparent !== undefined && !isTraceparent(metadata.traceparent)) {
     throw new ValidationError(`${at}.traceparent is not a W3C traceparent`);
   }
 }

@@ -1,4 +1,5 @@
 import { ValidationError } from '@aman/errors';
+import { isTraceparent } from '@aman/eventstore';
 
 import type { BusMessage } from './types.ts';
 
@@ -23,8 +24,6 @@ export function toHeaders(message: BusMessage): Headers {
   return headers;
 }
 
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
 /**
  * Reads a record back into a message, or throws a ValidationError naming the first attribute that
  * is missing or malformed (a poison record: it goes to the dead-letter topic, never to a handler).
@@ -47,7 +46,7 @@ export function fromHeaders(headers: Headers, data: Uint8Array | null): BusMessa
   const time = required('ce_time');
   if (Number.isNaN(Date.parse(time))) throw new ValidationError('record has a malformed ce_time');
   const traceparent = headers['traceparent'];
-  if (traceparent !== undefined && !TRACEPARENT.test(traceparent)) {
+  if (traceparent !== undefined && !isTraceparent(traceparent)) {
     throw new ValidationError('record has a malformed traceparent header');
   }
   if (data === null) throw new ValidationError('record has no data');
