@@ -1,0 +1,8 @@
+// Outgoing webhooks: what a provider is told (thin) and how it is signed (Standard Webhooks).
+export {
+  signedWebhook,
+  type SignedWebhook,
+  type WebhookHeaders,
+  type WebhookMessage,
+} from './signedWebhook.ts';
+export { thinNotification, type ThinNotification } from './thinNotification.ts';
