@@ -15,6 +15,7 @@ export type {
   StoredEvent,
   VerifyResult,
 } from './types.ts';
+export { BoundedMap } from './boundedMap.ts';
 export { canonicalJson } from './canonicalJson.ts';
 export type { Decider } from './commands/decider.ts';
 export {

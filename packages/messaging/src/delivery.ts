@@ -1,4 +1,5 @@
 import { AmanError } from '@aman/errors';
+import { BoundedMap } from '@aman/eventstore';
 
 import type { BusMessage, DeliveryContext, MessageHandler } from './types.ts';
 
@@ -10,11 +11,10 @@ import type { BusMessage, DeliveryContext, MessageHandler } from './types.ts';
  * apply an event twice either.
  */
 export class StreamVersionGuard {
-  readonly #applied = new Map<string, number>();
-  readonly #limit: number;
+  readonly #applied: BoundedMap<string, number>;
 
   constructor(limit = 100_000) {
-    this.#limit = limit;
+    this.#applied = new BoundedMap(limit);
   }
 
   /** Stream names are only unique within their producing context (`ce_source`). */
@@ -28,13 +28,7 @@ export class StreamVersionGuard {
   }
 
   markApplied(message: BusMessage): void {
-    const key = StreamVersionGuard.#key(message);
-    this.#applied.delete(key);
-    this.#applied.set(key, message.streamVersion);
-    if (this.#applied.size > this.#limit) {
-      const oldest = this.#applied.keys().next().value;
-      if (oldest !== undefined) this.#applied.delete(oldest);
-    }
+    this.#applied.set(StreamVersionGuard.#key(message), message.streamVersion);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   UnavailableError,
 } from '@aman/errors';
 
+import { BoundedMap } from '../boundedMap.ts';
 import { LogWatch } from '../logWatch.ts';
 import {
   MAX_EVENTS_PER_APPEND,
@@ -169,7 +170,7 @@ export class MongoEventStore implements EventStore {
   readonly #maxBatch: number;
   readonly #watch: LogWatch;
   readonly #afterReserve: (() => Promise<void>) | undefined;
-  readonly #heads = new Map<string, StreamHead>();
+  readonly #heads = new BoundedMap<string, StreamHead>(HEAD_CACHE_LIMIT);
   #lastPosition: number | undefined;
   #headCheckedAt = 0;
   #queue: PendingAppend[] = [];
@@ -529,19 +530,10 @@ export class MongoEventStore implements EventStore {
   #remember(document: CommitDocument): void {
     const known = this.#heads.get(document.stream);
     if (known === undefined || known.version <= document.toVersion) {
-      this.#cacheHead(document.stream, { version: document.toVersion, hash: document.lastHash });
+      this.#heads.set(document.stream, { version: document.toVersion, hash: document.lastHash });
     }
     if (this.#lastPosition === undefined || document.toPosition > this.#lastPosition) {
       this.#lastPosition = document.toPosition;
-    }
-  }
-
-  #cacheHead(stream: string, head: StreamHead): void {
-    this.#heads.delete(stream);
-    this.#heads.set(stream, head);
-    if (this.#heads.size > HEAD_CACHE_LIMIT) {
-      const oldest = this.#heads.keys().next().value;
-      if (oldest !== undefined) this.#heads.delete(oldest);
     }
   }
 
@@ -590,7 +582,7 @@ export class MongoEventStore implements EventStore {
       if (entry === null) break;
       head = { version: entry.toVersion, hash: entry.lastHash };
     }
-    if (head !== undefined) this.#cacheHead(stream, head);
+    if (head !== undefined) this.#heads.set(stream, head);
     return head;
   }
 
@@ -640,7 +632,7 @@ export class MongoEventStore implements EventStore {
     }
     const last = entries[entries.length - 1];
     if (last !== undefined)
-      this.#cacheHead(stream, { version: last.toVersion, hash: last.lastHash });
+      this.#heads.set(stream, { version: last.toVersion, hash: last.lastHash });
     return entries;
   }
 
