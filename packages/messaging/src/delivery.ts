@@ -1,7 +1,7 @@
 import { AmanError } from '@aman/errors';
 import { BoundedMap } from '@aman/eventstore';
 
-import type { BusMessage, DeliveryContext, MessageHandler } from './types.ts';
+import type { BusMessage, DeliveryContext, SubscribeOptions } from './types.ts';
 
 /**
  * Consumer-side dedupe: a per-stream version guard. Redelivered messages (after a rebalance, a
@@ -44,36 +44,36 @@ export type DeliveryOutcome =
       readonly attempts: number;
     };
 
+/** How often, and how soon again, a subscription retries a failing handler unless it says. */
+export const DEFAULT_RETRY = { maxAttempts: 5, retryDelayMs: 50 } as const;
+
 /**
- * Runs the handler until it succeeds or has failed `maxAttempts` times, waiting between attempts.
+ * Runs the subscription's handler until it succeeds or has failed `maxAttempts` times, waiting
+ * between attempts (DEFAULT_RETRY where the subscription does not say).
  * Returns why it gave up in terms safe to store: an AMAN_ERR_* code and that error's message
  * (AmanError messages never carry personal data); other errors are reduced to their class name.
  */
 export async function deliverWithRetries(
-  handler: MessageHandler,
+  subscription: SubscribeOptions,
   message: BusMessage,
   topic: string,
-  options: {
-    readonly maxAttempts: number;
-    readonly retryDelayMs: number;
-    readonly stopping: () => boolean;
-  },
+  stopping: () => boolean,
 ): Promise<DeliveryOutcome> {
+  const maxAttempts = subscription.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
+  const retryDelayMs = subscription.retryDelayMs ?? DEFAULT_RETRY.retryDelayMs;
   let lastError: unknown;
   let attempt = 0;
-  while (attempt < options.maxAttempts) {
+  while (attempt < maxAttempts) {
     attempt += 1;
     const context: DeliveryContext = { topic, attempt };
     try {
-      await handler(message, context);
+      await subscription.handler(message, context);
       return { ok: true };
     } catch (error) {
       lastError = error;
-      if (options.stopping()) return { ok: false, interrupted: true };
-      if (attempt < options.maxAttempts) {
-        await new Promise((resolve) =>
-          setTimeout(resolve, options.retryDelayMs * 2 ** (attempt - 1)),
-        );
+      if (stopping()) return { ok: false, interrupted: true };
+      if (attempt < maxAttempts) {
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 1)));
       }
     }
   }

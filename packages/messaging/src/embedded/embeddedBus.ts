@@ -226,11 +226,9 @@ class EmbeddedSubscription {
       return true;
     }
     if (this.#guard.alreadyApplied(message)) return true;
-    const outcome = await deliverWithRetries(this.#options.handler, message, this.#topic, {
-      maxAttempts: this.#options.maxAttempts ?? 5,
-      retryDelayMs: this.#options.retryDelayMs ?? 50,
-      stopping: () => this.#signal.isStopped(),
-    });
+    const outcome = await deliverWithRetries(this.#options, message, this.#topic, () =>
+      this.#signal.isStopped(),
+    );
     if (!outcome.ok) {
       if (outcome.interrupted) return false;
       this.#deadLetter(event, outcome, outcome.attempts);

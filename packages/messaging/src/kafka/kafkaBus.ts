@@ -237,11 +237,12 @@ class KafkaSubscription {
           return;
         }
         if (this.#guard.alreadyApplied(parsed)) return;
-        const outcome = await deliverWithRetries(this.#options.handler, parsed, topic, {
-          maxAttempts: this.#options.maxAttempts ?? 5,
-          retryDelayMs: this.#options.retryDelayMs ?? 50,
-          stopping: () => this.#stopping,
-        });
+        const outcome = await deliverWithRetries(
+          this.#options,
+          parsed,
+          topic,
+          () => this.#stopping,
+        );
         if (!outcome.ok) {
           if (outcome.interrupted) {
             // Not committed: the next member of the group gets it again.
