@@ -31,3 +31,4 @@ export {
   type SpanOptions,
   type Telemetry,
 } from './telemetry.ts';
+export { idFrom } from './ids.ts';

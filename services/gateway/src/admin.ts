@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+import { common, referral } from '@aman/contracts';
+import {
+  Platform,
+  ServiceClient,
+  ServiceIdentity,
+  createLogger,
+  type OrganisationType,
+  type PlatformConfig,
+} from '@aman/service-kit';
+
+import { ApiKeyStore, type Organisation } from './adapters/keyStore.ts';
+
+/** Where the admin tools find the platform: the same variables the services read. */
+export interface AdminOptions {
+  readonly dataDir: string;
+  readonly platform: PlatformConfig;
+  readonly referralAddress: string;
+}
+
+export function adminOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): AdminOptions {
+  const dataDir = resolve(source['AMAN_DATA_DIR'] ?? 'data');
+  const brokers = (source['KAFKA_BROKERS'] ?? '').split(',').filter((b) => b.trim() !== '');
+  const mongoUri = source['MONGODB_URI'];
+  const platform: PlatformConfig =
+    brokers.length > 0 &&
+    mongoUri !== undefined &&
+    mongoUri !== '' &&
+    source['AMAN_MODE'] !== 'embedded'
+      ? {
+          mode: 'distributed',
+          kafkaBrokers: brokers,
+          mongoUri,
+          databasePrefix: source['AMAN_DATABASE_PREFIX'] ?? 'aman',
+        }
+      : { mode: 'embedded', dataDir };
+  return {
+    dataDir,
+    platform,
+    referralAddress: source['AMAN_REFERRAL_ADDRESS'] ?? '127.0.0.1:50053',
+  };
+}
+
+/**
+ * The administrator's operations: organisations and API keys (the gateway's own store), and
+ * providers (the referral service, over gRPC as the `admin` identity).
+ */
+export class Admin {
+  readonly #platform: Platform;
+  readonly #keys: ApiKeyStore;
+  readonly #identity: ServiceIdentity;
+  readonly #options: AdminOptions;
+
+  private constructor(
+    platform: Platform,
+    keys: ApiKeyStore,
+    identity: ServiceIdentity,
+    options: AdminOptions,
+  ) {
+    this.#platform = platform;
+    this.#keys = keys;
+    this.#identity = identity;
+    this.#options = options;
+  }
+
+  static async open(options: AdminOptions): Promise<Admin> {
+    const platform = new Platform(options.platform, 'gateway', createLogger('admin', 'warn'));
+    const keys = await ApiKeyStore.open(await platform.readModels());
+    const identity = await ServiceIdentity.load('admin', resolve(options.dataDir, 'keys'));
+    return new Admin(platform, keys, identity, options);
+  }
+
+  /** A new organisation and its first API key (shown once). */
+  async createOrganisation(
+    name: string,
+    type: OrganisationType,
+  ): Promise<{ organisation: Organisation; key: string; keyId: string }> {
+    const organisation = await this.#keys.createOrganisation(name, type);
+    return { organisation, ...(await this.#keys.issueKey(organisation.id)) };
+  }
+
+  async issueKey(organisationId: string): Promise<{ key: string; keyId: string }> {
+    return this.#keys.issueKey(organisationId);
+  }
+
+  /** Registers a provider organisation with the referral service; returns its webhook secret. */
+  async registerProvider(provider: {
+    readonly organisationId: string;
+    readonly type: string;
+    readonly services: readonly string[];
+    readonly riskLevels: readonly string[];
+    readonly webhookUrl: string;
+  }): Promise<{ providerId: string; webhookSecret: string }> {
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const client = new ServiceClient({
+      audience: 'referral',
+      address: this.#options.referralAddress,
+      client: referral.ReferralServiceClient,
+      identity: this.#identity,
+      deadlineMs: 15_000,
+    });
+    try {
+      const registered = await client.call(
+        'registerProvider',
+        referral.RegisterProviderRequest.fromJSON({
+          organisationId: provider.organisationId,
+          type: provider.type,
+          services: provider.services,
+          riskLevels: provider.riskLevels,
+          webhookUrl: provider.webhookUrl,
+          webhookSecret,
+        }),
+        {
+          principal: { organisationId: 'operator', organisationType: 'admin', keyId: 'admin-cli' },
+        },
+      );
+      return { providerId: registered.providerId, webhookSecret };
+    } finally {
+      client.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#platform.close();
+  }
+}
+
+/** Checks a vocabulary value against its protobuf enum, for clear CLI errors. */
+export function checkEnum(
+  values: Record<string, string | number>,
+  value: string,
+  what: string,
+): string {
+  if (!(value in values) || value.endsWith('UNSPECIFIED') || value === 'UNRECOGNIZED') {
+    const names = Object.keys(values).filter(
+      (name) =>
+        Number.isNaN(Number(name)) && name !== 'UNRECOGNIZED' && !name.endsWith('UNSPECIFIED'),
+    );
+    throw new Error(`${what} must be one of ${names.join(', ')}`);
+  }
+  return value;
+}
+
+export const vocabularies = {
+  recipientType: common.RecipientType,
+  need: common.Need,
+  riskLevel: common.RiskLevel,
+};

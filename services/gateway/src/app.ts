@@ -1,0 +1,494 @@
+import { randomUUID } from 'node:crypto';
+
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+import swagger from '@fastify/swagger';
+import {
+  Type,
+  TypeBoxValidatorCompiler,
+  type TypeBoxTypeProvider,
+} from '@fastify/type-provider-typebox';
+import { trace } from '@opentelemetry/api';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+
+import { accountability, common, intake, referral, type projections } from '@aman/contracts';
+import { AmanError, ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
+import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
+
+import type { ApiKeyStore } from './adapters/keyStore.ts';
+
+export interface GatewayClients {
+  readonly intake: ServiceClient<intake.IntakeServiceClient>;
+  readonly referral: ServiceClient<referral.ReferralServiceClient>;
+  readonly accountability: ServiceClient<accountability.AccountabilityServiceClient>;
+  readonly projections: ServiceClient<projections.ProjectionsServiceClient>;
+}
+
+export interface GatewayOptions {
+  readonly keys: ApiKeyStore;
+  readonly clients: GatewayClients;
+  readonly logger: Logger;
+  readonly bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The names of a ts-proto enum, without the unspecified and unrecognised values. */
+function enumNames(values: Record<string, string | number>): string[] {
+  return Object.keys(values).filter(
+    (name) =>
+      Number.isNaN(Number(name)) && name !== 'UNRECOGNIZED' && !name.endsWith('UNSPECIFIED'),
+  );
+}
+
+const oneOf = (values: Record<string, string | number>, description: string) =>
+  Type.Union(
+    enumNames(values).map((name) => Type.Literal(name)),
+    { description },
+  );
+
+const Text = (maxLength: number, description: string) =>
+  Type.String({ minLength: 1, maxLength, description });
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+const Province = Type.String({
+  pattern: '^[A-Z]{2}-[A-Z0-9]{1,3}$',
+  description: 'ISO 3166-2 code',
+});
+const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' });
+const strict = { additionalProperties: false } as const;
+
+const CaseSubmission = Type.Object(
+  {
+    defender: Type.Object(
+      {
+        fullName: Text(200, 'the person’s name(s); sealed at intake'),
+        phone: Text(50, 'sealed at intake'),
+        place: Text(200, 'exact place; sealed at intake'),
+      },
+      strict,
+    ),
+    profile: oneOf(common.Profile, 'what puts the person at risk'),
+    gender: oneOf(common.Gender, 'gender'),
+    province: Province,
+    outsideCapital: Type.Boolean(),
+    familyExposed: Type.Boolean(),
+    threats: Type.Array(
+      Type.Object(
+        {
+          kind: oneOf(common.ThreatKind, 'kind of threat'),
+          occurredOn: Day,
+          byArmedOrStateActor: Type.Boolean(),
+          narrative: Type.String({ maxLength: 5000, description: 'sealed at intake' }),
+        },
+        strict,
+      ),
+      { maxItems: 50 },
+    ),
+    needs: Type.Array(oneOf(common.Need, 'a need'), { minItems: 1, maxItems: 10 }),
+    consent: Type.Object(
+      {
+        grants: Type.Array(
+          Type.Object(
+            {
+              recipientTypes: Type.Array(oneOf(common.RecipientType, 'recipient type'), {
+                minItems: 1,
+                maxItems: 10,
+              }),
+              fieldGroups: Type.Array(oneOf(common.FieldGroup, 'field group'), {
+                minItems: 1,
+                maxItems: 10,
+              }),
+            },
+            strict,
+          ),
+          { minItems: 1, maxItems: 20 },
+        ),
+        method: Text(100, 'how consent was obtained'),
+        obtainedAt: Type.String({ format: 'date-time' }),
+      },
+      strict,
+    ),
+  },
+  strict,
+);
+
+const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), requestId: Type.String() }),
+});
+
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.String({ pattern: '^[A-Za-z0-9_.:-]{8,100}$' }),
+});
+
+const Stage = Type.Object({ name: Type.String(), at: Type.String() });
+const CaseView = Type.Object({
+  caseId: Type.String(),
+  riskLevel: Type.String(),
+  riskFactors: Type.Array(Type.String()),
+  stages: Type.Array(Stage),
+  referrals: Type.Array(
+    Type.Object({
+      referralId: Type.String(),
+      providerOrganisationId: Type.String(),
+      status: Type.String(),
+      stages: Type.Array(Stage),
+      respondBy: Type.Optional(Type.String()),
+    }),
+  ),
+  incidents: Type.Integer(),
+});
+
+/** Who may call a route, by organisation type. */
+function allow(...types: OrganisationType[]) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (request.principal === undefined) throw new UnauthenticatedError();
+    if (!types.includes(request.principal.organisationType)) {
+      throw new ForbiddenError(`a ${request.principal.organisationType} key may not call this`);
+    }
+  };
+}
+
+function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new UnauthenticatedError();
+  return request.principal;
+}
+
+const timestamp = (value: Date | undefined): string => value?.toISOString() ?? '';
+
+function caseView(view: projections.CaseView) {
+  return {
+    caseId: view.caseId,
+    riskLevel: common.riskLevelToJSON(view.riskLevel),
+    riskFactors: view.riskFactors,
+    stages: view.stages.map((stage) => ({ name: stage.name, at: timestamp(stage.at) })),
+    referrals: view.referrals.map((item) => ({
+      referralId: item.referralId,
+      providerOrganisationId: item.providerOrganisationId,
+      status: referral.referralStatusToJSON(item.status),
+      stages: item.stages.map((stage) => ({ name: stage.name, at: timestamp(stage.at) })),
+      ...(item.respondBy === undefined ? {} : { respondBy: item.respondBy.toISOString() }),
+    })),
+    incidents: view.incidents,
+  };
+}
+
+/**
+ * The public HTTP API. It holds no domain data: it authenticates the API key, checks the
+ * organisation type may call the route, validates the request against its schema (which is also
+ * the OpenAPI document), and calls the service that owns the data, which checks the principal
+ * again on the data itself.
+ */
+export async function buildApp(options: GatewayOptions) {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 64 * 1024,
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  // A server span per request, continuing an incoming traceparent; handlers run inside it.
+  const otel = new FastifyOtelInstrumentation();
+  otel.setTracerProvider(trace.getTracerProvider());
+  await app.register(otel.plugin());
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Aman API',
+        version: '1.0.0-pre',
+        description:
+          'Referral, risk assessment and accountability for human rights defenders at risk.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'aman_…' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const failure = toAmanError(error);
+    if (failure.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.status(failure.httpStatus).send({
+      error: { code: failure.code, message: failure.message, requestId: request.id },
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: { code: 'AMAN_ERR_NOT_FOUND', message: 'no such route', requestId: request.id },
+    });
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header === undefined) return;
+    const key = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const principal = await options.keys.authenticate(key);
+    if (principal === undefined) throw new UnauthenticatedError('the API key is not valid');
+    request.principal = principal;
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok' }));
+
+  const { clients } = options;
+
+  app.post(
+    '/v1/cases',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Submit the case of a person at risk, with their consent',
+        tags: ['ngo'],
+        headers: IdempotencyHeaders,
+        body: CaseSubmission,
+        response: {
+          201: Type.Object({
+            caseId: Type.String(),
+            triage: Type.Object({ status: Type.String(), riskLevel: Type.String() }),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const submitted = await clients.intake.call(
+        'submitCase',
+        intake.SubmitCaseRequest.fromJSON({
+          idempotencyKey: request.headers['idempotency-key'],
+          defender: body.defender,
+          profile: body.profile,
+          gender: body.gender,
+          province: body.province,
+          outsideCapital: body.outsideCapital,
+          familyExposed: body.familyExposed,
+          threats: body.threats.map((threat) => ({
+            fact: {
+              kind: threat.kind,
+              occurredOn: threat.occurredOn,
+              byArmedOrStateActor: threat.byArmedOrStateActor,
+            },
+            narrative: threat.narrative,
+          })),
+          needs: body.needs,
+          consent: body.consent,
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply.status(201).send({
+        caseId: submitted.caseId,
+        triage: {
+          status:
+            submitted.triageStatus === intake.TriageStatus.TRIAGE_STATUS_ASSESSED
+              ? 'assessed'
+              : 'pending',
+          riskLevel: common.riskLevelToJSON(submitted.riskLevel),
+        },
+      });
+    },
+  );
+
+  app.get(
+    '/v1/cases',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: "The organisation's own cases, each stage with its time",
+        tags: ['ngo'],
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+          strict,
+        ),
+        response: { 200: Type.Object({ cases: Type.Array(CaseView) }) },
+      },
+    },
+    async (request) => {
+      const listed = await clients.projections.call(
+        'listCases',
+        { limit: request.query.limit ?? 50 },
+        { principal: principalOf(request) },
+      );
+      return { cases: listed.cases.map(caseView) };
+    },
+  );
+
+  app.get(
+    '/v1/cases/:caseId',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'One of the organisation’s cases',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        response: { 200: CaseView, 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const found = await clients.projections.call(
+        'getCase',
+        { caseId: request.params.caseId },
+        { principal: principalOf(request) },
+      );
+      if (found.case === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such case');
+      return caseView(found.case);
+    },
+  );
+
+  app.get(
+    '/v1/referrals',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'The provider’s inbox of referrals',
+        tags: ['provider'],
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+          strict,
+        ),
+        response: {
+          200: Type.Object({
+            referrals: Type.Array(
+              Type.Object({
+                referralId: Type.String(),
+                caseId: Type.String(),
+                status: Type.String(),
+                deadlineClass: Type.String(),
+                respondBy: Type.String(),
+                routedAt: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const inbox = await clients.projections.call(
+        'listInbox',
+        { limit: request.query.limit ?? 50 },
+        { principal: principalOf(request) },
+      );
+      return {
+        referrals: inbox.items.map((item) => ({
+          referralId: item.referralId,
+          caseId: item.caseId,
+          status: referral.referralStatusToJSON(item.status),
+          deadlineClass: common.deadlineClassToJSON(item.deadlineClass),
+          respondBy: timestamp(item.respondBy),
+          routedAt: timestamp(item.routedAt),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/referrals/:referralId/packet',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'The minimised, consented packet of a referral addressed to this provider',
+        description: 'Every read is audited. Only the field groups the consent grants are present.',
+        tags: ['provider'],
+        params: Type.Object({ referralId: Id }, strict),
+      },
+    },
+    async (request) => {
+      const { packet } = await clients.referral.call(
+        'getPacket',
+        { referralId: request.params.referralId },
+        { principal: principalOf(request) },
+      );
+      if (packet === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such referral');
+      return intake.ReferralPacket.toJSON(packet);
+    },
+  );
+
+  const actions = {
+    acknowledge: referral.ReferralAction.REFERRAL_ACTION_ACKNOWLEDGE,
+    accept: referral.ReferralAction.REFERRAL_ACTION_ACCEPT,
+    decline: referral.ReferralAction.REFERRAL_ACTION_DECLINE,
+    complete: referral.ReferralAction.REFERRAL_ACTION_COMPLETE,
+  } as const;
+  for (const [name, action] of Object.entries(actions)) {
+    app.post(
+      `/v1/referrals/:referralId/${name}`,
+      {
+        onRequest: allow('provider'),
+        schema: {
+          summary: `${name[0]?.toUpperCase() ?? ''}${name.slice(1)} a referral`,
+          tags: ['provider'],
+          params: Type.Object({ referralId: Id }, strict),
+          body: Type.Optional(
+            Type.Object(
+              { reason: Type.Optional(Text(200, 'a category, no personal data')) },
+              strict,
+            ),
+          ),
+          response: { 200: Type.Object({ status: Type.String() }) },
+        },
+      },
+      async (request) => {
+        const answered = await clients.referral.call(
+          'respondToReferral',
+          { referralId: request.params.referralId, action, reason: request.body.reason ?? '' },
+          { principal: principalOf(request) },
+        );
+        return { status: referral.referralStatusToJSON(answered.status) };
+      },
+    );
+  }
+
+  app.post(
+    '/v1/incidents',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'Record an incident against a case (HURIDOCS: who did what to whom)',
+        tags: ['monitor'],
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            caseId: Id,
+            act: oneOf(accountability.Act, 'what was done'),
+            occurredOn: Day,
+            province: Province,
+            perpetratorCategory: oneOf(accountability.PerpetratorCategory, 'who did it'),
+            sourceType: oneOf(accountability.SourceType, 'how it is known'),
+          },
+          strict,
+        ),
+        response: { 201: Type.Object({ incidentId: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const recorded = await clients.accountability.call(
+        'recordIncident',
+        accountability.RecordIncidentRequest.fromJSON({
+          ...request.body,
+          idempotencyKey: request.headers['idempotency-key'],
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply.status(201).send({ incidentId: recorded.incidentId });
+    },
+  );
+
+  return app;
+}
+
+/** Every failure as an AmanError: fastify's validation and body errors are 400, others 500. */
+function toAmanError(error: unknown): AmanError {
+  if (AmanError.is(error)) return error;
+  const fastifyError = error as { validation?: unknown; statusCode?: number; code?: string };
+  if (fastifyError.validation !== undefined) {
+    return new ValidationError('the request does not match its schema');
+  }
+  if (fastifyError.statusCode === 413) return new ValidationError('the request body is too large');
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
+    return new ValidationError('the request is malformed');
+  }
+  return new AmanError('AMAN_ERR_INTERNAL');
+}
