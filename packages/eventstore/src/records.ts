@@ -249,11 +249,11 @@ function positiveInteger(value: unknown, field: string, minimum: number, maximum
   return value;
 }
 
-/** Checked read-stream options (fromVersion ≥ 1; maxCount absent for all). */
+/** Checked read-stream options (fromVersion ≥ 1; limit ≥ 0, absent for the whole stream). */
 export function checkReadStream(
   stream: string,
   options: ReadStreamOptions,
-): { fromVersion: number; maxCount: number | undefined } {
+): { fromVersion: number; limit: number | undefined } {
   validateStreamName(stream);
   return {
     fromVersion: positiveInteger(
@@ -262,10 +262,10 @@ export function checkReadStream(
       1,
       Number.MAX_SAFE_INTEGER,
     ),
-    maxCount:
-      options.maxCount === undefined
+    limit:
+      options.limit === undefined
         ? undefined
-        : positiveInteger(options.maxCount, 'maxCount', 0, Number.MAX_SAFE_INTEGER),
+        : positiveInteger(options.limit, 'limit', 0, Number.MAX_SAFE_INTEGER),
   };
 }
 

@@ -86,7 +86,8 @@ export interface AppendResult<E extends DomainEvent = DomainEvent> {
 export interface ReadStreamOptions {
   /** First version to return (default 1). */
   readonly fromVersion?: number;
-  readonly maxCount?: number;
+  /** Most events to return (default: the rest of the stream). */
+  readonly limit?: number;
 }
 
 /**
@@ -97,6 +98,7 @@ export interface ReadStreamOptions {
 export interface ReadAllOptions {
   /** Return events with a global position strictly greater than this (default 0). */
   readonly after?: number;
+  /** Most events to return (default 1000, at most 10 000). */
   readonly limit?: number;
 }
 

@@ -610,14 +610,14 @@ export class MongoEventStore implements EventStore {
     options: ReadStreamOptions = {},
   ): Promise<StoredEvent<E>[]> {
     this.#assertOpen();
-    const { fromVersion, maxCount } = checkReadStream(stream, options);
+    const { fromVersion, limit } = checkReadStream(stream, options);
     const entries = await this.#streamEntries(stream);
     const wanted = entries.filter((entry) => entry.toVersion >= fromVersion);
     const commits = await Promise.all(wanted.map((entry) => this.#indexedCommit(stream, entry)));
     const events = commits
       .flatMap((commit) => this.#storedEvents(commit))
       .filter((event) => event.version >= fromVersion) as StoredEvent<E>[];
-    return maxCount === undefined ? events : events.slice(0, maxCount);
+    return limit === undefined ? events : events.slice(0, limit);
   }
 
   /** The stream's index entries in version order; also refreshes the cached head. */

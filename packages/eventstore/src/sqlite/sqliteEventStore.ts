@@ -358,9 +358,9 @@ export class SqliteEventStore implements EventStore {
     options: ReadStreamOptions = {},
   ): Promise<StoredEvent<E>[]> {
     return this.#read(() => {
-      const { fromVersion, maxCount } = checkReadStream(stream, options);
+      const { fromVersion, limit } = checkReadStream(stream, options);
       return this.#statements.stream
-        .all(stream, fromVersion, maxCount ?? -1)
+        .all(stream, fromVersion, limit ?? -1)
         .map((columns) => toStoredEvent(toRow(columns), this.#upcasters) as StoredEvent<E>);
     });
   }

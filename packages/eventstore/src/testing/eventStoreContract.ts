@@ -198,7 +198,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           Array.from({ length: 5 }, (_, i) => event('NoteAdded', { i })),
           { expectedVersion: 'no_stream' },
         );
-        const middle = await store.readStream(stream, { fromVersion: 2, maxCount: 3 });
+        const middle = await store.readStream(stream, { fromVersion: 2, limit: 3 });
         expect(middle.map((e) => e.version)).toEqual([2, 3, 4]);
         expect(middle.map((e) => e.data['i'])).toEqual([1, 2, 3]);
         expect(await store.readStream(stream, { fromVersion: 6 })).toEqual([]);
@@ -677,6 +677,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         ['a zero limit', () => store.readAll({ limit: 0 })],
         ['a fractional position', () => store.readAll({ after: 1.5 })],
         ['version 0', () => store.readStream('case-x', { fromVersion: 0 })],
+        ['a negative stream limit', () => store.readStream('case-x', { limit: -1 })],
         ['an operator to verify', () => store.verify({ $gt: '' } as unknown as string)],
         ['an operator for a version', () => store.streamVersion({ $gt: '' } as unknown as string)],
       ])('rejects a read with %s', async (_, act) => {
