@@ -3,16 +3,18 @@ import { expect } from '@jest/globals';
 import { AmanError, type ErrorCode } from '@aman/errors';
 
 /**
- * The one way tests assert a deliberate failure: `promise` rejects with an AmanError of `code`.
- * Returns the error for further checks (its message must not leak, say).
+ * The one way tests assert a deliberate failure: `attempt` fails with an AmanError of `code`.
+ * `attempt` is a promise that should reject, or a function that should throw or return one (so a
+ * synchronous step needs no wrapping). Returns the error for further checks (its message must not
+ * leak, say).
  */
 export async function expectAmanError(
-  promise: Promise<unknown>,
+  attempt: Promise<unknown> | (() => unknown),
   code: ErrorCode,
 ): Promise<AmanError> {
   let outcome: { rejected: true; error: unknown } | { rejected: false };
   try {
-    await promise;
+    await (typeof attempt === 'function' ? attempt() : attempt);
     outcome = { rejected: false };
   } catch (error) {
     outcome = { rejected: true, error };

@@ -24,4 +24,16 @@ describe('expectAmanError', () => {
       /it resolved/,
     );
   });
+
+  it('takes a step that throws synchronously, or returns a promise that rejects', async () => {
+    const thrown = await expectAmanError(() => {
+      throw new ValidationError('bad field');
+    }, 'AMAN_ERR_VALIDATION');
+    expect(thrown.message).toBe('bad field');
+    await expectAmanError(
+      () => Promise.reject(new NotFoundError('no such case')),
+      'AMAN_ERR_NOT_FOUND',
+    );
+    await expect(expectAmanError(() => 1, 'AMAN_ERR_NOT_FOUND')).rejects.toThrow(/it resolved/);
+  });
 });
