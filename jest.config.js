@@ -19,12 +19,14 @@ export default {
       },
     ],
     // ESM-only dependencies, compiled to CommonJS for jest like our own sources.
-    '^.+/node_modules/.+\\.js$': [
+    '^.+/node_modules/.+\\.m?js$': [
       '@swc/jest',
       { jsc: { target: 'es2022' }, module: { type: 'commonjs' } },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/jose@[^/]+/node_modules/)?jose/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(\\.pnpm/(jose|typebox)@[^/]+/node_modules/)?(jose|typebox)/)',
+  ],
   moduleNameMapper: {
     // Workspace packages resolve to their sources, so tests need no build first.
     '^@aman/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
