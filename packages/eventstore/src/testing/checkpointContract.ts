@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { AmanError } from '@aman/errors';
+import { expectAmanError } from '@aman/testing';
 
 import type { CheckpointStore } from '../checkpoints.ts';
 
@@ -40,13 +40,7 @@ export function checkpointContract(
 
     it('rejects a position that is not a non-negative integer', async () => {
       for (const position of [-1, 1.5, Number.NaN]) {
-        let caught: unknown;
-        try {
-          await store.save('proj:y', position);
-        } catch (error) {
-          caught = error;
-        }
-        expect(AmanError.is(caught, 'AMAN_ERR_VALIDATION')).toBe(true);
+        await expectAmanError(store.save('proj:y', position), 'AMAN_ERR_VALIDATION');
       }
       expect(await store.load('proj:y')).toBe(0);
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it, afterAll, beforeAll } from '@jest/globals';
 
-import { AmanError, ConcurrencyError, IllegalStateError, type ErrorCode } from '@aman/errors';
+import { ConcurrencyError, IllegalStateError } from '@aman/errors';
+import { expectAmanError } from '@aman/testing';
 
 import type { Decider } from '../commands/decider.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
@@ -48,31 +49,14 @@ function newStream(label: string): string {
   return `case-${label}-${streamCounter}-${uuidv7().slice(-8)}`;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<AmanError> {
-  const error = await rejection(promise);
-  if (!AmanError.is(error, code)) throw new Error(`expected ${code}, got ${String(error)}`);
-  return error;
-}
-
-/** Polls `read` until it rejects, as a tailing reader would; fails after `timeoutMs`. */
-async function firstRejection(read: () => Promise<unknown>, timeoutMs = 10_000): Promise<unknown> {
+/**
+ * Polls `read` as a tailing reader would, and rejects with its first failure; resolves (which
+ * expectAmanError reports) when it has not failed after `timeoutMs`.
+ */
+async function untilReadFails(read: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await read();
-    } catch (error) {
-      return error;
-    }
-    if (Date.now() > deadline) throw new Error('the read never failed');
+  while (Date.now() <= deadline) {
+    await read();
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -217,21 +201,28 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const stream = newStream('exact');
         await store.append(stream, [event('A')], { expectedVersion: 'no_stream' });
         await store.append(stream, [event('B')], { expectedVersion: 1 });
-        const error = await rejection(store.append(stream, [event('C')], { expectedVersion: 1 }));
+        const error = await expectAmanError(
+          store.append(stream, [event('C')], { expectedVersion: 1 }),
+          'AMAN_ERR_CONCURRENCY',
+        );
         expect(error).toBeInstanceOf(ConcurrencyError);
-        expect(error).toMatchObject({ code: 'AMAN_ERR_CONCURRENCY', expected: 1, actual: 2 });
+        expect(error).toMatchObject({ expected: 1, actual: 2 });
         expect(await store.streamVersion(stream)).toBe(2);
       });
 
       it('rejects no_stream for an existing stream and a version for a missing one', async () => {
         const stream = newStream('nostream');
         await store.append(stream, [event('A')], { expectedVersion: 'no_stream' });
-        await expect(
+        const exists = await expectAmanError(
           store.append(stream, [event('B')], { expectedVersion: 'no_stream' }),
-        ).rejects.toMatchObject({ code: 'AMAN_ERR_CONCURRENCY', actual: 1 });
-        await expect(
+          'AMAN_ERR_CONCURRENCY',
+        );
+        expect(exists).toMatchObject({ actual: 1 });
+        const missing = await expectAmanError(
           store.append(newStream('ghost'), [event('B')], { expectedVersion: 3 }),
-        ).rejects.toMatchObject({ code: 'AMAN_ERR_CONCURRENCY', actual: undefined });
+          'AMAN_ERR_CONCURRENCY',
+        );
+        expect(missing).toMatchObject({ actual: undefined });
       });
 
       it('appends with any whatever the version', async () => {
@@ -330,7 +321,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           const head = await store.headPosition();
           const changed = [events[0] as NewEvent, change(events[1] as NewEvent)];
           for (const expectedVersion of ['no_stream', 'any', 2] as const) {
-            const error = await expectCode(
+            const error = await expectAmanError(
               store.append(stream, changed, { expectedVersion }),
               'AMAN_ERR_IDEMPOTENCY_CONFLICT',
             );
@@ -353,7 +344,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const head = await store.headPosition();
         const d = event('Tick', { n: 3 }, uuidv7());
         for (const retry of [[a, b], [b, c], [c], [b, a, c], [a, b, c, d]]) {
-          await expectCode(
+          await expectAmanError(
             store.append(stream, retry, { expectedVersion: 'any' }),
             'AMAN_ERR_IDEMPOTENCY_CONFLICT',
           );
@@ -368,7 +359,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const stream = newStream('redecide');
         await store.append(stream, [event('Opened')], { expectedVersion: 'no_stream' });
         const id = uuidv7();
-        await expectCode(
+        await expectAmanError(
           store.append(stream, [event('Assessed', { level: 'high' }, id)], {
             expectedVersion: 'no_stream',
           }),
@@ -384,7 +375,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const id = uuidv7();
         await store.append(newStream('owner'), [event('A', {}, id)], { expectedVersion: 'any' });
         const other = newStream('thief');
-        await expectCode(
+        await expectAmanError(
           store.append(other, [event('A', {}, id)], { expectedVersion: 'any' }),
           'AMAN_ERR_IDEMPOTENCY_CONFLICT',
         );
@@ -399,7 +390,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const other = newStream('reuser');
         const fresh = uuidv7();
         for (const expectedVersion of ['no_stream', 'any'] as const) {
-          await expectCode(
+          await expectAmanError(
             store.append(other, [event('B', {}, fresh), event('A', {}, taken)], {
               expectedVersion,
             }),
@@ -449,7 +440,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const reused = [{ ...(events[0] as NewEvent), data: { n: 9 } }];
         if (h.reservesIds) {
           // The killed writer's reservation still binds the ids to its append.
-          await expectCode(
+          await expectAmanError(
             store.append(newStream('crash-other'), reused, { expectedVersion: 'any' }),
             'AMAN_ERR_IDEMPOTENCY_CONFLICT',
           );
@@ -458,7 +449,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         expect(retried.version).toBe(2);
         expect(await store.append(stream, events, { expectedVersion: 'any' })).toEqual(retried);
         expect((await store.readStream(stream)).map((e) => e.id)).toEqual(events.map((e) => e.id));
-        await expectCode(
+        await expectAmanError(
           store.append(newStream('crash-other'), reused, { expectedVersion: 'any' }),
           'AMAN_ERR_IDEMPOTENCY_CONFLICT',
         );
@@ -507,7 +498,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           version: undefined,
         });
         await handleCommand(store, stream, tally, { kind: 'close' }, { metadata });
-        await expectCode(
+        await expectAmanError(
           handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata }),
           'AMAN_ERR_ILLEGAL_STATE',
         );
@@ -564,7 +555,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
             };
           },
         });
-        const error = await expectCode(
+        const error = await expectAmanError(
           handleCommand(
             busy,
             stream,
@@ -666,8 +657,7 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
 
       it.each(cases)('rejects %s with a validation error and stores nothing', async (_, act) => {
         const head = await store.headPosition();
-        const error = await rejection(act());
-        expect(AmanError.is(error, 'AMAN_ERR_VALIDATION')).toBe(true);
+        await expectAmanError(act(), 'AMAN_ERR_VALIDATION');
         expect(await store.headPosition()).toBe(head);
       });
 
@@ -681,20 +671,19 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         ['an operator to verify', () => store.verify({ $gt: '' } as unknown as string)],
         ['an operator for a version', () => store.streamVersion({ $gt: '' } as unknown as string)],
       ])('rejects a read with %s', async (_, act) => {
-        const error = await rejection(act());
-        expect(AmanError.is(error, 'AMAN_ERR_VALIDATION')).toBe(true);
+        await expectAmanError(act(), 'AMAN_ERR_VALIDATION');
       });
 
       it('does not echo the offending value in the error message', async () => {
-        const error = await rejection(
+        const error = await expectAmanError(
           store.append(
             newStream('leak'),
             [event('A', { name: 'Canary Person', 'canary@example.org': { n: Infinity } })],
             { expectedVersion: 'any' },
           ),
+          'AMAN_ERR_VALIDATION',
         );
-        expect(AmanError.is(error, 'AMAN_ERR_VALIDATION')).toBe(true);
-        expect((error as Error).message).not.toMatch(/canary/i);
+        expect(error.message).not.toMatch(/canary/i);
       });
     });
 
@@ -847,8 +836,10 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
             ok: false,
             brokenAtPosition: newest,
           });
-          const error = await firstRejection(() => reader.readAll({ after: newest }));
-          expect(AmanError.is(error, 'AMAN_ERR_INTEGRITY')).toBe(true);
+          await expectAmanError(
+            untilReadFails(() => reader.readAll({ after: newest })),
+            'AMAN_ERR_INTEGRITY',
+          );
           // A writer that opens the store now, as after a restart, does not reuse the position.
           const writer = await h.open();
           try {
@@ -880,9 +871,11 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
           await h.remove(before + 2);
           expect((await reader.readAll({ after: before })).map((e) => e.position)).toEqual([first]);
           expect(await reader.readAll({ after: before + 1 })).toEqual([]);
-          const error = await firstRejection(() => reader.readAll({ after: before + 1 }));
-          expect(AmanError.is(error, 'AMAN_ERR_INTEGRITY')).toBe(true);
-          expect((error as Error).message).toContain(`position ${before + 2}`);
+          const error = await expectAmanError(
+            untilReadFails(() => reader.readAll({ after: before + 1 })),
+            'AMAN_ERR_INTEGRITY',
+          );
+          expect(error.message).toContain(`position ${before + 2}`);
           // Past the hole the log reads on.
           expect((await reader.readAll({ after: before + 2 })).map((e) => e.position)).toEqual([
             third,
