@@ -35,6 +35,8 @@ export type PlatformConfig =
       readonly kafkaBrokers: readonly string[];
       /** Prefix of every database name, e.g. `aman`. */
       readonly databasePrefix: string;
+      /** Prefix of every topic and consumer group (default none): several platforms, one broker. */
+      readonly topicPrefix?: string;
     };
 
 /** An event as a consumer receives it, whatever the mode. */
@@ -137,9 +139,14 @@ export class Platform {
    * Gets this context's events to other services. Distributed: the outbox relay publishes the
    * store to Kafka. Embedded: nothing to do, consumers tail the store's file.
    */
+  #topic(context: ContextName): string {
+    const prefix = this.#config.mode === 'distributed' ? (this.#config.topicPrefix ?? '') : '';
+    return `${prefix}${CONTEXTS[context].topic}`;
+  }
+
   async publish(context: ContextName, store: EventStore): Promise<void> {
     if (this.#config.mode === 'embedded') return;
-    const { topic } = CONTEXTS[context];
+    const topic = this.#topic(context);
     const bus = this.#kafkaBus();
     const relay = new OutboxRelay({
       store,
@@ -166,8 +173,11 @@ export class Platform {
       contexts.map((name) => [CONTEXTS[name].source, name]),
     );
     const subscription = await subscriber.subscribe({
-      group: `${this.#service}.${group}`,
-      topics: contexts.map((name) => CONTEXTS[name].topic),
+      group:
+        this.#config.mode === 'distributed'
+          ? `${this.#config.topicPrefix ?? ''}${this.#service}.${group}`
+          : `${this.#service}.${group}`,
+      topics: contexts.map((name) => this.#topic(name)),
       handler: async (message) => {
         const context = bySource.get(message.source);
         if (context === undefined) return;
@@ -190,7 +200,7 @@ export class Platform {
             parent: contextFromTraceparent(message.traceparent),
             attributes: {
               'messaging.system': this.#config.mode === 'embedded' ? 'aman-embedded' : 'kafka',
-              'messaging.destination.name': CONTEXTS[context].topic,
+              'messaging.destination.name': this.#topic(context),
               'messaging.consumer.group.name': group,
               'messaging.message.id': message.id,
               'aman.event.type': event.type,

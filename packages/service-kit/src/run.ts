@@ -43,6 +43,7 @@ const baseSpec = {
   kafkaBrokers: env.list('KAFKA_BROKERS', 'Kafka bootstrap servers, host:port,…'),
   mongoUri: env.optional('MONGODB_URI', 'MongoDB connection string'),
   databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
+  topicPrefix: env.optional('AMAN_TOPIC_PREFIX', 'prefix of Kafka topics and consumer groups'),
   host: env.string('AMAN_HOST', 'interface to listen on', '127.0.0.1'),
 };
 
@@ -61,6 +62,7 @@ function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
     mongoUri: config.mongoUri,
     kafkaBrokers: config.kafkaBrokers,
     databasePrefix: config.databasePrefix,
+    ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
   };
 }
 

@@ -34,6 +34,9 @@ export function adminOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): Ad
           kafkaBrokers: brokers,
           mongoUri,
           databasePrefix: source['AMAN_DATABASE_PREFIX'] ?? 'aman',
+          ...(source['AMAN_TOPIC_PREFIX'] === undefined
+            ? {}
+            : { topicPrefix: source['AMAN_TOPIC_PREFIX'] }),
         }
       : { mode: 'embedded', dataDir };
   return {

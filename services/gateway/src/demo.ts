@@ -188,6 +188,10 @@ async function main(): Promise<void> {
     if (packet['place'] !== undefined || packet['threatNarratives'] !== undefined) {
       throw new Error('the packet holds a field group the consent does not grant');
     }
+    if (packet['fullName'] !== DEMO_DEFENDER.fullName || packet['phone'] !== DEMO_DEFENDER.phone) {
+      throw new Error('the packet does not hold the consented fields, decrypted');
+    }
+    say('    identity and contact decrypted for this read; place and narratives withheld');
     await timed('another NGO, an unrelated provider and no key are refused', async () => {
       const others = await Promise.all([
         api('GET', `/v1/cases/${submitted.caseId}`, demo.otherNgo.key),
