@@ -10,21 +10,23 @@ import type { CaseCommand, CaseFacts, ReleasePacket, SubmitCase } from './comman
 import { consentedFieldGroups } from './consent.ts';
 import type { CaseEvent, PersonalDataSealedData, SealedPersonalData } from './events.ts';
 import {
+  epochDay,
   requireBoolean,
   requireDate,
+  requireIdentifier,
   requireList,
   requireOneOf,
   requireText,
   requireValues,
-  utcTimestamp,
+  requireTimestamp,
 } from './validation.ts';
 import {
-  fieldGroups,
-  genders,
-  needs,
-  profiles,
-  recipientTypes,
-  threatKinds,
+  FIELD_GROUPS,
+  GENDERS,
+  NEEDS,
+  PROFILES,
+  RECIPIENT_TYPES,
+  THREAT_KINDS,
 } from './vocabulary.ts';
 
 /** One stream per case. */
@@ -136,11 +138,11 @@ function submitCase(command: SubmitCase['data'], state: CaseState): CaseEvent[] 
 }
 
 function releasePacket(command: ReleasePacket['data'], state: CaseState): CaseEvent[] {
-  requireText(command.caseId, 'caseId');
-  requireText(command.referralId, 'referralId');
-  requireText(command.recipientOrganisationId, 'recipientOrganisationId');
-  requireOneOf(command.recipientType, recipientTypes, 'recipientType');
-  const releasedAt = utcTimestamp(command.releasedAt, 'releasedAt');
+  requireIdentifier(command.caseId, 'caseId');
+  requireIdentifier(command.referralId, 'referralId');
+  requireIdentifier(command.recipientOrganisationId, 'recipientOrganisationId');
+  requireOneOf(command.recipientType, RECIPIENT_TYPES, 'recipientType');
+  const releasedAt = requireTimestamp(command.releasedAt, 'releasedAt');
   if (!state.exists) throw new NotFoundError(NO_PACKET);
   requireSameCase(state.caseId, command.caseId);
   // No consent, no referral: a recipient type the consent does not name gets nothing.
@@ -188,20 +190,20 @@ function requireSameCase(stateCaseId: string, commandCaseId: string): void {
 
 /** Checks the submission and returns its time in UTC. */
 function validateSubmission(command: SubmitCase['data']): string {
-  requireText(command.caseId, 'caseId');
-  requireText(command.organisationId, 'organisationId');
+  requireIdentifier(command.caseId, 'caseId');
+  requireIdentifier(command.organisationId, 'organisationId');
   requireText(command.idempotencyKey, 'idempotencyKey');
-  requireText(command.dataKeyId, 'dataKeyId');
-  const submittedAt = utcTimestamp(command.submittedAt, 'submittedAt');
-  const latestThreatDay = requireDate(submittedAt.slice(0, 10), 'submittedAt') + DATE_SLACK_DAYS;
+  requireIdentifier(command.dataKeyId, 'dataKeyId');
+  const submittedAt = requireTimestamp(command.submittedAt, 'submittedAt');
+  const latestThreatDay = epochDay(submittedAt.slice(0, 10)) + DATE_SLACK_DAYS;
   validateFacts(command.facts, latestThreatDay);
   validateSealed(command.sealed, command.facts.threats.length);
   return submittedAt;
 }
 
 function validateFacts(facts: CaseFacts, latestThreatDay: number): void {
-  requireOneOf(facts.profile, profiles, 'facts.profile');
-  requireOneOf(facts.gender, genders, 'facts.gender');
+  requireOneOf(facts.profile, PROFILES, 'facts.profile');
+  requireOneOf(facts.gender, GENDERS, 'facts.gender');
   if (typeof facts.province !== 'string' || !PROVINCE.test(facts.province)) {
     throw new ValidationError('facts.province must be an ISO 3166-2 code such as AF-KAB');
   }
@@ -210,20 +212,20 @@ function validateFacts(facts: CaseFacts, latestThreatDay: number): void {
   requireList(facts.threats, 'facts.threats');
   facts.threats.forEach((threat, index) => {
     const field = `facts.threats[${index}]`;
-    requireOneOf(threat.kind, threatKinds, `${field}.kind`);
-    if (requireDate(threat.occurredOn, `${field}.occurredOn`) > latestThreatDay) {
+    requireOneOf(threat.kind, THREAT_KINDS, `${field}.kind`);
+    if (epochDay(requireDate(threat.occurredOn, `${field}.occurredOn`)) > latestThreatDay) {
       throw new ValidationError(`${field}.occurredOn is after the submission`);
     }
     requireBoolean(threat.byArmedOrStateActor, `${field}.byArmedOrStateActor`);
   });
-  requireValues(facts.needs, needs, 'facts.needs', { nonEmpty: true });
+  requireValues(facts.needs, NEEDS, 'facts.needs', { nonEmpty: true });
   requireList(facts.consent, 'facts.consent');
   facts.consent.forEach((grant, index) => {
     const field = `facts.consent[${index}]`;
-    requireValues(grant.recipientTypes, recipientTypes, `${field}.recipientTypes`, {
+    requireValues(grant.recipientTypes, RECIPIENT_TYPES, `${field}.recipientTypes`, {
       nonEmpty: true,
     });
-    requireValues(grant.fieldGroups, fieldGroups, `${field}.fieldGroups`, { nonEmpty: true });
+    requireValues(grant.fieldGroups, FIELD_GROUPS, `${field}.fieldGroups`, { nonEmpty: true });
   });
 }
 

@@ -218,6 +218,7 @@ describe('Case', () => {
       ['a time without offset', { data: { submittedAt: '2025-03-01T10:00:00' } }, 'submittedAt'],
       ['a time on no day', { data: { submittedAt: '2025-02-30T10:00:00Z' } }, 'submittedAt'],
       ['no case id', { data: { caseId: '' } }, 'caseId'],
+      ['a case id with a separator', { data: { caseId: 'c|1' } }, 'caseId'],
       ['no data key', { data: { dataKeyId: ' ' } }, 'dataKeyId'],
     ])('refuses %s, naming the field and nothing of the data', (_, change, field) => {
       const error = spec.given([]).when(submitWith(change)).thenThrows('AMAN_ERR_VALIDATION');

@@ -1,5 +1,5 @@
 import {
-  fieldGroups,
+  FIELD_GROUPS,
   type ConsentGrant,
   type FieldGroup,
   type RecipientType,
@@ -19,5 +19,5 @@ export function consentedFieldGroups(
       for (const group of grant.fieldGroups) granted.add(group);
     }
   }
-  return fieldGroups.filter((group) => granted.has(group));
+  return FIELD_GROUPS.filter((group) => granted.has(group));
 }

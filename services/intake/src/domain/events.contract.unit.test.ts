@@ -9,12 +9,12 @@ import { common, intake } from '@aman/contracts';
 
 import {
   caseDecider,
-  fieldGroups,
-  genders,
-  needs,
-  profiles,
-  recipientTypes,
-  threatKinds,
+  FIELD_GROUPS,
+  GENDERS,
+  NEEDS,
+  PROFILES,
+  RECIPIENT_TYPES,
+  THREAT_KINDS,
   type CaseEvent,
   type SubmitCase,
 } from './index.ts';
@@ -34,12 +34,12 @@ function withoutDefaults(value: unknown): unknown {
 describe('intake domain against proto/', () => {
   it('uses protobuf enum names for every vocabulary value', () => {
     const vocabularies: [readonly string[], (name: string) => number][] = [
-      [profiles, common.profileFromJSON],
-      [genders, common.genderFromJSON],
-      [needs, common.needFromJSON],
-      [recipientTypes, common.recipientTypeFromJSON],
-      [fieldGroups, common.fieldGroupFromJSON],
-      [threatKinds, common.threatKindFromJSON],
+      [PROFILES, common.profileFromJSON],
+      [GENDERS, common.genderFromJSON],
+      [NEEDS, common.needFromJSON],
+      [RECIPIENT_TYPES, common.recipientTypeFromJSON],
+      [FIELD_GROUPS, common.fieldGroupFromJSON],
+      [THREAT_KINDS, common.threatKindFromJSON],
     ];
     for (const [names, fromJSON] of vocabularies) {
       // UNRECOGNIZED is -1, *_UNSPECIFIED is 0: neither belongs in a domain vocabulary.

@@ -18,12 +18,12 @@ export {
 } from './events.ts';
 export { sealedFieldName, sealedPacketFor, type SealedReferralPacket } from './packet.ts';
 export {
-  fieldGroups,
-  genders,
-  needs,
-  profiles,
-  recipientTypes,
-  threatKinds,
+  FIELD_GROUPS,
+  GENDERS,
+  NEEDS,
+  PROFILES,
+  RECIPIENT_TYPES,
+  THREAT_KINDS,
   type ConsentGrant,
   type FieldGroup,
   type Gender,
