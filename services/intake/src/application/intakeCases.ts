@@ -137,7 +137,13 @@ export class IntakeCases {
           idempotencyKey,
           facts,
           dataKeyId,
-          sealed: { fullName: '', phone: '', place: '', threatNarratives: [] },
+          // Never stored: a retry decides nothing (or is refused for another key).
+          sealed: {
+            fullName: '',
+            phone: '',
+            place: '',
+            threatNarratives: facts.threats.map(() => ''),
+          },
           submittedAt: new Date().toISOString(),
         },
       });
