@@ -1,0 +1,186 @@
+import type { intake } from '@aman/contracts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
+import {
+  handleCommand,
+  type CommandResult,
+  type EventMetadata,
+  type EventStore,
+} from '@aman/eventstore';
+import { idFrom, type Principal } from '@aman/service-kit';
+
+import {
+  mayReadPacket,
+  referralDecider,
+  referralStream,
+  type CaseFacts,
+  type ProviderMatch,
+  type RecipientType,
+  type ReferralAction,
+  type ReferralCommand,
+  type ReferralEvent,
+  type ReferralRoutedData,
+  type ReferralState,
+  type ReferralStatus,
+} from '../domain/index.ts';
+import { REFERRAL_SERVICE, eventMetadata, stateOf } from './events.ts';
+
+/** Where a referral's minimised, consented packet comes from (intake). */
+export interface PacketSource {
+  readonly fetch: (
+    request: {
+      readonly caseId: string;
+      readonly referralId: string;
+      readonly recipientType: RecipientType;
+    },
+    provider: Principal,
+  ) => Promise<intake.ReferralPacket | undefined>;
+}
+
+function provider(principal: Principal | undefined): Principal {
+  if (principal === undefined) throw new UnauthenticatedError();
+  if (principal.organisationType !== 'provider') {
+    throw new ForbiddenError('only a provider organisation answers referrals');
+  }
+  return principal;
+}
+
+/** What happens to referrals: routed, delivered, answered, their packets fetched. */
+export class Referrals {
+  readonly #store: EventStore;
+  readonly #packets: PacketSource;
+
+  constructor(options: { readonly store: EventStore; readonly packets: PacketSource }) {
+    this.#store = options.store;
+    this.#packets = options.packets;
+  }
+
+  /** The referral's id for a case and provider: one referral per pair, whenever it is routed. */
+  static idOf(caseId: string, providerOrganisationId: string): string {
+    return idFrom('referral', caseId, providerOrganisationId);
+  }
+
+  async state(referralId: string): Promise<ReferralState> {
+    return stateOf<ReferralState, ReferralEvent>(
+      this.#store,
+      referralStream(referralId),
+      referralDecider,
+    );
+  }
+
+  /**
+   * Routes a case to a matching provider, reacting to `causationId`. Routing the same pair again
+   * (a redelivered event, a re-assessment) decides nothing. True when this call routed it.
+   */
+  async route(
+    caseFacts: Pick<CaseFacts, 'caseId' | 'organisationId' | 'deadlineClass'>,
+    match: ProviderMatch,
+    causationId: string,
+  ): Promise<boolean> {
+    const referralId = Referrals.idOf(caseFacts.caseId, match.providerOrganisationId);
+    const result = await this.#decide(
+      referralId,
+      {
+        type: 'RouteReferral',
+        data: {
+          referralId,
+          caseId: caseFacts.caseId,
+          providerOrganisationId: match.providerOrganisationId,
+          organisationId: caseFacts.organisationId,
+          recipientType: match.recipientType,
+          reasons: match.reasons,
+          deadlineClass: caseFacts.deadlineClass,
+          routedAt: new Date().toISOString(),
+        },
+      },
+      onBehalfOf(caseFacts.organisationId, caseFacts.caseId, causationId),
+    );
+    return result.events.length > 0;
+  }
+
+  /** The provider's webhook endpoint answered 2xx to the notification of `causationId`. */
+  async recordDelivery(referral: ReferralRoutedData, causationId: string): Promise<void> {
+    await this.#decide(
+      referral.referralId,
+      { type: 'RecordDelivery', data: { at: new Date().toISOString() } },
+      onBehalfOf(referral.organisationId, referral.caseId, causationId),
+    );
+  }
+
+  /** A provider's answer to a referral addressed to it (NotFoundError for anyone else's). */
+  async respond(
+    principal: Principal | undefined,
+    referralId: string,
+    action: ReferralAction,
+    reason: string,
+  ): Promise<ReferralStatus> {
+    const answering = provider(principal);
+    const referral = await this.#addressedTo(answering, referralId);
+    const result = await this.#decide(
+      referralId,
+      {
+        type: 'Respond',
+        data: {
+          action,
+          reason,
+          providerOrganisationId: answering.organisationId,
+          at: new Date().toISOString(),
+        },
+      },
+      eventMetadata(
+        { organisationId: answering.organisationId, principalId: answering.keyId },
+        referral.caseId,
+      ),
+    );
+    if (result.state.status === 'NOT_ROUTED') throw new NotFoundError('referral not found');
+    return result.state.status;
+  }
+
+  /**
+   * The minimised packet of a referral, for the provider it is addressed to while it works on
+   * it. Intake checks the consent and audits the read.
+   */
+  async packet(
+    principal: Principal | undefined,
+    referralId: string,
+  ): Promise<intake.ReferralPacket> {
+    const reader = provider(principal);
+    const state = await this.state(referralId);
+    // Someone else's referral, or one not yet delivered, does not exist as far as they can tell.
+    if (state.status === 'NOT_ROUTED' || !mayReadPacket(state, reader.organisationId)) {
+      throw new NotFoundError('referral not found');
+    }
+    const packet = await this.#packets.fetch(
+      { caseId: state.referral.caseId, referralId, recipientType: state.referral.recipientType },
+      reader,
+    );
+    if (packet === undefined) throw new NotFoundError('referral not found');
+    return packet;
+  }
+
+  /** The referral if it is addressed to this provider; NotFoundError otherwise, never a hint. */
+  async #addressedTo(answering: Principal, referralId: string): Promise<ReferralRoutedData> {
+    const state = await this.state(referralId);
+    if (
+      state.status === 'NOT_ROUTED' ||
+      state.referral.providerOrganisationId !== answering.organisationId
+    ) {
+      throw new NotFoundError('referral not found');
+    }
+    return state.referral;
+  }
+
+  #decide(
+    referralId: string,
+    command: ReferralCommand,
+    metadata: EventMetadata,
+  ): Promise<CommandResult<ReferralState, ReferralEvent>> {
+    return handleCommand(this.#store, referralStream(referralId), referralDecider, command, {
+      metadata,
+    });
+  }
+}
+
+/** What the service does by itself, it does on behalf of the case's NGO. */
+function onBehalfOf(organisationId: string, caseId: string, causationId: string): EventMetadata {
+  return eventMetadata({ organisationId, principalId: REFERRAL_SERVICE }, caseId, causationId);
+}
