@@ -10,7 +10,7 @@ import {
   type Link,
   type Span,
 } from '@opentelemetry/api';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
 
 import { AmanError } from '@aman/errors';
 
@@ -30,12 +30,19 @@ const EXPORTER_VARIABLES = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_T
  * gateway's fastify plugin, so the SDK needs no module patching (ESM-safe).
  */
 export function startTelemetry(serviceName: string): Telemetry {
-  const configured = EXPORTER_VARIABLES.some((name) => (process.env[name] ?? '') !== '');
-  if (!configured) process.env['OTEL_TRACES_EXPORTER'] ??= 'none';
+  const configured =
+    EXPORTER_VARIABLES.some((name) => (process.env[name] ?? '') !== '') ||
+    (process.env['OTEL_TRACES_EXPORTER'] ?? '') !== '';
   process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   process.env['OTEL_SERVICE_NAME'] ??= serviceName;
-  const sdk = new NodeSDK({ serviceName: process.env['OTEL_SERVICE_NAME'], instrumentations: [] });
+  const sdk = new NodeSDK({
+    serviceName: process.env['OTEL_SERVICE_NAME'],
+    instrumentations: [],
+    // No exporter: a tracer provider with a no-op processor still gives every span real ids, so
+    // trace context reaches events, calls and log lines; nothing leaves the process.
+    ...(configured ? {} : { spanProcessors: [new tracing.NoopSpanProcessor()] }),
+  });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
 }
