@@ -587,7 +587,7 @@ export class MongoEventStore implements EventStore {
   }
 
   async #knownLastPosition(): Promise<number> {
-    this.#lastPosition ??= await this.#walkForward((await this.#hint())?.toPosition ?? 0);
+    this.#lastPosition ??= await this.#walkForward(0);
     return this.#lastPosition;
   }
 
@@ -595,13 +595,25 @@ export class MongoEventStore implements EventStore {
     return this.#hints.findOne({ _id: HEAD_HINT });
   }
 
-  /** The end of the log, found by following commits from `position` (a commit's last one). */
+  /**
+   * The end of the log: from `position` (a commit's last one) or the head hint, whichever is
+   * further, following commits a window of `_id` lookups at a time. A writer that fell behind
+   * catches up in a few round trips instead of one per commit it missed.
+   */
   async #walkForward(position: number): Promise<number> {
-    let last = position;
+    let last = Math.max(position, (await this.#hint())?.toPosition ?? 0);
     for (;;) {
-      const next = await this.#commitAt(last + 1);
-      if (next === null) return last;
-      last = next.toPosition;
+      const start = last + 1;
+      const window = await Promise.all(
+        Array.from({ length: READ_AHEAD }, (_, i) => this.#commitAt(start + i)),
+      );
+      let commit = window[0];
+      if (commit === null || commit === undefined) return last;
+      while (commit !== null && commit !== undefined) {
+        last = commit.toPosition;
+        commit = window[last + 1 - start];
+      }
+      if (commit === null) return last;
     }
   }
 
@@ -736,7 +748,7 @@ export class MongoEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     this.#assertOpen();
-    return this.#walkForward((await this.#hint())?.toPosition ?? 0);
+    return this.#walkForward(0);
   }
 
   async verify(stream: string): Promise<VerifyResult> {
