@@ -24,6 +24,11 @@ function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
+/** A flag set to `1` (anything else, or unset, is off). */
+function flag(name: string): boolean {
+  return process.env[name] === '1';
+}
+
 export function readConfig(): BenchConfig {
   return {
     mongodbUri: process.env['MONGODB_URI'] ?? DEFAULT_MONGODB_URI,
@@ -32,5 +37,71 @@ export function readConfig(): BenchConfig {
     mongodbMeasureMs: positiveInteger('BENCH_MONGODB_MS', 1500),
     rebuildSqliteEvents: positiveInteger('BENCH_REBUILD_SQLITE_EVENTS', 50_000),
     rebuildMongodbEvents: positiveInteger('BENCH_REBUILD_MONGODB_EVENTS', 3_000),
+  };
+}
+
+/** Settings of the growth bench (`pnpm bench:growth`, growth.ts). */
+export interface GrowthConfig {
+  readonly mongodbUri: string;
+  /** Writer processes, each with its own client and store on the same database. */
+  readonly writers: number;
+  /** The run stops once the log holds this many commits, or after maxMs, whichever comes first. */
+  readonly commits: number;
+  readonly maxMs: number;
+  /** Commits per row of the table: the rate is measured over each such window of log growth. */
+  readonly bucket: number;
+  /** Streams each writer appends to round robin; a stream full at STREAM_LENGTH is replaced. */
+  readonly streamsPerWriter: number;
+  /** Appends each writer keeps in flight at once (1: one append at a time, each awaited). */
+  readonly inFlight: number;
+  /** Keep the database afterwards (for explainHotPaths.ts) instead of dropping it. */
+  readonly keepDatabase: boolean;
+  /** Free text stored with the results, e.g. `before` / `after`. */
+  readonly label: string;
+}
+
+export function readGrowthConfig(): GrowthConfig {
+  const streamsPerWriter = positiveInteger('BENCH_GROWTH_STREAMS', 10);
+  const inFlight = positiveInteger('BENCH_GROWTH_IN_FLIGHT', 1);
+  if (inFlight > streamsPerWriter) {
+    // Two appends in flight on one stream would race each other for the same version.
+    throw new Error('BENCH_GROWTH_IN_FLIGHT must not exceed BENCH_GROWTH_STREAMS');
+  }
+  return {
+    mongodbUri: process.env['MONGODB_URI'] ?? DEFAULT_MONGODB_URI,
+    writers: positiveInteger('BENCH_GROWTH_WRITERS', 4),
+    commits: positiveInteger('BENCH_GROWTH_COMMITS', 10_000),
+    maxMs: positiveInteger('BENCH_GROWTH_MAX_MS', 600_000),
+    bucket: positiveInteger('BENCH_GROWTH_BUCKET', 250),
+    streamsPerWriter,
+    inFlight,
+    keepDatabase: flag('BENCH_GROWTH_KEEP'),
+    label: process.env['BENCH_GROWTH_LABEL'] ?? '',
+  };
+}
+
+/** Settings of explainHotPaths.ts. */
+export interface ExplainConfig {
+  readonly mongodbUri: string;
+  /** A database a growth run kept (BENCH_GROWTH_KEEP=1); when absent, a fresh one is filled. */
+  readonly database: string | undefined;
+  /** Commits appended to the fresh database when no database is given. */
+  readonly commits: number;
+  /** Which store version's queries to explain (a key of QUERY_SETS in hotQueries.ts). */
+  readonly querySet: string;
+  /** Times each query is run to time it; the median is reported. */
+  readonly repetitions: number;
+  readonly label: string;
+}
+
+export function readExplainConfig(): ExplainConfig {
+  const database = process.env['BENCH_EXPLAIN_DATABASE'];
+  return {
+    mongodbUri: process.env['MONGODB_URI'] ?? DEFAULT_MONGODB_URI,
+    database: database === '' ? undefined : database,
+    commits: positiveInteger('BENCH_EXPLAIN_COMMITS', 3_000),
+    querySet: process.env['BENCH_EXPLAIN_QUERIES'] ?? 'commit-documents',
+    repetitions: positiveInteger('BENCH_EXPLAIN_REPETITIONS', 5),
+    label: process.env['BENCH_EXPLAIN_LABEL'] ?? '',
   };
 }

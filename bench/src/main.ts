@@ -1,14 +1,13 @@
 // `pnpm bench`: Aman's event stores against Emmett's and against the raw drivers, side by side in
 // one run, each figure repeated; prints a table and writes bench/results/<timestamp>.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
 import { MongoClient } from 'mongodb';
 
 import { amanMongo, amanSqlite } from './aman.ts';
 import { readConfig, type BenchConfig } from './config.ts';
+import { describeMongoServer, timestamp, writeResultFile } from './environment.ts';
 import { describeError, perSecond, type Sample } from './measure.ts';
 import { EmmettMongoConnection, emmettMongo } from './mongodb/emmett.ts';
 import { rawInsertMany, rawInsertOne } from './mongodb/raw.ts';
@@ -308,14 +307,7 @@ async function connectMongo(uri: string): Promise<MongoClients | { readonly erro
   const aman = new MongoClient(uri, { serverSelectionTimeoutMS: 3_000 });
   try {
     await aman.connect();
-    const info = await aman.db('admin').command({ buildInfo: 1 });
-    const version = typeof info['version'] === 'string' ? info['version'] : 'unknown';
-    const ferretdb: unknown = info['ferretdbVersion'];
-    // An embedded FerretDB build (infra/local) reports its own version as "unknown".
-    const server =
-      typeof ferretdb !== 'string'
-        ? `MongoDB ${version}`
-        : `FerretDB ${ferretdb === 'unknown' ? '(version not reported)' : ferretdb}, wire-compatible with MongoDB ${version}`;
+    const server = await describeMongoServer(aman);
     const emmett = await EmmettMongoConnection.connect(uri);
     return { aman, emmett, server };
   } catch (error) {
@@ -465,10 +457,6 @@ function findRatio(ratios: readonly Ratio[], spec: Omit<RatioSpec, 'style'>): Ra
   return found;
 }
 
-function timestamp(date: Date): string {
-  return date.toISOString().replace(/[:.]/g, '-');
-}
-
 async function main(): Promise<number> {
   // Emmett SQLite prints the errors it rethrows with console.log; stdout carries only the report.
   // eslint-disable-next-line no-console
@@ -563,31 +551,21 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`${report}\n`);
 
-  const resultsDirectory = fileURLToPath(new URL('../results/', import.meta.url));
-  mkdirSync(resultsDirectory, { recursive: true });
-  const file = `${resultsDirectory}${timestamp(startedAt)}.json`;
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        startedAt: startedAt.toISOString(),
-        finishedAt: new Date().toISOString(),
-        environment: {
-          node: process.version,
-          platform: process.platform,
-          machine,
-          mongodb: server,
-        },
-        config: { ...config, mongodbUri: undefined },
-        rows,
-        ratios,
-        targets,
-        notes,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const file = writeResultFile(timestamp(startedAt), {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    environment: {
+      node: process.version,
+      platform: process.platform,
+      machine,
+      mongodb: server,
+    },
+    config: { ...config, mongodbUri: undefined },
+    rows,
+    ratios,
+    targets,
+    notes,
+  });
   process.stdout.write(`\nresults written to ${file}\n`);
 
   // A failure in an Aman or raw row means a regression or a broken bench; Emmett's are findings.
