@@ -1,4 +1,3 @@
-import type { JsonObject } from '@aman/eventstore';
 import type { Projection } from '@aman/projections';
 
 import {
