@@ -121,6 +121,8 @@ interface PendingAppend {
   own: readonly string[];
   /** Set once the stream head was re-read from the database for this append. */
   freshHead: boolean;
+  /** Collisions waited out for the head hint, before reading the log. */
+  attempts: number;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -137,6 +139,7 @@ const HEAD_HINT = 'head';
 const READ_AHEAD = 16;
 const PROBE_CHUNK = 32;
 const HEAD_CHECK_INTERVAL_MS = 1000;
+const HINT_WAITS = 5;
 
 const positionKey = (position: number): string => String(position);
 const streamKey = (stream: string, fromVersion: number): string => `${stream}#${fromVersion}`;
@@ -230,6 +233,7 @@ export class MongoEventStore implements EventStore {
         reserved: false,
         own: [],
         freshHead: false,
+        attempts: 0,
         resolve,
         reject,
       });
@@ -453,6 +457,23 @@ export class MongoEventStore implements EventStore {
    * already, or it lost its expected version); false when it should simply be tried again.
    */
   async #resolveCollision(document: CommitDocument, pending: PendingAppend): Promise<boolean> {
+    // Most collisions are lost position races. The head hint tells them apart without a lookup
+    // in the log (on FerretDB even an _id lookup reads the table, and a writer that reads while
+    // others append never catches up): when the hint covers the position, go again right after
+    // it. The hint only ever names committed positions, so ADR 0003's rule holds. When it does
+    // not cover it yet (its writer is about to raise it), wait a moment and try again; only then
+    // read the log. A twin of this append at that position is found on the next collision.
+    const hint = await this.#hint();
+    if (hint !== null && hint.toPosition >= document.fromPosition) {
+      this.#lastPosition = Math.max(this.#lastPosition ?? 0, hint.toPosition);
+      return false;
+    }
+    if (pending.attempts < HINT_WAITS) {
+      pending.attempts += 1;
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 4));
+      return false;
+    }
+    pending.attempts = 0;
     const atPosition = await this.#commits.findOne({ _id: document._id });
     if (atPosition !== null) {
       if (atPosition.appendId === document.appendId) {
