@@ -15,6 +15,8 @@ export const DEMO_DEFENDER = {
   place: 'Testvillage, District 9',
 } as const;
 
+const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
+
 interface Demo {
   readonly api: string;
   readonly webhookPort: number;
@@ -132,10 +134,10 @@ async function main(): Promise<void> {
           familyExposed: true,
           threats: [
             {
-              kind: 'THREAT_KIND_DEATH_THREAT',
+              kind: 'THREAT_KIND_SURVEILLANCE',
               occurredOn: new Date().toISOString().slice(0, 10),
-              byArmedOrStateActor: true,
-              narrative: 'Threatened at her door for her reporting (synthetic).',
+              byArmedOrStateActor: false,
+              narrative: 'Followed home after her reporting (synthetic).',
             },
           ],
           needs: ['NEED_RELOCATION_ABROAD', 'NEED_EMERGENCY_GRANT'],
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
     }
     const levelBefore = String(view['riskLevel']);
 
+    if (levelBefore === 'RISK_LEVEL_CRITICAL') throw new Error('the case is critical already');
     await timed('a monitor records an incident against the case', async () => {
       const response = await api(
         'POST',
@@ -250,11 +253,15 @@ async function main(): Promise<void> {
       );
       expectStatus(response.status, 201, 'recording the incident');
     });
-    const raised = await timed('the case is re-assessed: the NGO sees the new level', () =>
+    const raised = await timed('the case is re-assessed: the NGO sees the level rise', () =>
       eventually('the re-assessment', async () => {
         const response = await api('GET', `/v1/cases/${submitted.caseId}`, demo.ngo.key);
         const stages = (response.json['stages'] ?? []) as { name: string }[];
-        return stages.some((stage) => stage.name === 're-assessed') ? response.json : undefined;
+        const risen =
+          LEVELS.indexOf(String(response.json['riskLevel'])) > LEVELS.indexOf(levelBefore);
+        return stages.some((stage) => stage.name === 're-assessed') && risen
+          ? response.json
+          : undefined;
       }),
     );
     say(`    risk ${levelBefore} → ${String(raised['riskLevel'])}`);
