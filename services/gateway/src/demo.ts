@@ -8,12 +8,7 @@ import { join, resolve } from 'node:path';
 
 import { Webhook } from 'standardwebhooks';
 
-/** A synthetic person: no real name from the context document, ever. */
-export const DEMO_DEFENDER = {
-  fullName: 'Parwana Testfall-Canary',
-  phone: '+93 700 000 111',
-  place: 'Testvillage, District 9',
-} as const;
+import { DEMO_DEFENDER } from './demoPerson.ts';
 
 const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
 

@@ -9,7 +9,7 @@ import { MongoClient } from 'mongodb';
 
 import { kafkaBrokers, mongoUri } from '@aman/testing';
 
-import { DEMO_DEFENDER } from '../demo.ts';
+import { DEMO_DEFENDER } from '../demoPerson.ts';
 import { startOtlpReceiver } from './otlpReceiver.ts';
 
 // The journey of issue 7, through the README's two commands as child processes: `pnpm start`
