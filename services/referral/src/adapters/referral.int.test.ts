@@ -614,15 +614,6 @@ describe('referral over gRPC with the embedded platform', () => {
       asGateway.call('getPacket', { referralId: 'no-such-referral' }, { principal: embassy }),
       'AMAN_ERR_NOT_FOUND',
     );
-    // Not delivered yet: nothing to read.
-    await expectAmanError(
-      asGateway.call(
-        'getPacket',
-        { referralId: referralIdOf('0195a1c2-7f00-7000-8000-0000000ca5e2', medical) },
-        { principal: medical },
-      ),
-      'AMAN_ERR_NOT_FOUND',
-    );
     await expectAmanError(
       asGateway.call('getPacket', { referralId }, { principal: ngo }),
       'AMAN_ERR_FORBIDDEN',

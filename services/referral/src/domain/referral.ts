@@ -96,8 +96,12 @@ const TRANSITIONS: Readonly<Record<ReferralAction, { from: ReferralStatus; to: R
     REFERRAL_ACTION_COMPLETE: { from: 'REFERRAL_STATUS_ACCEPTED', to: 'REFERRAL_STATUS_COMPLETED' },
   };
 
-/** While the provider is working on it: not before delivery, not once declined or completed. */
+/**
+ * While the referral is live for the provider: from routing (a provider may fetch as soon as the
+ * webhook arrives, before its 2xx is recorded as the delivery), not once declined or completed.
+ */
 const PACKET_READABLE: readonly ReferralStatus[] = [
+  'REFERRAL_STATUS_ROUTED',
   'REFERRAL_STATUS_DELIVERED',
   'REFERRAL_STATUS_ACKNOWLEDGED',
   'REFERRAL_STATUS_ACCEPTED',

@@ -277,7 +277,7 @@ describe('referral', () => {
       history[status].reduce(referralDecider.evolve, referralDecider.initialState());
 
     it.each([
-      ['REFERRAL_STATUS_ROUTED', false],
+      ['REFERRAL_STATUS_ROUTED', true],
       ['REFERRAL_STATUS_DELIVERED', true],
       ['REFERRAL_STATUS_ACKNOWLEDGED', true],
       ['REFERRAL_STATUS_ACCEPTED', true],
