@@ -76,20 +76,28 @@ function startPlatform(
 }
 
 function stopPlatform(child: ChildProcess): Promise<void> {
+  const group = (signal: NodeJS.Signals): void => {
+    // The whole process group: pnpm, the start script and the six services. Gone already: fine.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: nothing left to signal
+    }
+  };
   return new Promise((done) => {
-    if (child.exitCode !== null || child.pid === undefined) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       done();
       return;
     }
     child.removeAllListeners('exit');
+    const timer = setTimeout(() => {
+      group('SIGKILL');
+    }, 20_000);
     child.once('exit', () => {
+      clearTimeout(timer);
       done();
     });
-    // The whole process group: pnpm, the start script and the six services.
-    process.kill(-child.pid, 'SIGINT');
-    setTimeout(() => {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, 20_000).unref();
+    group('SIGINT');
   });
 }
 
