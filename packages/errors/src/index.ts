@@ -178,3 +178,15 @@ export class IntegrityError extends AmanError {
     super('AMAN_ERR_INTEGRITY', message);
   }
 }
+
+export {
+  epochDay,
+  requireBoolean,
+  requireDate,
+  requireIdentifier,
+  requireList,
+  requireOneOf,
+  requireText,
+  requireTimestamp,
+  requireValues,
+} from './fields.ts';

@@ -1,7 +1,7 @@
 import { IdempotencyConflictError, IllegalStateError, ValidationError } from '@aman/errors';
 import type { Decider, DomainEvent } from '@aman/eventstore';
 
-import { requireDate, requireIdentifier, requireOneOf, requireTimestamp } from './validation.ts';
+import { requireDate, requireIdentifier, requireOneOf, requireTimestamp } from '@aman/errors';
 import { ACTS, PERPETRATOR_CATEGORIES, SOURCE_TYPES } from './vocabulary.ts';
 import type { Act, PerpetratorCategory, SourceType } from './vocabulary.ts';
 

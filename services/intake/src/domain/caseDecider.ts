@@ -19,7 +19,7 @@ import {
   requireText,
   requireValues,
   requireTimestamp,
-} from './validation.ts';
+} from '@aman/errors';
 import {
   FIELD_GROUPS,
   GENDERS,

@@ -17,7 +17,7 @@ import {
   requireList,
   requireOneOf,
   requireTimestamp,
-} from './validation.ts';
+} from '@aman/errors';
 import {
   ACTS,
   GENDERS,

@@ -1,4 +1,4 @@
-import { epochDay, requireDate } from './validation.ts';
+import { epochDay, requireDate } from '@aman/errors';
 import type {
   Act,
   CaseFacts,

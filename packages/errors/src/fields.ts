@@ -1,7 +1,8 @@
-import { ValidationError } from '@aman/errors';
+import { ValidationError } from './index.ts';
 
 /*
- * Checks a schema cannot express, or that must hold whoever sends the command. Each failure names
+ * The field checks every domain shares: what a schema cannot express, or what must hold whoever
+ * sends the command. Each failure names
  * the field, never the value: messages end up in logs and API responses, and values can be
  * personal data.
  */
