@@ -4,24 +4,8 @@
  * `*_UNSPECIFIED` is never a valid value and is left out.
  */
 
-export const ACTS = [
-  'ACT_KILLING',
-  'ACT_ATTEMPTED_KILLING',
-  'ACT_ASSAULT',
-  'ACT_ABDUCTION',
-  'ACT_ARBITRARY_DETENTION',
-  'ACT_DEATH_THREAT',
-  'ACT_HOUSE_RAID',
-  'ACT_HARASSMENT',
-] as const;
-export type Act = (typeof ACTS)[number];
-
-export const PERPETRATOR_CATEGORIES = [
-  'PERPETRATOR_CATEGORY_STATE',
-  'PERPETRATOR_CATEGORY_NON_STATE_ARMED_GROUP',
-  'PERPETRATOR_CATEGORY_UNKNOWN',
-] as const;
-export type PerpetratorCategory = (typeof PERPETRATOR_CATEGORIES)[number];
+export { ACTS, PERPETRATOR_CATEGORIES } from '@aman/contracts/vocabulary';
+export type { Act, PerpetratorCategory } from '@aman/contracts/vocabulary';
 
 export const SOURCE_TYPES = [
   'SOURCE_TYPE_VICTIM',
