@@ -139,7 +139,7 @@ const HEAD_HINT = 'head';
 const READ_AHEAD = 16;
 const PROBE_CHUNK = 32;
 const HEAD_CHECK_INTERVAL_MS = 1000;
-const HINT_WAITS = 5;
+const HINT_WAITS = 20;
 
 const positionKey = (position: number): string => String(position);
 const streamKey = (stream: string, fromVersion: number): string => `${stream}#${fromVersion}`;
