@@ -13,3 +13,4 @@ export {
   type DeciderThen,
   type SpecifiedDecider,
 } from './deciderSpecification.ts';
+export { eventually } from './eventually.ts';

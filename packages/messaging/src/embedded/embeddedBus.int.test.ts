@@ -4,10 +4,11 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from '@jest/globals';
 
+import { eventually } from '@aman/testing';
+
 import { SqliteEventStore, type NewEvent } from '@aman/eventstore';
 import { exited, spawnTypeScript } from '@aman/eventstore/testing';
 import type { BusMessage } from '../types.ts';
-import { eventually } from '../testing/eventually.ts';
 
 import { busContract } from '../testing/busContract.ts';
 import { probeCodecs } from '../testing/probe.ts';

@@ -8,7 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 
 import { SqliteEventStore } from '@aman/eventstore';
 import { spawnTypeScript } from '@aman/eventstore/testing';
-import { describeWithKafka } from '@aman/testing';
+import { describeWithKafka, eventually } from '@aman/testing';
 
 import { eventing } from '@aman/contracts';
 import { SqliteCheckpointStore } from '@aman/eventstore';
@@ -16,7 +16,6 @@ import { SqliteCheckpointStore } from '@aman/eventstore';
 import { KafkaBus, deadLetterTopic, parkOnDeadLetterTopic } from '../kafka/kafkaBus.ts';
 import { probeCodecs } from '../testing/probe.ts';
 import { OutboxRelay } from './outboxRelay.ts';
-import { eventually } from '../testing/eventually.ts';
 import type { Subscription } from '../types.ts';
 
 const EVENTS = 6000;

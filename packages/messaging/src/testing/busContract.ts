@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { ValidationError } from '@aman/errors';
+import { eventually } from '@aman/testing';
 
 import type { EventCodecs } from '../codecs.ts';
 import type { BusMessage, DeadLetterRecord, Subscriber, Subscription } from '../types.ts';
-import { eventually } from './eventually.ts';
 
 export interface BusHarness {
   readonly subscriber: Subscriber;

@@ -1,3 +1,2 @@
 export { busContract, type BusHarness } from './busContract.ts';
 export { probeCodecs } from './probe.ts';
-export { eventually } from './eventually.ts';

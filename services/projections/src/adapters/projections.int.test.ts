@@ -17,7 +17,7 @@ import {
   type GrpcServer,
   type Principal,
 } from '@aman/service-kit';
-import { expectAmanError } from '@aman/testing';
+import { eventually, expectAmanError } from '@aman/testing';
 
 import { consumeIntoReadModels, type ReadModels } from './consumer.ts';
 import { PROJECTIONS_SERVICE, projectionsServer } from './grpcServer.ts';
@@ -50,20 +50,6 @@ const at = {
   incident: '2026-11-04T08:00:00.000Z',
   reassessed: '2026-11-04T08:00:00.200Z',
 };
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** An event as its producing service stores it: protobuf JSON data and an actor. */
 const event = (type: string, data: JsonObject, actor: string) => ({

@@ -23,7 +23,7 @@ import {
   type Principal,
 } from '@aman/service-kit';
 import type { Subscription } from '@aman/messaging';
-import { expectAmanError } from '@aman/testing';
+import { eventually, expectAmanError } from '@aman/testing';
 
 import { ProviderDirectory } from '../application/providerDirectory.ts';
 import { Referrals } from '../application/referrals.ts';
@@ -112,20 +112,6 @@ function webhookReceiver(
     });
   });
   return { server, deliveries, requests };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('referral over gRPC with the embedded platform', () => {
