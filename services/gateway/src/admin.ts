@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 
 import { common, referral } from '@aman/contracts';
+import { enumNames } from '@aman/contracts/vocabulary';
 import {
   Platform,
   ServiceClient,
@@ -136,13 +137,8 @@ export function checkEnum(
   value: string,
   what: string,
 ): string {
-  if (!(value in values) || value.endsWith('UNSPECIFIED') || value === 'UNRECOGNIZED') {
-    const names = Object.keys(values).filter(
-      (name) =>
-        Number.isNaN(Number(name)) && name !== 'UNRECOGNIZED' && !name.endsWith('UNSPECIFIED'),
-    );
-    throw new Error(`${what} must be one of ${names.join(', ')}`);
-  }
+  const names = enumNames(values);
+  if (!names.includes(value)) throw new Error(`${what} must be one of ${names.join(', ')}`);
   return value;
 }
 

@@ -11,6 +11,7 @@ import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { accountability, common, intake, referral, type projections } from '@aman/contracts';
+import { enumNames } from '@aman/contracts/vocabulary';
 import { AmanError, ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
 import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
 
@@ -34,14 +35,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
-}
-
-/** The names of a ts-proto enum, without the unspecified and unrecognised values. */
-function enumNames(values: Record<string, string | number>): string[] {
-  return Object.keys(values).filter(
-    (name) =>
-      Number.isNaN(Number(name)) && name !== 'UNRECOGNIZED' && !name.endsWith('UNSPECIFIED'),
-  );
 }
 
 const oneOf = (values: Record<string, string | number>, description: string) =>

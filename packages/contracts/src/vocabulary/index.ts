@@ -108,3 +108,11 @@ export type ThreatFact = {
   /** The source is a state actor or an armed group with control of the area. */
   byArmedOrStateActor: boolean;
 };
+
+/** The value names of a ts-proto enum, without the unspecified and unrecognised values. */
+export function enumNames(values: Readonly<Record<string, string | number>>): string[] {
+  return Object.keys(values).filter(
+    (name) =>
+      Number.isNaN(Number(name)) && name !== 'UNRECOGNIZED' && !name.endsWith('_UNSPECIFIED'),
+  );
+}
