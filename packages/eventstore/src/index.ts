@@ -20,6 +20,7 @@ export { canonicalJson } from './canonicalJson.ts';
 export type { Decider } from './commands/decider.ts';
 export {
   handleCommand,
+  loadState,
   type CommandOptions,
   type CommandResult,
 } from './commands/handleCommand.ts';

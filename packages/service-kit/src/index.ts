@@ -32,3 +32,4 @@ export {
   type Telemetry,
 } from './telemetry.ts';
 export { idFrom } from './ids.ts';
+export { actorOf, eventMetadata } from './eventMetadata.ts';

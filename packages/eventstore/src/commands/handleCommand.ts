@@ -37,9 +37,7 @@ export async function handleCommand<State, Command, E extends DomainEvent>(
 ): Promise<CommandResult<State, E>> {
   const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   for (let attempt = 1; ; attempt += 1) {
-    const history = await store.readStream<E>(stream);
-    const state = history.reduce(evolveWith(decider), decider.initialState());
-    const version = history.at(-1)?.version;
+    const { state, version } = await loadState(store, stream, decider);
     const decided = decider.decide(command, state);
     const events: readonly E[] = Array.isArray(decided) ? decided : [decided as E];
     if (events.length === 0) return { state, events: [], version };
@@ -59,6 +57,19 @@ export async function handleCommand<State, Command, E extends DomainEvent>(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
+}
+
+/** An aggregate's current state: its stream folded with its decider, and the version folded. */
+export async function loadState<State, E extends DomainEvent>(
+  store: EventStore,
+  stream: string,
+  decider: Pick<Decider<State, never, E>, 'evolve' | 'initialState'>,
+): Promise<{ readonly state: State; readonly version: number | undefined }> {
+  const history = await store.readStream<E>(stream);
+  return {
+    state: history.reduce(evolveWith(decider), decider.initialState()),
+    version: history.at(-1)?.version,
+  };
 }
 
 function evolveWith<State, E extends DomainEvent>(

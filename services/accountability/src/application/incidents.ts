@@ -1,6 +1,6 @@
 import { ForbiddenError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, type EventMetadata, type EventStore } from '@aman/eventstore';
-import { currentTraceparent, idFrom, type Principal } from '@aman/service-kit';
+import { handleCommand, type EventStore } from '@aman/eventstore';
+import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import { incidentDecider, incidentStream, type RecordIncident } from '../domain/index.ts';
 
@@ -49,18 +49,11 @@ export class Incidents {
           recordedAt: new Date().toISOString(),
         },
       },
-      { metadata: metadataOf(recorder, report.caseId) },
+      {
+        // The incident belongs to the journey of the case it was recorded against.
+        metadata: eventMetadata({ actor: actorOf(recorder), correlationId: report.caseId }),
+      },
     );
     return { incidentId };
   }
-}
-
-function metadataOf(principal: Principal, caseId: string): EventMetadata {
-  const traceparent = currentTraceparent();
-  return {
-    actor: { organisationId: principal.organisationId, principalId: principal.keyId },
-    // The incident belongs to the journey of the case it was recorded against.
-    correlationId: caseId,
-    ...(traceparent === undefined ? {} : { traceparent }),
-  };
 }

@@ -7,8 +7,8 @@ import {
   type MasterKey,
 } from '@aman/crypto';
 import { AmanError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, type EventStore } from '@aman/eventstore';
-import { currentTraceparent, idFrom, type Principal } from '@aman/service-kit';
+import { handleCommand, type CommandResult, type EventStore } from '@aman/eventstore';
+import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import type { DataKeyVault } from '../adapters/dataKeyVault.ts';
 import {
@@ -16,7 +16,9 @@ import {
   caseStream,
   sealedFieldName,
   sealedPacketFor,
+  type CaseCommand,
   type CaseEvent,
+  type CaseState,
   type CaseFacts,
   type RecipientType,
   type SealedPersonalData,
@@ -125,7 +127,9 @@ export class IntakeCases {
             submittedAt: new Date().toISOString(),
           },
         },
-        { metadata: this.#metadata(submitter, caseId, dataKeyId) },
+        {
+          metadata: eventMetadata({ actor: actorOf(submitter), correlationId: caseId, dataKeyId }),
+        },
       );
     } else {
       // A retry: the decider checks the key belongs to this case and decides nothing.
@@ -215,22 +219,10 @@ export class IntakeCases {
   #decide(
     principal: Principal,
     caseId: string,
-    command: Parameters<typeof caseDecider.decide>[0],
-  ): ReturnType<
-    typeof handleCommand<Parameters<typeof caseDecider.evolve>[0], typeof command, CaseEvent>
-  > {
+    command: CaseCommand,
+  ): Promise<CommandResult<CaseState, CaseEvent>> {
     return handleCommand(this.#store, caseStream(caseId), caseDecider, command, {
-      metadata: this.#metadata(principal, caseId),
+      metadata: eventMetadata({ actor: actorOf(principal), correlationId: caseId }),
     });
-  }
-
-  #metadata(principal: Principal, caseId: string, dataKeyId?: string) {
-    const traceparent = currentTraceparent();
-    return {
-      actor: { organisationId: principal.organisationId, principalId: principal.keyId },
-      correlationId: caseId,
-      ...(traceparent === undefined ? {} : { traceparent }),
-      ...(dataKeyId === undefined ? {} : { dataKeyId }),
-    };
   }
 }

@@ -1,6 +1,6 @@
 import { ForbiddenError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, type EventStore } from '@aman/eventstore';
-import { idFrom, type Principal } from '@aman/service-kit';
+import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
+import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
   providerDecider,
@@ -10,7 +10,6 @@ import {
   type RegisterProvider,
   type WebhookEndpoint,
 } from '../domain/index.ts';
-import { eventMetadata, stateOf } from './events.ts';
 
 /** What an administrator registers; the provider id and the time are Aman's. */
 export type ProviderRegistration = Omit<RegisterProvider['data'], 'providerId' | 'registeredAt'>;
@@ -42,10 +41,7 @@ export class ProviderDirectory {
         data: { ...registration, providerId, registeredAt: new Date().toISOString() },
       },
       {
-        metadata: eventMetadata(
-          { organisationId: principal.organisationId, principalId: principal.keyId },
-          providerId,
-        ),
+        metadata: eventMetadata({ actor: actorOf(principal), correlationId: providerId }),
       },
     );
     return {
@@ -56,7 +52,7 @@ export class ProviderDirectory {
 
   /** Where and with which secret the provider's webhooks go; undefined for no such provider. */
   async webhookEndpoint(organisationId: string): Promise<WebhookEndpoint | undefined> {
-    const state = await stateOf<ProviderState, ProviderEvent>(
+    const { state } = await loadState<ProviderState, ProviderEvent>(
       this.#store,
       providerStream(organisationId),
       providerDecider,

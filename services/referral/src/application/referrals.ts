@@ -2,11 +2,12 @@ import type { intake } from '@aman/contracts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
 import {
   handleCommand,
+  loadState,
   type CommandResult,
   type EventMetadata,
   type EventStore,
 } from '@aman/eventstore';
-import { idFrom, type Principal } from '@aman/service-kit';
+import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
   mayReadPacket,
@@ -22,7 +23,7 @@ import {
   type ReferralState,
   type ReferralStatus,
 } from '../domain/index.ts';
-import { REFERRAL_SERVICE, eventMetadata, stateOf } from './events.ts';
+import { REFERRAL_SERVICE } from './events.ts';
 
 /** Where a referral's minimised, consented packet comes from (intake). */
 export interface PacketSource {
@@ -60,11 +61,12 @@ export class Referrals {
   }
 
   async state(referralId: string): Promise<ReferralState> {
-    return stateOf<ReferralState, ReferralEvent>(
+    const { state } = await loadState<ReferralState, ReferralEvent>(
       this.#store,
       referralStream(referralId),
       referralDecider,
     );
+    return state;
   }
 
   /**
@@ -126,10 +128,7 @@ export class Referrals {
           at: new Date().toISOString(),
         },
       },
-      eventMetadata(
-        { organisationId: answering.organisationId, principalId: answering.keyId },
-        referral.caseId,
-      ),
+      eventMetadata({ actor: actorOf(answering), correlationId: referral.caseId }),
     );
     if (result.state.status === 'NOT_ROUTED') throw new NotFoundError('referral not found');
     return result.state.status;
@@ -182,5 +181,9 @@ export class Referrals {
 
 /** What the service does by itself, it does on behalf of the case's NGO. */
 function onBehalfOf(organisationId: string, caseId: string, causationId: string): EventMetadata {
-  return eventMetadata({ organisationId, principalId: REFERRAL_SERVICE }, caseId, causationId);
+  return eventMetadata({
+    actor: { organisationId, principalId: REFERRAL_SERVICE },
+    correlationId: caseId,
+    causationId,
+  });
 }

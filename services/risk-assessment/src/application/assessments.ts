@@ -1,11 +1,10 @@
 import { ForbiddenError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, type EventMetadata, type EventStore } from '@aman/eventstore';
-import { currentTraceparent, type ConsumedEvent, type Principal } from '@aman/service-kit';
+import { handleCommand, type EventStore } from '@aman/eventstore';
+import { actorOf, eventMetadata, type ConsumedEvent, type Principal } from '@aman/service-kit';
 
 import {
   assessmentDecider,
   assessmentStream,
-  type AssessmentState,
   type CaseFacts,
   type RiskAssessedData,
 } from '../domain/index.ts';
@@ -42,13 +41,10 @@ export class Assessments {
         },
       },
       {
-        metadata: metadata(
-          { organisationId: principal.organisationId, principalId: principal.keyId },
-          caseId,
-        ),
+        metadata: eventMetadata({ actor: actorOf(principal), correlationId: caseId }),
       },
     );
-    return latestAssessment(result.state);
+    return result.state.latest;
   }
 
   /** A consumed event from intake or accountability; idempotent, as delivery is at least once. */
@@ -74,7 +70,7 @@ export class Assessments {
             assessedAt: new Date().toISOString(),
           },
         },
-        { metadata: metadata(actor, caseId, event.id) },
+        { metadata: eventMetadata({ actor, correlationId: caseId, causationId: event.id }) },
       );
     } else if (event.type === 'IncidentRecorded') {
       await handleCommand(
@@ -92,24 +88,10 @@ export class Assessments {
             assessedAt: new Date().toISOString(),
           },
         },
-        { metadata: metadata(actor, caseId, event.id) },
+        { metadata: eventMetadata({ actor, correlationId: caseId, causationId: event.id }) },
       );
     }
   }
-}
-
-function metadata(
-  actor: EventMetadata['actor'],
-  caseId: string,
-  causationId?: string,
-): EventMetadata {
-  const traceparent = currentTraceparent();
-  return {
-    actor,
-    correlationId: caseId,
-    ...(causationId === undefined ? {} : { causationId }),
-    ...(traceparent === undefined ? {} : { traceparent }),
-  };
 }
 
 /**
@@ -131,8 +113,4 @@ export function caseFactsFromJson(json: Record<string, unknown>): CaseFacts {
       byArmedOrStateActor: threat['byArmedOrStateActor'] === true,
     })),
   };
-}
-
-function latestAssessment(state: AssessmentState): RiskAssessedData | undefined {
-  return state.latest ?? undefined;
 }
