@@ -623,18 +623,29 @@ export class MongoEventStore implements EventStore {
    */
   async #walkForward(position: number): Promise<number> {
     let last = Math.max(position, (await this.#hint())?.toPosition ?? 0);
+    for await (const commit of this.#commitsFrom(last + 1)) last = commit.toPosition;
+    return last;
+  }
+
+  /**
+   * The commits that follow each other from `position` on, until the first position where none
+   * starts: looked up a window of `_id`s at a time (most commits hold one event).
+   */
+  async *#commitsFrom(position: number): AsyncGenerator<CommitDocument> {
+    let next = position;
     for (;;) {
-      const start = last + 1;
+      const start = next;
       const window = await Promise.all(
         Array.from({ length: READ_AHEAD }, (_, i) => this.#commitAt(start + i)),
       );
       let commit = window[0];
-      if (commit === null || commit === undefined) return last;
       while (commit !== null && commit !== undefined) {
-        last = commit.toPosition;
-        commit = window[last + 1 - start];
+        yield commit;
+        next = commit.toPosition + 1;
+        commit = window[next - start];
       }
-      if (commit === null) return last;
+      // null: nothing starts at `next`, the end for now; undefined: past the window, go on.
+      if (commit === null) return;
     }
   }
 
@@ -684,24 +695,14 @@ export class MongoEventStore implements EventStore {
     const { after, limit } = checkReadAll(options);
     const first = await this.#commitAt(after + 1);
     if (first === null) return this.#readAfterMiss(after, limit);
-    // Whole commits only (but at least part of the first), by `_id` lookups a window at a time.
+    // Whole commits only (but at least part of the first one).
     const events = this.#storedEvents(first).slice(0, limit);
-    let next = first.toPosition + 1;
-    while (events.length < limit) {
-      const width = Math.min(READ_AHEAD, limit - events.length);
-      const window = await Promise.all(
-        Array.from({ length: width }, (_, i) => this.#commitAt(next + i)),
-      );
-      const start = next;
-      let commit = window[0];
-      while (commit !== null && commit !== undefined) {
-        if (events.length + commit.events.length > limit) return this.#tail(after, events);
+    if (events.length < limit) {
+      for await (const commit of this.#commitsFrom(first.toPosition + 1)) {
+        if (events.length + commit.events.length > limit) break;
         events.push(...this.#storedEvents(commit));
-        next = commit.toPosition + 1;
-        commit = window[next - start];
+        if (events.length === limit) break;
       }
-      // null: nothing starts at `next`, the end for now; undefined: past the window, go on.
-      if (commit === null) break;
     }
     return this.#tail(after, events);
   }
