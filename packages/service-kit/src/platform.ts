@@ -135,15 +135,19 @@ export class Platform {
     return store;
   }
 
+  /** What topics and consumer groups are prefixed with (distributed mode, when configured). */
+  get #prefix(): string {
+    return this.#config.mode === 'distributed' ? (this.#config.topicPrefix ?? '') : '';
+  }
+
+  #topic(context: ContextName): string {
+    return `${this.#prefix}${CONTEXTS[context].topic}`;
+  }
+
   /**
    * Gets this context's events to other services. Distributed: the outbox relay publishes the
    * store to Kafka. Embedded: nothing to do, consumers tail the store's file.
    */
-  #topic(context: ContextName): string {
-    const prefix = this.#config.mode === 'distributed' ? (this.#config.topicPrefix ?? '') : '';
-    return `${prefix}${CONTEXTS[context].topic}`;
-  }
-
   async publish(context: ContextName, store: EventStore): Promise<void> {
     if (this.#config.mode === 'embedded') return;
     const topic = this.#topic(context);
@@ -173,10 +177,7 @@ export class Platform {
       contexts.map((name) => [CONTEXTS[name].source, name]),
     );
     const subscription = await subscriber.subscribe({
-      group:
-        this.#config.mode === 'distributed'
-          ? `${this.#config.topicPrefix ?? ''}${this.#service}.${group}`
-          : `${this.#service}.${group}`,
+      group: `${this.#prefix}${this.#service}.${group}`,
       topics: contexts.map((name) => this.#topic(name)),
       handler: async (message) => {
         const context = bySource.get(message.source);
