@@ -19,7 +19,13 @@ export {
 } from './identity.ts';
 export { REDACTED_PATHS, createLogger, type Logger } from './logger.ts';
 export { Platform, type ConsumedEvent, type PlatformConfig } from './platform.ts';
-export { runService, type ServiceKit, type StartedService } from './run.ts';
+export {
+  environmentOf,
+  runService,
+  type Environment,
+  type ServiceKit,
+  type StartedService,
+} from './run.ts';
 export { SERVICES, addressOf, portOf, type ServiceName } from './services.ts';
 export {
   SpanKind,

@@ -66,6 +66,29 @@ function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
   };
 }
 
+/** Where a process finds its data and keys, and which platform the environment asks for. */
+export interface Environment {
+  readonly dataDir: string;
+  readonly keysDir: string;
+  readonly host: string;
+  readonly platform: PlatformConfig;
+}
+
+/**
+ * Reads the environment every service (and the admin CLI) shares, the same way for all of them;
+ * a bad or missing variable is a ConfigError naming it.
+ */
+export function environmentOf(source: NodeJS.ProcessEnv = process.env): Environment {
+  const config = loadConfig(baseSpec, source);
+  const dataDir = resolve(config.dataDir);
+  return {
+    dataDir,
+    keysDir: resolve(config.keysDir ?? resolve(dataDir, 'keys')),
+    host: config.host,
+    platform: platformConfig(config, dataDir),
+  };
+}
+
 /**
  * Runs one service: telemetry first, configuration checked once (a bad variable stops it with a
  * message naming it), its identity and logger, the platform in the configured mode, its gRPC
@@ -78,31 +101,27 @@ export async function runService<Extra = Record<string, never>>(
 ): Promise<void> {
   const telemetry = startTelemetry(name);
   const logger = createLogger(name);
-  let config: BaseConfig;
+  let environment: Environment;
   let extra: Extra;
   let port: number | undefined;
-  let platform: Platform;
   try {
-    config = loadConfig(baseSpec);
+    environment = environmentOf();
     extra = extraSpec === undefined ? ({} as Extra) : loadConfig(extraSpec);
     port = name === 'gateway' ? undefined : loadConfig({ port: portOf(name) }).port;
-    platform = new Platform(platformConfig(config, resolve(config.dataDir)), name, logger);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${name}: ${error.message}\n`);
     process.exit(2);
   }
-  const dataDir = resolve(config.dataDir);
+  const { dataDir, keysDir, host } = environment;
+  const platform = new Platform(environment.platform, name, logger);
   mkdirSync(dataDir, { recursive: true });
-  const identity = await ServiceIdentity.load(
-    name,
-    resolve(config.keysDir ?? resolve(dataDir, 'keys')),
-  );
+  const identity = await ServiceIdentity.load(name, keysDir);
   const kit: ServiceKit = { name, platform, identity, logger, dataDir };
   const started = await start(kit, extra);
   let server: GrpcServer | undefined;
   if (started.grpc !== undefined && port !== undefined) {
-    server = await startGrpcServer({ host: config.host, port, services: started.grpc });
+    server = await startGrpcServer({ host, port, services: started.grpc });
     logger.info({ port: server.port, mode: platform.mode }, `${name} ready`);
   }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 
 import { common, referral } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
@@ -7,43 +6,26 @@ import {
   Platform,
   ServiceClient,
   ServiceIdentity,
+  addressOf,
   createLogger,
+  environmentOf,
+  loadConfig,
+  type Environment,
   type OrganisationType,
-  type PlatformConfig,
 } from '@aman/service-kit';
 
 import { ApiKeyStore, type Organisation } from './adapters/keyStore.ts';
 
 /** Where the admin tools find the platform: the same variables the services read. */
 export interface AdminOptions {
-  readonly dataDir: string;
-  readonly platform: PlatformConfig;
+  readonly environment: Environment;
   readonly referralAddress: string;
 }
 
 export function adminOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): AdminOptions {
-  const dataDir = resolve(source['AMAN_DATA_DIR'] ?? 'data');
-  const brokers = (source['KAFKA_BROKERS'] ?? '').split(',').filter((b) => b.trim() !== '');
-  const mongoUri = source['MONGODB_URI'];
-  const platform: PlatformConfig =
-    brokers.length > 0 &&
-    mongoUri !== undefined &&
-    mongoUri !== '' &&
-    source['AMAN_MODE'] !== 'embedded'
-      ? {
-          mode: 'distributed',
-          kafkaBrokers: brokers,
-          mongoUri,
-          databasePrefix: source['AMAN_DATABASE_PREFIX'] ?? 'aman',
-          ...(source['AMAN_TOPIC_PREFIX'] === undefined
-            ? {}
-            : { topicPrefix: source['AMAN_TOPIC_PREFIX'] }),
-        }
-      : { mode: 'embedded', dataDir };
   return {
-    dataDir,
-    platform,
-    referralAddress: source['AMAN_REFERRAL_ADDRESS'] ?? '127.0.0.1:50053',
+    environment: environmentOf(source),
+    referralAddress: loadConfig({ referral: addressOf('referral') }, source).referral,
   };
 }
 
@@ -70,9 +52,13 @@ export class Admin {
   }
 
   static async open(options: AdminOptions): Promise<Admin> {
-    const platform = new Platform(options.platform, 'gateway', createLogger('admin', 'warn'));
+    const platform = new Platform(
+      options.environment.platform,
+      'gateway',
+      createLogger('admin', 'warn'),
+    );
     const keys = await ApiKeyStore.open(await platform.readModels());
-    const identity = await ServiceIdentity.load('admin', resolve(options.dataDir, 'keys'));
+    const identity = await ServiceIdentity.load('admin', options.environment.keysDir);
     return new Admin(platform, keys, identity, options);
   }
 
