@@ -584,7 +584,8 @@ export class MongoEventStore implements EventStore {
         }
         // A new stream needs no lookup: the unique (stream, fromVersion) index refuses the
         // insert if the stream exists after all, and the collision path reports the conflict.
-        if (pending.expected === 'no_stream') return;
+        // Expected version 0 is how a command handler says "new" (it read no events).
+        if (pending.expected === 'no_stream' || pending.expected === 0) return;
         pending.freshHead = true;
         const head = await this.#readHead(pending.stream);
         if (head !== undefined) heads.set(pending.stream, head);

@@ -225,6 +225,24 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         expect(missing).toMatchObject({ actual: undefined });
       });
 
+      it('takes expected version 0 as a new stream, also in an instance that never saw it', async () => {
+        // A command handler that read no events appends at version 0; the MongoDB adapter does
+        // not look such a stream up first, so the existing stream must be caught on insert.
+        const stream = newStream('zero');
+        await store.append(stream, [event('A')], { expectedVersion: 0 });
+        const other = await h.open();
+        try {
+          const error = await expectAmanError(
+            other.append(stream, [event('B')], { expectedVersion: 0 }),
+            'AMAN_ERR_CONCURRENCY',
+          );
+          expect(error).toMatchObject({ expected: 0, actual: 1 });
+        } finally {
+          await other.close();
+        }
+        expect(await store.readStream(stream)).toHaveLength(1);
+      });
+
       it('appends with any whatever the version', async () => {
         const stream = newStream('any');
         await store.append(stream, [event('A')], { expectedVersion: 'any' });
