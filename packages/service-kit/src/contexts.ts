@@ -13,6 +13,11 @@ export const CONTEXTS = {
     source: '/aman/intake',
     bindings: [
       bind('CaseSubmitted', 'aman.intake.v1.CaseSubmitted', intake.CaseSubmitted),
+      bind('CaseFactsUpdated', 'aman.intake.v1.CaseFactsUpdated', intake.CaseFactsUpdated),
+      bind('ThreatReported', 'aman.intake.v1.ThreatReported', intake.ThreatReported),
+      bind('ConsentUpdated', 'aman.intake.v1.ConsentUpdated', intake.ConsentUpdated),
+      bind('CaseWithdrawn', 'aman.intake.v1.CaseWithdrawn', intake.CaseWithdrawn),
+      bind('CaseErased', 'aman.intake.v1.CaseErased', intake.CaseErased),
       bind('PacketReleased', 'aman.intake.v1.PacketReleased', intake.PacketReleased),
     ],
   },

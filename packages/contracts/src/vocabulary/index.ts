@@ -78,6 +78,7 @@ export const DEADLINE_CLASSES = [
   'DEADLINE_CLASS_NORMAL',
   'DEADLINE_CLASS_URGENT',
   'DEADLINE_CLASS_EMERGENCY',
+  'DEADLINE_CLASS_CRITICAL',
 ] as const;
 export type DeadlineClass = (typeof DEADLINE_CLASSES)[number];
 
@@ -100,13 +101,56 @@ export const PERPETRATOR_CATEGORIES = [
 ] as const;
 export type PerpetratorCategory = (typeof PERPETRATOR_CATEGORIES)[number];
 
-/** A threat as facts; its narrative is personal and sealed (aman.common.v1.ThreatFact). */
+export const THREAT_SOURCES = [
+  'THREAT_SOURCE_STATE_ACTOR',
+  'THREAT_SOURCE_ARMED_GROUP',
+  'THREAT_SOURCE_CRIMINAL_GROUP',
+  'THREAT_SOURCE_COMMUNITY_OR_FAMILY',
+  'THREAT_SOURCE_UNIDENTIFIED',
+] as const;
+export type ThreatSource = (typeof THREAT_SOURCES)[number];
+
+export const THREAT_OBJECTIVES = [
+  'THREAT_OBJECTIVE_STOP_ACTIVITY',
+  'THREAT_OBJECTIVE_PUNISH',
+  'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
+  'THREAT_OBJECTIVE_EXTORT',
+  'THREAT_OBJECTIVE_FORCE_DISPLACEMENT',
+  'THREAT_OBJECTIVE_UNCLEAR',
+] as const;
+export type ThreatObjective = (typeof THREAT_OBJECTIVES)[number];
+
+export const FEASIBILITIES = ['FEASIBILITY_LOW', 'FEASIBILITY_MEDIUM', 'FEASIBILITY_HIGH'] as const;
+export type Feasibility = (typeof FEASIBILITIES)[number];
+
+/**
+ * A threat as facts (aman.common.v1.ThreatFact), through the five-step analysis: the facts (kind,
+ * date, declared or possible), the pattern (read across a case's threats), the objective, the
+ * source and the feasibility. Its narrative is personal and sealed, not here.
+ */
 export type ThreatFact = {
   kind: ThreatKind;
   /** YYYY-MM-DD, as reported. */
   occurredOn: string;
-  /** The source is a state actor or an armed group with control of the area. */
-  byArmedOrStateActor: boolean;
+  source: ThreatSource;
+  objective: ThreatObjective;
+  feasibility: Feasibility;
+  /** Made to the person directly, as against a possible threat (a colleague was threatened). */
+  declared: boolean;
+};
+
+/** What exposes a person beyond their threats (aman.common.v1.Vulnerabilities). */
+export type Vulnerabilities = {
+  minority: boolean;
+  disability: boolean;
+  publicVisibility: boolean;
+};
+
+/** What a person can draw on (aman.common.v1.Capacities). */
+export type Capacities = {
+  supportNetwork: boolean;
+  relocationOptions: boolean;
+  digitalSecurity: boolean;
 };
 
 /** The value names of a ts-proto enum, without the unspecified and unrecognised values. */

@@ -14,6 +14,9 @@ describe('the shared vocabularies', () => {
     ['THREAT_KINDS', common.ThreatKind],
     ['RISK_LEVELS', common.RiskLevel],
     ['DEADLINE_CLASSES', common.DeadlineClass],
+    ['THREAT_SOURCES', common.ThreatSource],
+    ['THREAT_OBJECTIVES', common.ThreatObjective],
+    ['FEASIBILITIES', common.Feasibility],
     ['ACTS', accountability.Act],
     ['PERPETRATOR_CATEGORIES', accountability.PerpetratorCategory],
   ] as const)('%s are the protobuf enum names, in order', (list, values) => {

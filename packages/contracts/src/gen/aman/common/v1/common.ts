@@ -464,6 +464,8 @@ export enum DeadlineClass {
   DEADLINE_CLASS_URGENT = 2,
   /** DEADLINE_CLASS_EMERGENCY - 24 hours. */
   DEADLINE_CLASS_EMERGENCY = 3,
+  /** DEADLINE_CLASS_CRITICAL - 4 hours. */
+  DEADLINE_CLASS_CRITICAL = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -481,6 +483,9 @@ export function deadlineClassFromJSON(object: any): DeadlineClass {
     case 3:
     case "DEADLINE_CLASS_EMERGENCY":
       return DeadlineClass.DEADLINE_CLASS_EMERGENCY;
+    case 4:
+    case "DEADLINE_CLASS_CRITICAL":
+      return DeadlineClass.DEADLINE_CLASS_CRITICAL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -498,23 +503,226 @@ export function deadlineClassToJSON(object: DeadlineClass): string {
       return "DEADLINE_CLASS_URGENT";
     case DeadlineClass.DEADLINE_CLASS_EMERGENCY:
       return "DEADLINE_CLASS_EMERGENCY";
+    case DeadlineClass.DEADLINE_CLASS_CRITICAL:
+      return "DEADLINE_CLASS_CRITICAL";
     case DeadlineClass.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
 }
 
-/** A threat reported so far, as facts without the narrative (which is personal and sealed). */
+/** Who is making a threat: step 4 of the five-step threat analysis (research/domain.md §3). */
+export enum ThreatSource {
+  THREAT_SOURCE_UNSPECIFIED = 0,
+  THREAT_SOURCE_STATE_ACTOR = 1,
+  /** THREAT_SOURCE_ARMED_GROUP - A non-state armed group with control of the area. */
+  THREAT_SOURCE_ARMED_GROUP = 2,
+  THREAT_SOURCE_CRIMINAL_GROUP = 3,
+  THREAT_SOURCE_COMMUNITY_OR_FAMILY = 4,
+  THREAT_SOURCE_UNIDENTIFIED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function threatSourceFromJSON(object: any): ThreatSource {
+  switch (object) {
+    case 0:
+    case "THREAT_SOURCE_UNSPECIFIED":
+      return ThreatSource.THREAT_SOURCE_UNSPECIFIED;
+    case 1:
+    case "THREAT_SOURCE_STATE_ACTOR":
+      return ThreatSource.THREAT_SOURCE_STATE_ACTOR;
+    case 2:
+    case "THREAT_SOURCE_ARMED_GROUP":
+      return ThreatSource.THREAT_SOURCE_ARMED_GROUP;
+    case 3:
+    case "THREAT_SOURCE_CRIMINAL_GROUP":
+      return ThreatSource.THREAT_SOURCE_CRIMINAL_GROUP;
+    case 4:
+    case "THREAT_SOURCE_COMMUNITY_OR_FAMILY":
+      return ThreatSource.THREAT_SOURCE_COMMUNITY_OR_FAMILY;
+    case 5:
+    case "THREAT_SOURCE_UNIDENTIFIED":
+      return ThreatSource.THREAT_SOURCE_UNIDENTIFIED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ThreatSource.UNRECOGNIZED;
+  }
+}
+
+export function threatSourceToJSON(object: ThreatSource): string {
+  switch (object) {
+    case ThreatSource.THREAT_SOURCE_UNSPECIFIED:
+      return "THREAT_SOURCE_UNSPECIFIED";
+    case ThreatSource.THREAT_SOURCE_STATE_ACTOR:
+      return "THREAT_SOURCE_STATE_ACTOR";
+    case ThreatSource.THREAT_SOURCE_ARMED_GROUP:
+      return "THREAT_SOURCE_ARMED_GROUP";
+    case ThreatSource.THREAT_SOURCE_CRIMINAL_GROUP:
+      return "THREAT_SOURCE_CRIMINAL_GROUP";
+    case ThreatSource.THREAT_SOURCE_COMMUNITY_OR_FAMILY:
+      return "THREAT_SOURCE_COMMUNITY_OR_FAMILY";
+    case ThreatSource.THREAT_SOURCE_UNIDENTIFIED:
+      return "THREAT_SOURCE_UNIDENTIFIED";
+    case ThreatSource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** What a threat seems meant to achieve: step 3. */
+export enum ThreatObjective {
+  THREAT_OBJECTIVE_UNSPECIFIED = 0,
+  THREAT_OBJECTIVE_STOP_ACTIVITY = 1,
+  THREAT_OBJECTIVE_PUNISH = 2,
+  THREAT_OBJECTIVE_SILENCE_TESTIMONY = 3,
+  THREAT_OBJECTIVE_EXTORT = 4,
+  THREAT_OBJECTIVE_FORCE_DISPLACEMENT = 5,
+  THREAT_OBJECTIVE_UNCLEAR = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function threatObjectiveFromJSON(object: any): ThreatObjective {
+  switch (object) {
+    case 0:
+    case "THREAT_OBJECTIVE_UNSPECIFIED":
+      return ThreatObjective.THREAT_OBJECTIVE_UNSPECIFIED;
+    case 1:
+    case "THREAT_OBJECTIVE_STOP_ACTIVITY":
+      return ThreatObjective.THREAT_OBJECTIVE_STOP_ACTIVITY;
+    case 2:
+    case "THREAT_OBJECTIVE_PUNISH":
+      return ThreatObjective.THREAT_OBJECTIVE_PUNISH;
+    case 3:
+    case "THREAT_OBJECTIVE_SILENCE_TESTIMONY":
+      return ThreatObjective.THREAT_OBJECTIVE_SILENCE_TESTIMONY;
+    case 4:
+    case "THREAT_OBJECTIVE_EXTORT":
+      return ThreatObjective.THREAT_OBJECTIVE_EXTORT;
+    case 5:
+    case "THREAT_OBJECTIVE_FORCE_DISPLACEMENT":
+      return ThreatObjective.THREAT_OBJECTIVE_FORCE_DISPLACEMENT;
+    case 6:
+    case "THREAT_OBJECTIVE_UNCLEAR":
+      return ThreatObjective.THREAT_OBJECTIVE_UNCLEAR;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ThreatObjective.UNRECOGNIZED;
+  }
+}
+
+export function threatObjectiveToJSON(object: ThreatObjective): string {
+  switch (object) {
+    case ThreatObjective.THREAT_OBJECTIVE_UNSPECIFIED:
+      return "THREAT_OBJECTIVE_UNSPECIFIED";
+    case ThreatObjective.THREAT_OBJECTIVE_STOP_ACTIVITY:
+      return "THREAT_OBJECTIVE_STOP_ACTIVITY";
+    case ThreatObjective.THREAT_OBJECTIVE_PUNISH:
+      return "THREAT_OBJECTIVE_PUNISH";
+    case ThreatObjective.THREAT_OBJECTIVE_SILENCE_TESTIMONY:
+      return "THREAT_OBJECTIVE_SILENCE_TESTIMONY";
+    case ThreatObjective.THREAT_OBJECTIVE_EXTORT:
+      return "THREAT_OBJECTIVE_EXTORT";
+    case ThreatObjective.THREAT_OBJECTIVE_FORCE_DISPLACEMENT:
+      return "THREAT_OBJECTIVE_FORCE_DISPLACEMENT";
+    case ThreatObjective.THREAT_OBJECTIVE_UNCLEAR:
+      return "THREAT_OBJECTIVE_UNCLEAR";
+    case ThreatObjective.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A reasonable conclusion on whether the source can carry the threat out: step 5. */
+export enum Feasibility {
+  FEASIBILITY_UNSPECIFIED = 0,
+  FEASIBILITY_LOW = 1,
+  FEASIBILITY_MEDIUM = 2,
+  FEASIBILITY_HIGH = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function feasibilityFromJSON(object: any): Feasibility {
+  switch (object) {
+    case 0:
+    case "FEASIBILITY_UNSPECIFIED":
+      return Feasibility.FEASIBILITY_UNSPECIFIED;
+    case 1:
+    case "FEASIBILITY_LOW":
+      return Feasibility.FEASIBILITY_LOW;
+    case 2:
+    case "FEASIBILITY_MEDIUM":
+      return Feasibility.FEASIBILITY_MEDIUM;
+    case 3:
+    case "FEASIBILITY_HIGH":
+      return Feasibility.FEASIBILITY_HIGH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Feasibility.UNRECOGNIZED;
+  }
+}
+
+export function feasibilityToJSON(object: Feasibility): string {
+  switch (object) {
+    case Feasibility.FEASIBILITY_UNSPECIFIED:
+      return "FEASIBILITY_UNSPECIFIED";
+    case Feasibility.FEASIBILITY_LOW:
+      return "FEASIBILITY_LOW";
+    case Feasibility.FEASIBILITY_MEDIUM:
+      return "FEASIBILITY_MEDIUM";
+    case Feasibility.FEASIBILITY_HIGH:
+      return "FEASIBILITY_HIGH";
+    case Feasibility.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * A threat as facts, without the narrative (which is personal and sealed). Step 1 (the facts) is
+ * the kind, the date and whether it was declared; step 2 (the pattern) is read across a case's
+ * threats; steps 3 to 5 are the objective, the source and the feasibility.
+ */
 export interface ThreatFact {
   kind: ThreatKind;
   /** ISO-8601 date (YYYY-MM-DD) of the threat, as reported. */
   occurredOn: string;
-  /** True when the source is a state actor or an armed group with control of the area. */
-  byArmedOrStateActor: boolean;
+  source: ThreatSource;
+  objective: ThreatObjective;
+  feasibility: Feasibility;
+  /**
+   * Declared: made to the person directly (a death threat received), as against a possible threat
+   * (a colleague was threatened).
+   */
+  declared: boolean;
+}
+
+/**
+ * What exposes a person beyond their threats; gender, being outside the capital and family
+ * exposure are fields of the case itself.
+ */
+export interface Vulnerabilities {
+  /** Ethnic, religious or other minority. */
+  minority: boolean;
+  disability: boolean;
+  /** Known in public for their work (broadcast, published, prominent). */
+  publicVisibility: boolean;
+}
+
+/** What a person can draw on; capacities lower the risk, never raise it. */
+export interface Capacities {
+  /** An organisation or network that can act for them at short notice. */
+  supportNetwork: boolean;
+  /** A safe place within reach, inside or outside the country. */
+  relocationOptions: boolean;
+  /** Devices and accounts secured, training received. */
+  digitalSecurity: boolean;
 }
 
 function createBaseThreatFact(): ThreatFact {
-  return { kind: 0, occurredOn: "", byArmedOrStateActor: false };
+  return { kind: 0, occurredOn: "", source: 0, objective: 0, feasibility: 0, declared: false };
 }
 
 export const ThreatFact: MessageFns<ThreatFact> = {
@@ -525,8 +733,17 @@ export const ThreatFact: MessageFns<ThreatFact> = {
     if (message.occurredOn !== "") {
       writer.uint32(18).string(message.occurredOn);
     }
-    if (message.byArmedOrStateActor !== false) {
-      writer.uint32(24).bool(message.byArmedOrStateActor);
+    if (message.source !== 0) {
+      writer.uint32(32).int32(message.source);
+    }
+    if (message.objective !== 0) {
+      writer.uint32(40).int32(message.objective);
+    }
+    if (message.feasibility !== 0) {
+      writer.uint32(48).int32(message.feasibility);
+    }
+    if (message.declared !== false) {
+      writer.uint32(56).bool(message.declared);
     }
     return writer;
   },
@@ -560,12 +777,36 @@ export const ThreatFact: MessageFns<ThreatFact> = {
             message.occurredOn = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
+          case 4: {
+            if (tag !== 32) {
               break;
             }
 
-            message.byArmedOrStateActor = reader.bool();
+            message.source = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.objective = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.feasibility = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.declared = reader.bool();
             continue;
           }
         }
@@ -588,11 +829,10 @@ export const ThreatFact: MessageFns<ThreatFact> = {
         : isSet(object.occurred_on)
         ? globalThis.String(object.occurred_on)
         : "",
-      byArmedOrStateActor: isSet(object.byArmedOrStateActor)
-        ? globalThis.Boolean(object.byArmedOrStateActor)
-        : isSet(object.by_armed_or_state_actor)
-        ? globalThis.Boolean(object.by_armed_or_state_actor)
-        : false,
+      source: isSet(object.source) ? threatSourceFromJSON(object.source) : 0,
+      objective: isSet(object.objective) ? threatObjectiveFromJSON(object.objective) : 0,
+      feasibility: isSet(object.feasibility) ? feasibilityFromJSON(object.feasibility) : 0,
+      declared: isSet(object.declared) ? globalThis.Boolean(object.declared) : false,
     };
   },
 
@@ -604,8 +844,17 @@ export const ThreatFact: MessageFns<ThreatFact> = {
     if (message.occurredOn !== "") {
       obj.occurredOn = message.occurredOn;
     }
-    if (message.byArmedOrStateActor !== false) {
-      obj.byArmedOrStateActor = message.byArmedOrStateActor;
+    if (message.source !== 0) {
+      obj.source = threatSourceToJSON(message.source);
+    }
+    if (message.objective !== 0) {
+      obj.objective = threatObjectiveToJSON(message.objective);
+    }
+    if (message.feasibility !== 0) {
+      obj.feasibility = feasibilityToJSON(message.feasibility);
+    }
+    if (message.declared !== false) {
+      obj.declared = message.declared;
     }
     return obj;
   },
@@ -617,7 +866,228 @@ export const ThreatFact: MessageFns<ThreatFact> = {
     const message = createBaseThreatFact();
     message.kind = object.kind ?? 0;
     message.occurredOn = object.occurredOn ?? "";
-    message.byArmedOrStateActor = object.byArmedOrStateActor ?? false;
+    message.source = object.source ?? 0;
+    message.objective = object.objective ?? 0;
+    message.feasibility = object.feasibility ?? 0;
+    message.declared = object.declared ?? false;
+    return message;
+  },
+};
+
+function createBaseVulnerabilities(): Vulnerabilities {
+  return { minority: false, disability: false, publicVisibility: false };
+}
+
+export const Vulnerabilities: MessageFns<Vulnerabilities> = {
+  encode(message: Vulnerabilities, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minority !== false) {
+      writer.uint32(8).bool(message.minority);
+    }
+    if (message.disability !== false) {
+      writer.uint32(16).bool(message.disability);
+    }
+    if (message.publicVisibility !== false) {
+      writer.uint32(24).bool(message.publicVisibility);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Vulnerabilities {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVulnerabilities();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minority = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.disability = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.publicVisibility = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Vulnerabilities {
+    return {
+      minority: isSet(object.minority) ? globalThis.Boolean(object.minority) : false,
+      disability: isSet(object.disability) ? globalThis.Boolean(object.disability) : false,
+      publicVisibility: isSet(object.publicVisibility)
+        ? globalThis.Boolean(object.publicVisibility)
+        : isSet(object.public_visibility)
+        ? globalThis.Boolean(object.public_visibility)
+        : false,
+    };
+  },
+
+  toJSON(message: Vulnerabilities): unknown {
+    const obj: any = {};
+    if (message.minority !== false) {
+      obj.minority = message.minority;
+    }
+    if (message.disability !== false) {
+      obj.disability = message.disability;
+    }
+    if (message.publicVisibility !== false) {
+      obj.publicVisibility = message.publicVisibility;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Vulnerabilities>): Vulnerabilities {
+    return Vulnerabilities.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Vulnerabilities>): Vulnerabilities {
+    const message = createBaseVulnerabilities();
+    message.minority = object.minority ?? false;
+    message.disability = object.disability ?? false;
+    message.publicVisibility = object.publicVisibility ?? false;
+    return message;
+  },
+};
+
+function createBaseCapacities(): Capacities {
+  return { supportNetwork: false, relocationOptions: false, digitalSecurity: false };
+}
+
+export const Capacities: MessageFns<Capacities> = {
+  encode(message: Capacities, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.supportNetwork !== false) {
+      writer.uint32(8).bool(message.supportNetwork);
+    }
+    if (message.relocationOptions !== false) {
+      writer.uint32(16).bool(message.relocationOptions);
+    }
+    if (message.digitalSecurity !== false) {
+      writer.uint32(24).bool(message.digitalSecurity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Capacities {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCapacities();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.supportNetwork = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.relocationOptions = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.digitalSecurity = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Capacities {
+    return {
+      supportNetwork: isSet(object.supportNetwork)
+        ? globalThis.Boolean(object.supportNetwork)
+        : isSet(object.support_network)
+        ? globalThis.Boolean(object.support_network)
+        : false,
+      relocationOptions: isSet(object.relocationOptions)
+        ? globalThis.Boolean(object.relocationOptions)
+        : isSet(object.relocation_options)
+        ? globalThis.Boolean(object.relocation_options)
+        : false,
+      digitalSecurity: isSet(object.digitalSecurity)
+        ? globalThis.Boolean(object.digitalSecurity)
+        : isSet(object.digital_security)
+        ? globalThis.Boolean(object.digital_security)
+        : false,
+    };
+  },
+
+  toJSON(message: Capacities): unknown {
+    const obj: any = {};
+    if (message.supportNetwork !== false) {
+      obj.supportNetwork = message.supportNetwork;
+    }
+    if (message.relocationOptions !== false) {
+      obj.relocationOptions = message.relocationOptions;
+    }
+    if (message.digitalSecurity !== false) {
+      obj.digitalSecurity = message.digitalSecurity;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Capacities>): Capacities {
+    return Capacities.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Capacities>): Capacities {
+    const message = createBaseCapacities();
+    message.supportNetwork = object.supportNetwork ?? false;
+    message.relocationOptions = object.relocationOptions ?? false;
+    message.digitalSecurity = object.digitalSecurity ?? false;
     return message;
   },
 };

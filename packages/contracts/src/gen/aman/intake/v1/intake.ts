@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.ts";
 import {
+  Capacities,
   FieldGroup,
   fieldGroupFromJSON,
   fieldGroupToJSON,
@@ -39,11 +40,70 @@ import {
   riskLevelFromJSON,
   riskLevelToJSON,
   ThreatFact,
+  Vulnerabilities,
 } from "../../common/v1/common.ts";
 
 export const protobufPackage = "aman.intake.v1";
 
 export const protobufFileName = "aman/intake/v1/intake.proto";
+
+export enum ConsentMethod {
+  CONSENT_METHOD_UNSPECIFIED = 0,
+  CONSENT_METHOD_IN_PERSON = 1,
+  CONSENT_METHOD_PHONE_CALL = 2,
+  CONSENT_METHOD_ENCRYPTED_MESSAGE = 3,
+  CONSENT_METHOD_WRITTEN = 4,
+  /** CONSENT_METHOD_THROUGH_TRUSTED_CONTACT - Given by someone the person trusts, when the person cannot be reached safely. */
+  CONSENT_METHOD_THROUGH_TRUSTED_CONTACT = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function consentMethodFromJSON(object: any): ConsentMethod {
+  switch (object) {
+    case 0:
+    case "CONSENT_METHOD_UNSPECIFIED":
+      return ConsentMethod.CONSENT_METHOD_UNSPECIFIED;
+    case 1:
+    case "CONSENT_METHOD_IN_PERSON":
+      return ConsentMethod.CONSENT_METHOD_IN_PERSON;
+    case 2:
+    case "CONSENT_METHOD_PHONE_CALL":
+      return ConsentMethod.CONSENT_METHOD_PHONE_CALL;
+    case 3:
+    case "CONSENT_METHOD_ENCRYPTED_MESSAGE":
+      return ConsentMethod.CONSENT_METHOD_ENCRYPTED_MESSAGE;
+    case 4:
+    case "CONSENT_METHOD_WRITTEN":
+      return ConsentMethod.CONSENT_METHOD_WRITTEN;
+    case 5:
+    case "CONSENT_METHOD_THROUGH_TRUSTED_CONTACT":
+      return ConsentMethod.CONSENT_METHOD_THROUGH_TRUSTED_CONTACT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ConsentMethod.UNRECOGNIZED;
+  }
+}
+
+export function consentMethodToJSON(object: ConsentMethod): string {
+  switch (object) {
+    case ConsentMethod.CONSENT_METHOD_UNSPECIFIED:
+      return "CONSENT_METHOD_UNSPECIFIED";
+    case ConsentMethod.CONSENT_METHOD_IN_PERSON:
+      return "CONSENT_METHOD_IN_PERSON";
+    case ConsentMethod.CONSENT_METHOD_PHONE_CALL:
+      return "CONSENT_METHOD_PHONE_CALL";
+    case ConsentMethod.CONSENT_METHOD_ENCRYPTED_MESSAGE:
+      return "CONSENT_METHOD_ENCRYPTED_MESSAGE";
+    case ConsentMethod.CONSENT_METHOD_WRITTEN:
+      return "CONSENT_METHOD_WRITTEN";
+    case ConsentMethod.CONSENT_METHOD_THROUGH_TRUSTED_CONTACT:
+      return "CONSENT_METHOD_THROUGH_TRUSTED_CONTACT";
+    case ConsentMethod.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 export enum TriageStatus {
   TRIAGE_STATUS_UNSPECIFIED = 0,
@@ -85,12 +145,209 @@ export function triageStatusToJSON(object: TriageStatus): string {
   }
 }
 
+export enum CaseStatus {
+  CASE_STATUS_UNSPECIFIED = 0,
+  CASE_STATUS_OPEN = 1,
+  CASE_STATUS_WITHDRAWN = 2,
+  CASE_STATUS_ERASED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function caseStatusFromJSON(object: any): CaseStatus {
+  switch (object) {
+    case 0:
+    case "CASE_STATUS_UNSPECIFIED":
+      return CaseStatus.CASE_STATUS_UNSPECIFIED;
+    case 1:
+    case "CASE_STATUS_OPEN":
+      return CaseStatus.CASE_STATUS_OPEN;
+    case 2:
+    case "CASE_STATUS_WITHDRAWN":
+      return CaseStatus.CASE_STATUS_WITHDRAWN;
+    case 3:
+    case "CASE_STATUS_ERASED":
+      return CaseStatus.CASE_STATUS_ERASED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CaseStatus.UNRECOGNIZED;
+  }
+}
+
+export function caseStatusToJSON(object: CaseStatus): string {
+  switch (object) {
+    case CaseStatus.CASE_STATUS_UNSPECIFIED:
+      return "CASE_STATUS_UNSPECIFIED";
+    case CaseStatus.CASE_STATUS_OPEN:
+      return "CASE_STATUS_OPEN";
+    case CaseStatus.CASE_STATUS_WITHDRAWN:
+      return "CASE_STATUS_WITHDRAWN";
+    case CaseStatus.CASE_STATUS_ERASED:
+      return "CASE_STATUS_ERASED";
+    case CaseStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum DuplicateMatchStatus {
+  DUPLICATE_MATCH_STATUS_UNSPECIFIED = 0,
+  DUPLICATE_MATCH_STATUS_SUSPECTED = 1,
+  /** DUPLICATE_MATCH_STATUS_LINK_PROPOSED - This NGO (or the other) proposed a link; waiting for the other side. */
+  DUPLICATE_MATCH_STATUS_LINK_PROPOSED = 2,
+  DUPLICATE_MATCH_STATUS_LINKED = 3,
+  DUPLICATE_MATCH_STATUS_DISMISSED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function duplicateMatchStatusFromJSON(object: any): DuplicateMatchStatus {
+  switch (object) {
+    case 0:
+    case "DUPLICATE_MATCH_STATUS_UNSPECIFIED":
+      return DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_UNSPECIFIED;
+    case 1:
+    case "DUPLICATE_MATCH_STATUS_SUSPECTED":
+      return DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_SUSPECTED;
+    case 2:
+    case "DUPLICATE_MATCH_STATUS_LINK_PROPOSED":
+      return DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_LINK_PROPOSED;
+    case 3:
+    case "DUPLICATE_MATCH_STATUS_LINKED":
+      return DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_LINKED;
+    case 4:
+    case "DUPLICATE_MATCH_STATUS_DISMISSED":
+      return DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_DISMISSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DuplicateMatchStatus.UNRECOGNIZED;
+  }
+}
+
+export function duplicateMatchStatusToJSON(object: DuplicateMatchStatus): string {
+  switch (object) {
+    case DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_UNSPECIFIED:
+      return "DUPLICATE_MATCH_STATUS_UNSPECIFIED";
+    case DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_SUSPECTED:
+      return "DUPLICATE_MATCH_STATUS_SUSPECTED";
+    case DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_LINK_PROPOSED:
+      return "DUPLICATE_MATCH_STATUS_LINK_PROPOSED";
+    case DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_LINKED:
+      return "DUPLICATE_MATCH_STATUS_LINKED";
+    case DuplicateMatchStatus.DUPLICATE_MATCH_STATUS_DISMISSED:
+      return "DUPLICATE_MATCH_STATUS_DISMISSED";
+    case DuplicateMatchStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum WithdrawalReason {
+  WITHDRAWAL_REASON_UNSPECIFIED = 0,
+  WITHDRAWAL_REASON_SAFE = 1,
+  WITHDRAWAL_REASON_DECLINED_HELP = 2,
+  WITHDRAWAL_REASON_CONTACT_LOST = 3,
+  WITHDRAWAL_REASON_DUPLICATE = 4,
+  WITHDRAWAL_REASON_OTHER = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function withdrawalReasonFromJSON(object: any): WithdrawalReason {
+  switch (object) {
+    case 0:
+    case "WITHDRAWAL_REASON_UNSPECIFIED":
+      return WithdrawalReason.WITHDRAWAL_REASON_UNSPECIFIED;
+    case 1:
+    case "WITHDRAWAL_REASON_SAFE":
+      return WithdrawalReason.WITHDRAWAL_REASON_SAFE;
+    case 2:
+    case "WITHDRAWAL_REASON_DECLINED_HELP":
+      return WithdrawalReason.WITHDRAWAL_REASON_DECLINED_HELP;
+    case 3:
+    case "WITHDRAWAL_REASON_CONTACT_LOST":
+      return WithdrawalReason.WITHDRAWAL_REASON_CONTACT_LOST;
+    case 4:
+    case "WITHDRAWAL_REASON_DUPLICATE":
+      return WithdrawalReason.WITHDRAWAL_REASON_DUPLICATE;
+    case 5:
+    case "WITHDRAWAL_REASON_OTHER":
+      return WithdrawalReason.WITHDRAWAL_REASON_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WithdrawalReason.UNRECOGNIZED;
+  }
+}
+
+export function withdrawalReasonToJSON(object: WithdrawalReason): string {
+  switch (object) {
+    case WithdrawalReason.WITHDRAWAL_REASON_UNSPECIFIED:
+      return "WITHDRAWAL_REASON_UNSPECIFIED";
+    case WithdrawalReason.WITHDRAWAL_REASON_SAFE:
+      return "WITHDRAWAL_REASON_SAFE";
+    case WithdrawalReason.WITHDRAWAL_REASON_DECLINED_HELP:
+      return "WITHDRAWAL_REASON_DECLINED_HELP";
+    case WithdrawalReason.WITHDRAWAL_REASON_CONTACT_LOST:
+      return "WITHDRAWAL_REASON_CONTACT_LOST";
+    case WithdrawalReason.WITHDRAWAL_REASON_DUPLICATE:
+      return "WITHDRAWAL_REASON_DUPLICATE";
+    case WithdrawalReason.WITHDRAWAL_REASON_OTHER:
+      return "WITHDRAWAL_REASON_OTHER";
+    case WithdrawalReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum DuplicateResponse {
+  DUPLICATE_RESPONSE_UNSPECIFIED = 0,
+  /** DUPLICATE_RESPONSE_LINK - Propose (or, for the other NGO, accept) a link between the two cases. */
+  DUPLICATE_RESPONSE_LINK = 1,
+  /** DUPLICATE_RESPONSE_DISMISS - Not the same person, or no link wanted. */
+  DUPLICATE_RESPONSE_DISMISS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function duplicateResponseFromJSON(object: any): DuplicateResponse {
+  switch (object) {
+    case 0:
+    case "DUPLICATE_RESPONSE_UNSPECIFIED":
+      return DuplicateResponse.DUPLICATE_RESPONSE_UNSPECIFIED;
+    case 1:
+    case "DUPLICATE_RESPONSE_LINK":
+      return DuplicateResponse.DUPLICATE_RESPONSE_LINK;
+    case 2:
+    case "DUPLICATE_RESPONSE_DISMISS":
+      return DuplicateResponse.DUPLICATE_RESPONSE_DISMISS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DuplicateResponse.UNRECOGNIZED;
+  }
+}
+
+export function duplicateResponseToJSON(object: DuplicateResponse): string {
+  switch (object) {
+    case DuplicateResponse.DUPLICATE_RESPONSE_UNSPECIFIED:
+      return "DUPLICATE_RESPONSE_UNSPECIFIED";
+    case DuplicateResponse.DUPLICATE_RESPONSE_LINK:
+      return "DUPLICATE_RESPONSE_LINK";
+    case DuplicateResponse.DUPLICATE_RESPONSE_DISMISS:
+      return "DUPLICATE_RESPONSE_DISMISS";
+    case DuplicateResponse.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The personal part of a case: sealed before it reaches an event. */
 export interface Defender {
   fullName: string;
   phone: string;
   /** Exact place; only the province leaves intake in the clear. */
   place: string;
+  /** YYYY-MM-DD when known; with the name, it finds likely duplicates through a blind index. */
+  dateOfBirth: string;
 }
 
 export interface Threat {
@@ -101,15 +358,20 @@ export interface Threat {
   narrative: string;
 }
 
+/**
+ * Which recipients may receive which field groups: every provider of the listed types, and the
+ * named providers (directory ids) whatever their type.
+ */
 export interface ConsentGrant {
   recipientTypes: RecipientType[];
   fieldGroups: FieldGroup[];
+  providerIds: string[];
 }
 
+/** Consent as given: what, how, when; who recorded it is the calling principal. */
 export interface Consent {
   grants: ConsentGrant[];
-  /** How it was obtained, e.g. "in person", "signal call". */
-  method: string;
+  method: ConsentMethod;
   obtainedAt: Date | undefined;
 }
 
@@ -125,12 +387,128 @@ export interface SubmitCaseRequest {
   threats: Threat[];
   needs: Need[];
   consent: Consent | undefined;
+  vulnerabilities: Vulnerabilities | undefined;
+  capacities: Capacities | undefined;
 }
 
 export interface SubmitCaseResponse {
   caseId: string;
   triageStatus: TriageStatus;
   riskLevel: RiskLevel;
+}
+
+/**
+ * Every call below names the case; a case of another organisation is NOT_FOUND, as a case that
+ * does not exist.
+ */
+export interface GetCaseRequest {
+  caseId: string;
+}
+
+export interface CaseView {
+  caseId: string;
+  status: CaseStatus;
+  /** Absent once erased. */
+  defender?: Defender | undefined;
+  profile: Profile;
+  gender: Gender;
+  province: string;
+  outsideCapital: boolean;
+  familyExposed: boolean;
+  threats: ThreatFact[];
+  /** Absent once erased; one per threat otherwise. */
+  threatNarratives: string[];
+  needs: Need[];
+  consent: Consent | undefined;
+  vulnerabilities: Vulnerabilities | undefined;
+  capacities: Capacities | undefined;
+  submittedAt:
+    | Date
+    | undefined;
+  /** The likely duplicates flagged to this NGO: match ids only, never the other case or NGO. */
+  duplicates: DuplicateMatch[];
+  version: number;
+}
+
+export interface DuplicateMatch {
+  matchId: string;
+  status: DuplicateMatchStatus;
+  detectedAt:
+    | Date
+    | undefined;
+  /** Only once both NGOs agreed to the link. */
+  linkedCaseId?: string | undefined;
+}
+
+export interface GetCaseResponse {
+  case: CaseView | undefined;
+}
+
+export interface UpdateCaseRequest {
+  caseId: string;
+  /** The version the NGO read (GetCase); a newer one is ABORTED, so nobody overwrites unseen facts. */
+  expectedVersion: number;
+  profile: Profile;
+  gender: Gender;
+  province: string;
+  outsideCapital: boolean;
+  familyExposed: boolean;
+  needs: Need[];
+  vulnerabilities: Vulnerabilities | undefined;
+  capacities:
+    | Capacities
+    | undefined;
+  /** When present, replaces the personal data (sealed again). */
+  defender?: Defender | undefined;
+}
+
+export interface UpdateCaseResponse {
+  version: number;
+}
+
+export interface UpdateConsentRequest {
+  caseId: string;
+  consent: Consent | undefined;
+}
+
+export interface UpdateConsentResponse {
+  /** True when some recipient lost some field group: their access is revoked. */
+  narrowed: boolean;
+}
+
+export interface ReportThreatRequest {
+  caseId: string;
+  idempotencyKey: string;
+  threat: Threat | undefined;
+}
+
+export interface ReportThreatResponse {
+  version: number;
+}
+
+export interface WithdrawCaseRequest {
+  caseId: string;
+  reason: WithdrawalReason;
+}
+
+export interface WithdrawCaseResponse {
+}
+
+export interface EraseCaseRequest {
+  caseId: string;
+}
+
+export interface EraseCaseResponse {
+}
+
+export interface RespondToDuplicateRequest {
+  caseId: string;
+  matchId: string;
+  response: DuplicateResponse;
+}
+
+export interface RespondToDuplicateResponse {
+  status: DuplicateMatchStatus;
 }
 
 export interface GetReferralPacketRequest {
@@ -171,6 +549,56 @@ export interface CaseSubmitted {
   needs: Need[];
   consent: ConsentGrant[];
   submittedAt: Date | undefined;
+  vulnerabilities: Vulnerabilities | undefined;
+  capacities: Capacities | undefined;
+}
+
+/** The NGO corrected the case's facts: the whole set as it now stands. */
+export interface CaseFactsUpdated {
+  caseId: string;
+  organisationId: string;
+  profile: Profile;
+  gender: Gender;
+  province: string;
+  outsideCapital: boolean;
+  familyExposed: boolean;
+  needs: Need[];
+  vulnerabilities: Vulnerabilities | undefined;
+  capacities: Capacities | undefined;
+  updatedAt: Date | undefined;
+}
+
+export interface ThreatReported {
+  caseId: string;
+  organisationId: string;
+  threat: ThreatFact | undefined;
+  reportedAt: Date | undefined;
+}
+
+/**
+ * The consent as it now stands. `narrowed`: some recipient lost some field group, so referral
+ * revokes access that the new consent no longer covers.
+ */
+export interface ConsentUpdated {
+  caseId: string;
+  organisationId: string;
+  consent: ConsentGrant[];
+  narrowed: boolean;
+  updatedAt: Date | undefined;
+}
+
+export interface CaseWithdrawn {
+  caseId: string;
+  organisationId: string;
+  reason: WithdrawalReason;
+  withdrawnAt: Date | undefined;
+}
+
+/** The case's data key is destroyed: its personal data is unreadable everywhere. Providers are told. */
+export interface CaseErased {
+  caseId: string;
+  organisationId: string;
+  erasedAt: Date | undefined;
 }
 
 /** A provider read a case's packet: which field groups, for which referral. */
@@ -183,7 +611,7 @@ export interface PacketReleased {
 }
 
 function createBaseDefender(): Defender {
-  return { fullName: "", phone: "", place: "" };
+  return { fullName: "", phone: "", place: "", dateOfBirth: "" };
 }
 
 export const Defender: MessageFns<Defender> = {
@@ -196,6 +624,9 @@ export const Defender: MessageFns<Defender> = {
     }
     if (message.place !== "") {
       writer.uint32(26).string(message.place);
+    }
+    if (message.dateOfBirth !== "") {
+      writer.uint32(34).string(message.dateOfBirth);
     }
     return writer;
   },
@@ -237,6 +668,14 @@ export const Defender: MessageFns<Defender> = {
             message.place = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.dateOfBirth = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -258,6 +697,11 @@ export const Defender: MessageFns<Defender> = {
         : "",
       phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
       place: isSet(object.place) ? globalThis.String(object.place) : "",
+      dateOfBirth: isSet(object.dateOfBirth)
+        ? globalThis.String(object.dateOfBirth)
+        : isSet(object.date_of_birth)
+        ? globalThis.String(object.date_of_birth)
+        : "",
     };
   },
 
@@ -272,6 +716,9 @@ export const Defender: MessageFns<Defender> = {
     if (message.place !== "") {
       obj.place = message.place;
     }
+    if (message.dateOfBirth !== "") {
+      obj.dateOfBirth = message.dateOfBirth;
+    }
     return obj;
   },
 
@@ -283,6 +730,7 @@ export const Defender: MessageFns<Defender> = {
     message.fullName = object.fullName ?? "";
     message.phone = object.phone ?? "";
     message.place = object.place ?? "";
+    message.dateOfBirth = object.dateOfBirth ?? "";
     return message;
   },
 };
@@ -375,7 +823,7 @@ export const Threat: MessageFns<Threat> = {
 };
 
 function createBaseConsentGrant(): ConsentGrant {
-  return { recipientTypes: [], fieldGroups: [] };
+  return { recipientTypes: [], fieldGroups: [], providerIds: [] };
 }
 
 export const ConsentGrant: MessageFns<ConsentGrant> = {
@@ -393,6 +841,9 @@ export const ConsentGrant: MessageFns<ConsentGrant> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    for (const v of message.providerIds) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -446,6 +897,14 @@ export const ConsentGrant: MessageFns<ConsentGrant> = {
 
             break;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -470,6 +929,11 @@ export const ConsentGrant: MessageFns<ConsentGrant> = {
         : globalThis.Array.isArray(object?.field_groups)
         ? object.field_groups.map((e: any) => fieldGroupFromJSON(e))
         : [],
+      providerIds: globalThis.Array.isArray(object?.providerIds)
+        ? object.providerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.provider_ids)
+        ? object.provider_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -481,6 +945,9 @@ export const ConsentGrant: MessageFns<ConsentGrant> = {
     if (message.fieldGroups?.length) {
       obj.fieldGroups = message.fieldGroups.map((e) => fieldGroupToJSON(e));
     }
+    if (message.providerIds?.length) {
+      obj.providerIds = message.providerIds;
+    }
     return obj;
   },
 
@@ -491,12 +958,13 @@ export const ConsentGrant: MessageFns<ConsentGrant> = {
     const message = createBaseConsentGrant();
     message.recipientTypes = object.recipientTypes?.map((e) => e) || [];
     message.fieldGroups = object.fieldGroups?.map((e) => e) || [];
+    message.providerIds = object.providerIds?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseConsent(): Consent {
-  return { grants: [], method: "", obtainedAt: undefined };
+  return { grants: [], method: 0, obtainedAt: undefined };
 }
 
 export const Consent: MessageFns<Consent> = {
@@ -504,8 +972,8 @@ export const Consent: MessageFns<Consent> = {
     for (const v of message.grants) {
       ConsentGrant.encode(v!, writer.uint32(10).fork()).join();
     }
-    if (message.method !== "") {
-      writer.uint32(18).string(message.method);
+    if (message.method !== 0) {
+      writer.uint32(16).int32(message.method);
     }
     if (message.obtainedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.obtainedAt), writer.uint32(26).fork()).join();
@@ -535,11 +1003,11 @@ export const Consent: MessageFns<Consent> = {
             continue;
           }
           case 2: {
-            if (tag !== 18) {
+            if (tag !== 16) {
               break;
             }
 
-            message.method = reader.string();
+            message.method = reader.int32() as any;
             continue;
           }
           case 3: {
@@ -565,7 +1033,7 @@ export const Consent: MessageFns<Consent> = {
   fromJSON(object: any): Consent {
     return {
       grants: globalThis.Array.isArray(object?.grants) ? object.grants.map((e: any) => ConsentGrant.fromJSON(e)) : [],
-      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      method: isSet(object.method) ? consentMethodFromJSON(object.method) : 0,
       obtainedAt: isSet(object.obtainedAt)
         ? fromJsonTimestamp(object.obtainedAt)
         : isSet(object.obtained_at)
@@ -579,8 +1047,8 @@ export const Consent: MessageFns<Consent> = {
     if (message.grants?.length) {
       obj.grants = message.grants.map((e) => ConsentGrant.toJSON(e));
     }
-    if (message.method !== "") {
-      obj.method = message.method;
+    if (message.method !== 0) {
+      obj.method = consentMethodToJSON(message.method);
     }
     if (message.obtainedAt !== undefined) {
       obj.obtainedAt = message.obtainedAt.toISOString();
@@ -594,7 +1062,7 @@ export const Consent: MessageFns<Consent> = {
   fromPartial(object: DeepPartial<Consent>): Consent {
     const message = createBaseConsent();
     message.grants = object.grants?.map((e) => ConsentGrant.fromPartial(e)) || [];
-    message.method = object.method ?? "";
+    message.method = object.method ?? 0;
     message.obtainedAt = object.obtainedAt ?? undefined;
     return message;
   },
@@ -612,6 +1080,8 @@ function createBaseSubmitCaseRequest(): SubmitCaseRequest {
     threats: [],
     needs: [],
     consent: undefined,
+    vulnerabilities: undefined,
+    capacities: undefined,
   };
 }
 
@@ -650,6 +1120,12 @@ export const SubmitCaseRequest: MessageFns<SubmitCaseRequest> = {
     }
     if (message.consent !== undefined) {
       Consent.encode(message.consent, writer.uint32(82).fork()).join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(90).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -757,6 +1233,22 @@ export const SubmitCaseRequest: MessageFns<SubmitCaseRequest> = {
             message.consent = Consent.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -793,6 +1285,8 @@ export const SubmitCaseRequest: MessageFns<SubmitCaseRequest> = {
       threats: globalThis.Array.isArray(object?.threats) ? object.threats.map((e: any) => Threat.fromJSON(e)) : [],
       needs: globalThis.Array.isArray(object?.needs) ? object.needs.map((e: any) => needFromJSON(e)) : [],
       consent: isSet(object.consent) ? Consent.fromJSON(object.consent) : undefined,
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
     };
   },
 
@@ -828,6 +1322,12 @@ export const SubmitCaseRequest: MessageFns<SubmitCaseRequest> = {
     if (message.consent !== undefined) {
       obj.consent = Consent.toJSON(message.consent);
     }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
     return obj;
   },
 
@@ -849,6 +1349,12 @@ export const SubmitCaseRequest: MessageFns<SubmitCaseRequest> = {
     message.needs = object.needs?.map((e) => e) || [];
     message.consent = (object.consent !== undefined && object.consent !== null)
       ? Consent.fromPartial(object.consent)
+      : undefined;
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
       : undefined;
     return message;
   },
@@ -963,6 +1469,1786 @@ export const SubmitCaseResponse: MessageFns<SubmitCaseResponse> = {
     message.caseId = object.caseId ?? "";
     message.triageStatus = object.triageStatus ?? 0;
     message.riskLevel = object.riskLevel ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetCaseRequest(): GetCaseRequest {
+  return { caseId: "" };
+}
+
+export const GetCaseRequest: MessageFns<GetCaseRequest> = {
+  encode(message: GetCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCaseRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCaseRequest>): GetCaseRequest {
+    return GetCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCaseRequest>): GetCaseRequest {
+    const message = createBaseGetCaseRequest();
+    message.caseId = object.caseId ?? "";
+    return message;
+  },
+};
+
+function createBaseCaseView(): CaseView {
+  return {
+    caseId: "",
+    status: 0,
+    defender: undefined,
+    profile: 0,
+    gender: 0,
+    province: "",
+    outsideCapital: false,
+    familyExposed: false,
+    threats: [],
+    threatNarratives: [],
+    needs: [],
+    consent: undefined,
+    vulnerabilities: undefined,
+    capacities: undefined,
+    submittedAt: undefined,
+    duplicates: [],
+    version: 0,
+  };
+}
+
+export const CaseView: MessageFns<CaseView> = {
+  encode(message: CaseView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.defender !== undefined) {
+      Defender.encode(message.defender, writer.uint32(26).fork()).join();
+    }
+    if (message.profile !== 0) {
+      writer.uint32(32).int32(message.profile);
+    }
+    if (message.gender !== 0) {
+      writer.uint32(40).int32(message.gender);
+    }
+    if (message.province !== "") {
+      writer.uint32(50).string(message.province);
+    }
+    if (message.outsideCapital !== false) {
+      writer.uint32(56).bool(message.outsideCapital);
+    }
+    if (message.familyExposed !== false) {
+      writer.uint32(64).bool(message.familyExposed);
+    }
+    for (const v of message.threats) {
+      ThreatFact.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.threatNarratives) {
+      writer.uint32(82).string(v!);
+    }
+    if (message.needs.length !== 0) {
+      writer.uint32(90).fork();
+      for (const v of message.needs) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.consent !== undefined) {
+      Consent.encode(message.consent, writer.uint32(98).fork()).join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(106).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(114).fork()).join();
+    }
+    if (message.submittedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.submittedAt), writer.uint32(122).fork()).join();
+    }
+    for (const v of message.duplicates) {
+      DuplicateMatch.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.version !== 0) {
+      writer.uint32(136).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.defender = Defender.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.profile = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.gender = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.province = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.outsideCapital = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.familyExposed = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.threats.push(ThreatFact.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.threatNarratives.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag === 88) {
+              message.needs.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 90) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.needs.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.consent = Consent.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.submittedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.duplicates.push(DuplicateMatch.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseView {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      status: isSet(object.status) ? caseStatusFromJSON(object.status) : 0,
+      defender: isSet(object.defender) ? Defender.fromJSON(object.defender) : undefined,
+      profile: isSet(object.profile) ? profileFromJSON(object.profile) : 0,
+      gender: isSet(object.gender) ? genderFromJSON(object.gender) : 0,
+      province: isSet(object.province) ? globalThis.String(object.province) : "",
+      outsideCapital: isSet(object.outsideCapital)
+        ? globalThis.Boolean(object.outsideCapital)
+        : isSet(object.outside_capital)
+        ? globalThis.Boolean(object.outside_capital)
+        : false,
+      familyExposed: isSet(object.familyExposed)
+        ? globalThis.Boolean(object.familyExposed)
+        : isSet(object.family_exposed)
+        ? globalThis.Boolean(object.family_exposed)
+        : false,
+      threats: globalThis.Array.isArray(object?.threats) ? object.threats.map((e: any) => ThreatFact.fromJSON(e)) : [],
+      threatNarratives: globalThis.Array.isArray(object?.threatNarratives)
+        ? object.threatNarratives.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.threat_narratives)
+        ? object.threat_narratives.map((e: any) => globalThis.String(e))
+        : [],
+      needs: globalThis.Array.isArray(object?.needs) ? object.needs.map((e: any) => needFromJSON(e)) : [],
+      consent: isSet(object.consent) ? Consent.fromJSON(object.consent) : undefined,
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
+      submittedAt: isSet(object.submittedAt)
+        ? fromJsonTimestamp(object.submittedAt)
+        : isSet(object.submitted_at)
+        ? fromJsonTimestamp(object.submitted_at)
+        : undefined,
+      duplicates: globalThis.Array.isArray(object?.duplicates)
+        ? object.duplicates.map((e: any) => DuplicateMatch.fromJSON(e))
+        : [],
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+    };
+  },
+
+  toJSON(message: CaseView): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.status !== 0) {
+      obj.status = caseStatusToJSON(message.status);
+    }
+    if (message.defender !== undefined) {
+      obj.defender = Defender.toJSON(message.defender);
+    }
+    if (message.profile !== 0) {
+      obj.profile = profileToJSON(message.profile);
+    }
+    if (message.gender !== 0) {
+      obj.gender = genderToJSON(message.gender);
+    }
+    if (message.province !== "") {
+      obj.province = message.province;
+    }
+    if (message.outsideCapital !== false) {
+      obj.outsideCapital = message.outsideCapital;
+    }
+    if (message.familyExposed !== false) {
+      obj.familyExposed = message.familyExposed;
+    }
+    if (message.threats?.length) {
+      obj.threats = message.threats.map((e) => ThreatFact.toJSON(e));
+    }
+    if (message.threatNarratives?.length) {
+      obj.threatNarratives = message.threatNarratives;
+    }
+    if (message.needs?.length) {
+      obj.needs = message.needs.map((e) => needToJSON(e));
+    }
+    if (message.consent !== undefined) {
+      obj.consent = Consent.toJSON(message.consent);
+    }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
+    if (message.submittedAt !== undefined) {
+      obj.submittedAt = message.submittedAt.toISOString();
+    }
+    if (message.duplicates?.length) {
+      obj.duplicates = message.duplicates.map((e) => DuplicateMatch.toJSON(e));
+    }
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseView>): CaseView {
+    return CaseView.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseView>): CaseView {
+    const message = createBaseCaseView();
+    message.caseId = object.caseId ?? "";
+    message.status = object.status ?? 0;
+    message.defender = (object.defender !== undefined && object.defender !== null)
+      ? Defender.fromPartial(object.defender)
+      : undefined;
+    message.profile = object.profile ?? 0;
+    message.gender = object.gender ?? 0;
+    message.province = object.province ?? "";
+    message.outsideCapital = object.outsideCapital ?? false;
+    message.familyExposed = object.familyExposed ?? false;
+    message.threats = object.threats?.map((e) => ThreatFact.fromPartial(e)) || [];
+    message.threatNarratives = object.threatNarratives?.map((e) => e) || [];
+    message.needs = object.needs?.map((e) => e) || [];
+    message.consent = (object.consent !== undefined && object.consent !== null)
+      ? Consent.fromPartial(object.consent)
+      : undefined;
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
+      : undefined;
+    message.submittedAt = object.submittedAt ?? undefined;
+    message.duplicates = object.duplicates?.map((e) => DuplicateMatch.fromPartial(e)) || [];
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseDuplicateMatch(): DuplicateMatch {
+  return { matchId: "", status: 0, detectedAt: undefined, linkedCaseId: undefined };
+}
+
+export const DuplicateMatch: MessageFns<DuplicateMatch> = {
+  encode(message: DuplicateMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.matchId !== "") {
+      writer.uint32(10).string(message.matchId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.detectedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.detectedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.linkedCaseId !== undefined) {
+      writer.uint32(34).string(message.linkedCaseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DuplicateMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDuplicateMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.matchId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.detectedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.linkedCaseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DuplicateMatch {
+    return {
+      matchId: isSet(object.matchId)
+        ? globalThis.String(object.matchId)
+        : isSet(object.match_id)
+        ? globalThis.String(object.match_id)
+        : "",
+      status: isSet(object.status) ? duplicateMatchStatusFromJSON(object.status) : 0,
+      detectedAt: isSet(object.detectedAt)
+        ? fromJsonTimestamp(object.detectedAt)
+        : isSet(object.detected_at)
+        ? fromJsonTimestamp(object.detected_at)
+        : undefined,
+      linkedCaseId: isSet(object.linkedCaseId)
+        ? globalThis.String(object.linkedCaseId)
+        : isSet(object.linked_case_id)
+        ? globalThis.String(object.linked_case_id)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DuplicateMatch): unknown {
+    const obj: any = {};
+    if (message.matchId !== "") {
+      obj.matchId = message.matchId;
+    }
+    if (message.status !== 0) {
+      obj.status = duplicateMatchStatusToJSON(message.status);
+    }
+    if (message.detectedAt !== undefined) {
+      obj.detectedAt = message.detectedAt.toISOString();
+    }
+    if (message.linkedCaseId !== undefined) {
+      obj.linkedCaseId = message.linkedCaseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DuplicateMatch>): DuplicateMatch {
+    return DuplicateMatch.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DuplicateMatch>): DuplicateMatch {
+    const message = createBaseDuplicateMatch();
+    message.matchId = object.matchId ?? "";
+    message.status = object.status ?? 0;
+    message.detectedAt = object.detectedAt ?? undefined;
+    message.linkedCaseId = object.linkedCaseId ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetCaseResponse(): GetCaseResponse {
+  return { case: undefined };
+}
+
+export const GetCaseResponse: MessageFns<GetCaseResponse> = {
+  encode(message: GetCaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.case !== undefined) {
+      CaseView.encode(message.case, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.case = CaseView.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCaseResponse {
+    return { case: isSet(object.case) ? CaseView.fromJSON(object.case) : undefined };
+  },
+
+  toJSON(message: GetCaseResponse): unknown {
+    const obj: any = {};
+    if (message.case !== undefined) {
+      obj.case = CaseView.toJSON(message.case);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetCaseResponse>): GetCaseResponse {
+    return GetCaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetCaseResponse>): GetCaseResponse {
+    const message = createBaseGetCaseResponse();
+    message.case = (object.case !== undefined && object.case !== null) ? CaseView.fromPartial(object.case) : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateCaseRequest(): UpdateCaseRequest {
+  return {
+    caseId: "",
+    expectedVersion: 0,
+    profile: 0,
+    gender: 0,
+    province: "",
+    outsideCapital: false,
+    familyExposed: false,
+    needs: [],
+    vulnerabilities: undefined,
+    capacities: undefined,
+    defender: undefined,
+  };
+}
+
+export const UpdateCaseRequest: MessageFns<UpdateCaseRequest> = {
+  encode(message: UpdateCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.expectedVersion !== 0) {
+      writer.uint32(16).int32(message.expectedVersion);
+    }
+    if (message.profile !== 0) {
+      writer.uint32(24).int32(message.profile);
+    }
+    if (message.gender !== 0) {
+      writer.uint32(32).int32(message.gender);
+    }
+    if (message.province !== "") {
+      writer.uint32(42).string(message.province);
+    }
+    if (message.outsideCapital !== false) {
+      writer.uint32(48).bool(message.outsideCapital);
+    }
+    if (message.familyExposed !== false) {
+      writer.uint32(56).bool(message.familyExposed);
+    }
+    if (message.needs.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.needs) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(74).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(82).fork()).join();
+    }
+    if (message.defender !== undefined) {
+      Defender.encode(message.defender, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.expectedVersion = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.profile = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.gender = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.province = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outsideCapital = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.familyExposed = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag === 64) {
+              message.needs.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.needs.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.defender = Defender.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateCaseRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      expectedVersion: isSet(object.expectedVersion)
+        ? globalThis.Number(object.expectedVersion)
+        : isSet(object.expected_version)
+        ? globalThis.Number(object.expected_version)
+        : 0,
+      profile: isSet(object.profile) ? profileFromJSON(object.profile) : 0,
+      gender: isSet(object.gender) ? genderFromJSON(object.gender) : 0,
+      province: isSet(object.province) ? globalThis.String(object.province) : "",
+      outsideCapital: isSet(object.outsideCapital)
+        ? globalThis.Boolean(object.outsideCapital)
+        : isSet(object.outside_capital)
+        ? globalThis.Boolean(object.outside_capital)
+        : false,
+      familyExposed: isSet(object.familyExposed)
+        ? globalThis.Boolean(object.familyExposed)
+        : isSet(object.family_exposed)
+        ? globalThis.Boolean(object.family_exposed)
+        : false,
+      needs: globalThis.Array.isArray(object?.needs)
+        ? object.needs.map((e: any) => needFromJSON(e))
+        : [],
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
+      defender: isSet(object.defender) ? Defender.fromJSON(object.defender) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.expectedVersion !== 0) {
+      obj.expectedVersion = Math.round(message.expectedVersion);
+    }
+    if (message.profile !== 0) {
+      obj.profile = profileToJSON(message.profile);
+    }
+    if (message.gender !== 0) {
+      obj.gender = genderToJSON(message.gender);
+    }
+    if (message.province !== "") {
+      obj.province = message.province;
+    }
+    if (message.outsideCapital !== false) {
+      obj.outsideCapital = message.outsideCapital;
+    }
+    if (message.familyExposed !== false) {
+      obj.familyExposed = message.familyExposed;
+    }
+    if (message.needs?.length) {
+      obj.needs = message.needs.map((e) => needToJSON(e));
+    }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
+    if (message.defender !== undefined) {
+      obj.defender = Defender.toJSON(message.defender);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateCaseRequest>): UpdateCaseRequest {
+    return UpdateCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateCaseRequest>): UpdateCaseRequest {
+    const message = createBaseUpdateCaseRequest();
+    message.caseId = object.caseId ?? "";
+    message.expectedVersion = object.expectedVersion ?? 0;
+    message.profile = object.profile ?? 0;
+    message.gender = object.gender ?? 0;
+    message.province = object.province ?? "";
+    message.outsideCapital = object.outsideCapital ?? false;
+    message.familyExposed = object.familyExposed ?? false;
+    message.needs = object.needs?.map((e) => e) || [];
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
+      : undefined;
+    message.defender = (object.defender !== undefined && object.defender !== null)
+      ? Defender.fromPartial(object.defender)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateCaseResponse(): UpdateCaseResponse {
+  return { version: 0 };
+}
+
+export const UpdateCaseResponse: MessageFns<UpdateCaseResponse> = {
+  encode(message: UpdateCaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateCaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateCaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateCaseResponse {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: UpdateCaseResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateCaseResponse>): UpdateCaseResponse {
+    return UpdateCaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateCaseResponse>): UpdateCaseResponse {
+    const message = createBaseUpdateCaseResponse();
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseUpdateConsentRequest(): UpdateConsentRequest {
+  return { caseId: "", consent: undefined };
+}
+
+export const UpdateConsentRequest: MessageFns<UpdateConsentRequest> = {
+  encode(message: UpdateConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.consent !== undefined) {
+      Consent.encode(message.consent, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.consent = Consent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateConsentRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      consent: isSet(object.consent) ? Consent.fromJSON(object.consent) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateConsentRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.consent !== undefined) {
+      obj.consent = Consent.toJSON(message.consent);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateConsentRequest>): UpdateConsentRequest {
+    return UpdateConsentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateConsentRequest>): UpdateConsentRequest {
+    const message = createBaseUpdateConsentRequest();
+    message.caseId = object.caseId ?? "";
+    message.consent = (object.consent !== undefined && object.consent !== null)
+      ? Consent.fromPartial(object.consent)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateConsentResponse(): UpdateConsentResponse {
+  return { narrowed: false };
+}
+
+export const UpdateConsentResponse: MessageFns<UpdateConsentResponse> = {
+  encode(message: UpdateConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.narrowed !== false) {
+      writer.uint32(8).bool(message.narrowed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateConsentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateConsentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.narrowed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateConsentResponse {
+    return { narrowed: isSet(object.narrowed) ? globalThis.Boolean(object.narrowed) : false };
+  },
+
+  toJSON(message: UpdateConsentResponse): unknown {
+    const obj: any = {};
+    if (message.narrowed !== false) {
+      obj.narrowed = message.narrowed;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UpdateConsentResponse>): UpdateConsentResponse {
+    return UpdateConsentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateConsentResponse>): UpdateConsentResponse {
+    const message = createBaseUpdateConsentResponse();
+    message.narrowed = object.narrowed ?? false;
+    return message;
+  },
+};
+
+function createBaseReportThreatRequest(): ReportThreatRequest {
+  return { caseId: "", idempotencyKey: "", threat: undefined };
+}
+
+export const ReportThreatRequest: MessageFns<ReportThreatRequest> = {
+  encode(message: ReportThreatRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(18).string(message.idempotencyKey);
+    }
+    if (message.threat !== undefined) {
+      Threat.encode(message.threat, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportThreatRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportThreatRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.threat = Threat.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportThreatRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      threat: isSet(object.threat) ? Threat.fromJSON(object.threat) : undefined,
+    };
+  },
+
+  toJSON(message: ReportThreatRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.threat !== undefined) {
+      obj.threat = Threat.toJSON(message.threat);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportThreatRequest>): ReportThreatRequest {
+    return ReportThreatRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportThreatRequest>): ReportThreatRequest {
+    const message = createBaseReportThreatRequest();
+    message.caseId = object.caseId ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.threat = (object.threat !== undefined && object.threat !== null)
+      ? Threat.fromPartial(object.threat)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReportThreatResponse(): ReportThreatResponse {
+  return { version: 0 };
+}
+
+export const ReportThreatResponse: MessageFns<ReportThreatResponse> = {
+  encode(message: ReportThreatResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportThreatResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportThreatResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportThreatResponse {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: ReportThreatResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportThreatResponse>): ReportThreatResponse {
+    return ReportThreatResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportThreatResponse>): ReportThreatResponse {
+    const message = createBaseReportThreatResponse();
+    message.version = object.version ?? 0;
+    return message;
+  },
+};
+
+function createBaseWithdrawCaseRequest(): WithdrawCaseRequest {
+  return { caseId: "", reason: 0 };
+}
+
+export const WithdrawCaseRequest: MessageFns<WithdrawCaseRequest> = {
+  encode(message: WithdrawCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(16).int32(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawCaseRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      reason: isSet(object.reason) ? withdrawalReasonFromJSON(object.reason) : 0,
+    };
+  },
+
+  toJSON(message: WithdrawCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.reason !== 0) {
+      obj.reason = withdrawalReasonToJSON(message.reason);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WithdrawCaseRequest>): WithdrawCaseRequest {
+    return WithdrawCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WithdrawCaseRequest>): WithdrawCaseRequest {
+    const message = createBaseWithdrawCaseRequest();
+    message.caseId = object.caseId ?? "";
+    message.reason = object.reason ?? 0;
+    return message;
+  },
+};
+
+function createBaseWithdrawCaseResponse(): WithdrawCaseResponse {
+  return {};
+}
+
+export const WithdrawCaseResponse: MessageFns<WithdrawCaseResponse> = {
+  encode(_: WithdrawCaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawCaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawCaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): WithdrawCaseResponse {
+    return {};
+  },
+
+  toJSON(_: WithdrawCaseResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<WithdrawCaseResponse>): WithdrawCaseResponse {
+    return WithdrawCaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<WithdrawCaseResponse>): WithdrawCaseResponse {
+    const message = createBaseWithdrawCaseResponse();
+    return message;
+  },
+};
+
+function createBaseEraseCaseRequest(): EraseCaseRequest {
+  return { caseId: "" };
+}
+
+export const EraseCaseRequest: MessageFns<EraseCaseRequest> = {
+  encode(message: EraseCaseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCaseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCaseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EraseCaseRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+    };
+  },
+
+  toJSON(message: EraseCaseRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseCaseRequest>): EraseCaseRequest {
+    return EraseCaseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EraseCaseRequest>): EraseCaseRequest {
+    const message = createBaseEraseCaseRequest();
+    message.caseId = object.caseId ?? "";
+    return message;
+  },
+};
+
+function createBaseEraseCaseResponse(): EraseCaseResponse {
+  return {};
+}
+
+export const EraseCaseResponse: MessageFns<EraseCaseResponse> = {
+  encode(_: EraseCaseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EraseCaseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEraseCaseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): EraseCaseResponse {
+    return {};
+  },
+
+  toJSON(_: EraseCaseResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<EraseCaseResponse>): EraseCaseResponse {
+    return EraseCaseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<EraseCaseResponse>): EraseCaseResponse {
+    const message = createBaseEraseCaseResponse();
+    return message;
+  },
+};
+
+function createBaseRespondToDuplicateRequest(): RespondToDuplicateRequest {
+  return { caseId: "", matchId: "", response: 0 };
+}
+
+export const RespondToDuplicateRequest: MessageFns<RespondToDuplicateRequest> = {
+  encode(message: RespondToDuplicateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.matchId !== "") {
+      writer.uint32(18).string(message.matchId);
+    }
+    if (message.response !== 0) {
+      writer.uint32(24).int32(message.response);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RespondToDuplicateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRespondToDuplicateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matchId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.response = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RespondToDuplicateRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      matchId: isSet(object.matchId)
+        ? globalThis.String(object.matchId)
+        : isSet(object.match_id)
+        ? globalThis.String(object.match_id)
+        : "",
+      response: isSet(object.response) ? duplicateResponseFromJSON(object.response) : 0,
+    };
+  },
+
+  toJSON(message: RespondToDuplicateRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.matchId !== "") {
+      obj.matchId = message.matchId;
+    }
+    if (message.response !== 0) {
+      obj.response = duplicateResponseToJSON(message.response);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RespondToDuplicateRequest>): RespondToDuplicateRequest {
+    return RespondToDuplicateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RespondToDuplicateRequest>): RespondToDuplicateRequest {
+    const message = createBaseRespondToDuplicateRequest();
+    message.caseId = object.caseId ?? "";
+    message.matchId = object.matchId ?? "";
+    message.response = object.response ?? 0;
+    return message;
+  },
+};
+
+function createBaseRespondToDuplicateResponse(): RespondToDuplicateResponse {
+  return { status: 0 };
+}
+
+export const RespondToDuplicateResponse: MessageFns<RespondToDuplicateResponse> = {
+  encode(message: RespondToDuplicateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RespondToDuplicateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRespondToDuplicateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RespondToDuplicateResponse {
+    return { status: isSet(object.status) ? duplicateMatchStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: RespondToDuplicateResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = duplicateMatchStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RespondToDuplicateResponse>): RespondToDuplicateResponse {
+    return RespondToDuplicateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RespondToDuplicateResponse>): RespondToDuplicateResponse {
+    const message = createBaseRespondToDuplicateResponse();
+    message.status = object.status ?? 0;
     return message;
   },
 };
@@ -1455,6 +3741,8 @@ function createBaseCaseSubmitted(): CaseSubmitted {
     needs: [],
     consent: [],
     submittedAt: undefined,
+    vulnerabilities: undefined,
+    capacities: undefined,
   };
 }
 
@@ -1496,6 +3784,12 @@ export const CaseSubmitted: MessageFns<CaseSubmitted> = {
     }
     if (message.submittedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.submittedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(98).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1611,6 +3905,22 @@ export const CaseSubmitted: MessageFns<CaseSubmitted> = {
             message.submittedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1660,6 +3970,8 @@ export const CaseSubmitted: MessageFns<CaseSubmitted> = {
         : isSet(object.submitted_at)
         ? fromJsonTimestamp(object.submitted_at)
         : undefined,
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
     };
   },
 
@@ -1698,6 +4010,12 @@ export const CaseSubmitted: MessageFns<CaseSubmitted> = {
     if (message.submittedAt !== undefined) {
       obj.submittedAt = message.submittedAt.toISOString();
     }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
     return obj;
   },
 
@@ -1717,6 +4035,813 @@ export const CaseSubmitted: MessageFns<CaseSubmitted> = {
     message.needs = object.needs?.map((e) => e) || [];
     message.consent = object.consent?.map((e) => ConsentGrant.fromPartial(e)) || [];
     message.submittedAt = object.submittedAt ?? undefined;
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCaseFactsUpdated(): CaseFactsUpdated {
+  return {
+    caseId: "",
+    organisationId: "",
+    profile: 0,
+    gender: 0,
+    province: "",
+    outsideCapital: false,
+    familyExposed: false,
+    needs: [],
+    vulnerabilities: undefined,
+    capacities: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const CaseFactsUpdated: MessageFns<CaseFactsUpdated> = {
+  encode(message: CaseFactsUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.profile !== 0) {
+      writer.uint32(24).int32(message.profile);
+    }
+    if (message.gender !== 0) {
+      writer.uint32(32).int32(message.gender);
+    }
+    if (message.province !== "") {
+      writer.uint32(42).string(message.province);
+    }
+    if (message.outsideCapital !== false) {
+      writer.uint32(48).bool(message.outsideCapital);
+    }
+    if (message.familyExposed !== false) {
+      writer.uint32(56).bool(message.familyExposed);
+    }
+    if (message.needs.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.needs) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(74).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(82).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseFactsUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseFactsUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.profile = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.gender = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.province = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outsideCapital = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.familyExposed = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag === 64) {
+              message.needs.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.needs.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseFactsUpdated {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      profile: isSet(object.profile) ? profileFromJSON(object.profile) : 0,
+      gender: isSet(object.gender) ? genderFromJSON(object.gender) : 0,
+      province: isSet(object.province) ? globalThis.String(object.province) : "",
+      outsideCapital: isSet(object.outsideCapital)
+        ? globalThis.Boolean(object.outsideCapital)
+        : isSet(object.outside_capital)
+        ? globalThis.Boolean(object.outside_capital)
+        : false,
+      familyExposed: isSet(object.familyExposed)
+        ? globalThis.Boolean(object.familyExposed)
+        : isSet(object.family_exposed)
+        ? globalThis.Boolean(object.family_exposed)
+        : false,
+      needs: globalThis.Array.isArray(object?.needs)
+        ? object.needs.map((e: any) => needFromJSON(e))
+        : [],
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CaseFactsUpdated): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.profile !== 0) {
+      obj.profile = profileToJSON(message.profile);
+    }
+    if (message.gender !== 0) {
+      obj.gender = genderToJSON(message.gender);
+    }
+    if (message.province !== "") {
+      obj.province = message.province;
+    }
+    if (message.outsideCapital !== false) {
+      obj.outsideCapital = message.outsideCapital;
+    }
+    if (message.familyExposed !== false) {
+      obj.familyExposed = message.familyExposed;
+    }
+    if (message.needs?.length) {
+      obj.needs = message.needs.map((e) => needToJSON(e));
+    }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseFactsUpdated>): CaseFactsUpdated {
+    return CaseFactsUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseFactsUpdated>): CaseFactsUpdated {
+    const message = createBaseCaseFactsUpdated();
+    message.caseId = object.caseId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.profile = object.profile ?? 0;
+    message.gender = object.gender ?? 0;
+    message.province = object.province ?? "";
+    message.outsideCapital = object.outsideCapital ?? false;
+    message.familyExposed = object.familyExposed ?? false;
+    message.needs = object.needs?.map((e) => e) || [];
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
+      : undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseThreatReported(): ThreatReported {
+  return { caseId: "", organisationId: "", threat: undefined, reportedAt: undefined };
+}
+
+export const ThreatReported: MessageFns<ThreatReported> = {
+  encode(message: ThreatReported, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.threat !== undefined) {
+      ThreatFact.encode(message.threat, writer.uint32(26).fork()).join();
+    }
+    if (message.reportedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.reportedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ThreatReported {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseThreatReported();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.threat = ThreatFact.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reportedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ThreatReported {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      threat: isSet(object.threat) ? ThreatFact.fromJSON(object.threat) : undefined,
+      reportedAt: isSet(object.reportedAt)
+        ? fromJsonTimestamp(object.reportedAt)
+        : isSet(object.reported_at)
+        ? fromJsonTimestamp(object.reported_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ThreatReported): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.threat !== undefined) {
+      obj.threat = ThreatFact.toJSON(message.threat);
+    }
+    if (message.reportedAt !== undefined) {
+      obj.reportedAt = message.reportedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ThreatReported>): ThreatReported {
+    return ThreatReported.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ThreatReported>): ThreatReported {
+    const message = createBaseThreatReported();
+    message.caseId = object.caseId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.threat = (object.threat !== undefined && object.threat !== null)
+      ? ThreatFact.fromPartial(object.threat)
+      : undefined;
+    message.reportedAt = object.reportedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConsentUpdated(): ConsentUpdated {
+  return { caseId: "", organisationId: "", consent: [], narrowed: false, updatedAt: undefined };
+}
+
+export const ConsentUpdated: MessageFns<ConsentUpdated> = {
+  encode(message: ConsentUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    for (const v of message.consent) {
+      ConsentGrant.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.narrowed !== false) {
+      writer.uint32(32).bool(message.narrowed);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsentUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsentUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.consent.push(ConsentGrant.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.narrowed = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsentUpdated {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      consent: globalThis.Array.isArray(object?.consent)
+        ? object.consent.map((e: any) => ConsentGrant.fromJSON(e))
+        : [],
+      narrowed: isSet(object.narrowed) ? globalThis.Boolean(object.narrowed) : false,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConsentUpdated): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.consent?.length) {
+      obj.consent = message.consent.map((e) => ConsentGrant.toJSON(e));
+    }
+    if (message.narrowed !== false) {
+      obj.narrowed = message.narrowed;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConsentUpdated>): ConsentUpdated {
+    return ConsentUpdated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConsentUpdated>): ConsentUpdated {
+    const message = createBaseConsentUpdated();
+    message.caseId = object.caseId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.consent = object.consent?.map((e) => ConsentGrant.fromPartial(e)) || [];
+    message.narrowed = object.narrowed ?? false;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCaseWithdrawn(): CaseWithdrawn {
+  return { caseId: "", organisationId: "", reason: 0, withdrawnAt: undefined };
+}
+
+export const CaseWithdrawn: MessageFns<CaseWithdrawn> = {
+  encode(message: CaseWithdrawn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.reason !== 0) {
+      writer.uint32(24).int32(message.reason);
+    }
+    if (message.withdrawnAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.withdrawnAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseWithdrawn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseWithdrawn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reason = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.withdrawnAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseWithdrawn {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      reason: isSet(object.reason) ? withdrawalReasonFromJSON(object.reason) : 0,
+      withdrawnAt: isSet(object.withdrawnAt)
+        ? fromJsonTimestamp(object.withdrawnAt)
+        : isSet(object.withdrawn_at)
+        ? fromJsonTimestamp(object.withdrawn_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CaseWithdrawn): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.reason !== 0) {
+      obj.reason = withdrawalReasonToJSON(message.reason);
+    }
+    if (message.withdrawnAt !== undefined) {
+      obj.withdrawnAt = message.withdrawnAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseWithdrawn>): CaseWithdrawn {
+    return CaseWithdrawn.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseWithdrawn>): CaseWithdrawn {
+    const message = createBaseCaseWithdrawn();
+    message.caseId = object.caseId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.reason = object.reason ?? 0;
+    message.withdrawnAt = object.withdrawnAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCaseErased(): CaseErased {
+  return { caseId: "", organisationId: "", erasedAt: undefined };
+}
+
+export const CaseErased: MessageFns<CaseErased> = {
+  encode(message: CaseErased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.erasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.erasedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaseErased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaseErased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.erasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaseErased {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      erasedAt: isSet(object.erasedAt)
+        ? fromJsonTimestamp(object.erasedAt)
+        : isSet(object.erased_at)
+        ? fromJsonTimestamp(object.erased_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CaseErased): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.erasedAt !== undefined) {
+      obj.erasedAt = message.erasedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaseErased>): CaseErased {
+    return CaseErased.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaseErased>): CaseErased {
+    const message = createBaseCaseErased();
+    message.caseId = object.caseId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.erasedAt = object.erasedAt ?? undefined;
     return message;
   },
 };
@@ -1900,6 +5025,90 @@ export const IntakeServiceService = {
     responseSerialize: (value: SubmitCaseResponse): Buffer => Buffer.from(SubmitCaseResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SubmitCaseResponse => SubmitCaseResponse.decode(value),
   },
+  /** The NGO's own case, personal data opened (or marked erased). Called by the gateway. */
+  getCase: {
+    path: "/aman.intake.v1.IntakeService/GetCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCaseRequest): Buffer => Buffer.from(GetCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCaseRequest => GetCaseRequest.decode(value),
+    responseSerialize: (value: GetCaseResponse): Buffer => Buffer.from(GetCaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCaseResponse => GetCaseResponse.decode(value),
+  },
+  /**
+   * The NGO corrects the case's facts (profile, circumstances, needs) and, optionally, the
+   * personal data. Called by the gateway.
+   */
+  updateCase: {
+    path: "/aman.intake.v1.IntakeService/UpdateCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateCaseRequest): Buffer => Buffer.from(UpdateCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateCaseRequest => UpdateCaseRequest.decode(value),
+    responseSerialize: (value: UpdateCaseResponse): Buffer => Buffer.from(UpdateCaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateCaseResponse => UpdateCaseResponse.decode(value),
+  },
+  /** Replaces the consent as given; a narrower consent revokes providers' access. Gateway. */
+  updateConsent: {
+    path: "/aman.intake.v1.IntakeService/UpdateConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateConsentRequest): Buffer => Buffer.from(UpdateConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateConsentRequest => UpdateConsentRequest.decode(value),
+    responseSerialize: (value: UpdateConsentResponse): Buffer =>
+      Buffer.from(UpdateConsentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateConsentResponse => UpdateConsentResponse.decode(value),
+  },
+  /** A new threat against the person; risk re-assesses. Gateway. */
+  reportThreat: {
+    path: "/aman.intake.v1.IntakeService/ReportThreat" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportThreatRequest): Buffer => Buffer.from(ReportThreatRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportThreatRequest => ReportThreatRequest.decode(value),
+    responseSerialize: (value: ReportThreatResponse): Buffer =>
+      Buffer.from(ReportThreatResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportThreatResponse => ReportThreatResponse.decode(value),
+  },
+  /** The NGO closes the case (the person is safe, declined help, or lost contact). Gateway. */
+  withdrawCase: {
+    path: "/aman.intake.v1.IntakeService/WithdrawCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WithdrawCaseRequest): Buffer => Buffer.from(WithdrawCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WithdrawCaseRequest => WithdrawCaseRequest.decode(value),
+    responseSerialize: (value: WithdrawCaseResponse): Buffer =>
+      Buffer.from(WithdrawCaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawCaseResponse => WithdrawCaseResponse.decode(value),
+  },
+  /**
+   * Crypto-shredding: the case's data key is destroyed; its personal data reads as erased
+   * everywhere, its non-personal facts remain. Gateway.
+   */
+  eraseCase: {
+    path: "/aman.intake.v1.IntakeService/EraseCase" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: EraseCaseRequest): Buffer => Buffer.from(EraseCaseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): EraseCaseRequest => EraseCaseRequest.decode(value),
+    responseSerialize: (value: EraseCaseResponse): Buffer => Buffer.from(EraseCaseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EraseCaseResponse => EraseCaseResponse.decode(value),
+  },
+  /**
+   * The NGO holding a case flagged as a likely duplicate proposes, or the other NGO accepts, a
+   * link between the two cases. Linking needs both. Gateway.
+   */
+  respondToDuplicate: {
+    path: "/aman.intake.v1.IntakeService/RespondToDuplicate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RespondToDuplicateRequest): Buffer =>
+      Buffer.from(RespondToDuplicateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RespondToDuplicateRequest => RespondToDuplicateRequest.decode(value),
+    responseSerialize: (value: RespondToDuplicateResponse): Buffer =>
+      Buffer.from(RespondToDuplicateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RespondToDuplicateResponse => RespondToDuplicateResponse.decode(value),
+  },
   /** Called only by referral, for the provider a referral is addressed to. */
   getReferralPacket: {
     path: "/aman.intake.v1.IntakeService/GetReferralPacket" as const,
@@ -1917,6 +5126,29 @@ export const IntakeServiceService = {
 export interface IntakeServiceServer extends UntypedServiceImplementation {
   /** Called by the gateway for an NGO. Idempotent by `idempotency_key` per organisation. */
   submitCase: handleUnaryCall<SubmitCaseRequest, SubmitCaseResponse>;
+  /** The NGO's own case, personal data opened (or marked erased). Called by the gateway. */
+  getCase: handleUnaryCall<GetCaseRequest, GetCaseResponse>;
+  /**
+   * The NGO corrects the case's facts (profile, circumstances, needs) and, optionally, the
+   * personal data. Called by the gateway.
+   */
+  updateCase: handleUnaryCall<UpdateCaseRequest, UpdateCaseResponse>;
+  /** Replaces the consent as given; a narrower consent revokes providers' access. Gateway. */
+  updateConsent: handleUnaryCall<UpdateConsentRequest, UpdateConsentResponse>;
+  /** A new threat against the person; risk re-assesses. Gateway. */
+  reportThreat: handleUnaryCall<ReportThreatRequest, ReportThreatResponse>;
+  /** The NGO closes the case (the person is safe, declined help, or lost contact). Gateway. */
+  withdrawCase: handleUnaryCall<WithdrawCaseRequest, WithdrawCaseResponse>;
+  /**
+   * Crypto-shredding: the case's data key is destroyed; its personal data reads as erased
+   * everywhere, its non-personal facts remain. Gateway.
+   */
+  eraseCase: handleUnaryCall<EraseCaseRequest, EraseCaseResponse>;
+  /**
+   * The NGO holding a case flagged as a likely duplicate proposes, or the other NGO accepts, a
+   * link between the two cases. Linking needs both. Gateway.
+   */
+  respondToDuplicate: handleUnaryCall<RespondToDuplicateRequest, RespondToDuplicateResponse>;
   /** Called only by referral, for the provider a referral is addressed to. */
   getReferralPacket: handleUnaryCall<GetReferralPacketRequest, GetReferralPacketResponse>;
 }
@@ -1937,6 +5169,127 @@ export interface IntakeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SubmitCaseResponse) => void,
+  ): ClientUnaryCall;
+  /** The NGO's own case, personal data opened (or marked erased). Called by the gateway. */
+  getCase(
+    request: GetCaseRequest,
+    callback: (error: ServiceError | null, response: GetCaseResponse) => void,
+  ): ClientUnaryCall;
+  getCase(
+    request: GetCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCaseResponse) => void,
+  ): ClientUnaryCall;
+  getCase(
+    request: GetCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCaseResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The NGO corrects the case's facts (profile, circumstances, needs) and, optionally, the
+   * personal data. Called by the gateway.
+   */
+  updateCase(
+    request: UpdateCaseRequest,
+    callback: (error: ServiceError | null, response: UpdateCaseResponse) => void,
+  ): ClientUnaryCall;
+  updateCase(
+    request: UpdateCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateCaseResponse) => void,
+  ): ClientUnaryCall;
+  updateCase(
+    request: UpdateCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateCaseResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces the consent as given; a narrower consent revokes providers' access. Gateway. */
+  updateConsent(
+    request: UpdateConsentRequest,
+    callback: (error: ServiceError | null, response: UpdateConsentResponse) => void,
+  ): ClientUnaryCall;
+  updateConsent(
+    request: UpdateConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateConsentResponse) => void,
+  ): ClientUnaryCall;
+  updateConsent(
+    request: UpdateConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateConsentResponse) => void,
+  ): ClientUnaryCall;
+  /** A new threat against the person; risk re-assesses. Gateway. */
+  reportThreat(
+    request: ReportThreatRequest,
+    callback: (error: ServiceError | null, response: ReportThreatResponse) => void,
+  ): ClientUnaryCall;
+  reportThreat(
+    request: ReportThreatRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportThreatResponse) => void,
+  ): ClientUnaryCall;
+  reportThreat(
+    request: ReportThreatRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportThreatResponse) => void,
+  ): ClientUnaryCall;
+  /** The NGO closes the case (the person is safe, declined help, or lost contact). Gateway. */
+  withdrawCase(
+    request: WithdrawCaseRequest,
+    callback: (error: ServiceError | null, response: WithdrawCaseResponse) => void,
+  ): ClientUnaryCall;
+  withdrawCase(
+    request: WithdrawCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawCaseResponse) => void,
+  ): ClientUnaryCall;
+  withdrawCase(
+    request: WithdrawCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawCaseResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Crypto-shredding: the case's data key is destroyed; its personal data reads as erased
+   * everywhere, its non-personal facts remain. Gateway.
+   */
+  eraseCase(
+    request: EraseCaseRequest,
+    callback: (error: ServiceError | null, response: EraseCaseResponse) => void,
+  ): ClientUnaryCall;
+  eraseCase(
+    request: EraseCaseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EraseCaseResponse) => void,
+  ): ClientUnaryCall;
+  eraseCase(
+    request: EraseCaseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EraseCaseResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The NGO holding a case flagged as a likely duplicate proposes, or the other NGO accepts, a
+   * link between the two cases. Linking needs both. Gateway.
+   */
+  respondToDuplicate(
+    request: RespondToDuplicateRequest,
+    callback: (error: ServiceError | null, response: RespondToDuplicateResponse) => void,
+  ): ClientUnaryCall;
+  respondToDuplicate(
+    request: RespondToDuplicateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RespondToDuplicateResponse) => void,
+  ): ClientUnaryCall;
+  respondToDuplicate(
+    request: RespondToDuplicateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RespondToDuplicateResponse) => void,
   ): ClientUnaryCall;
   /** Called only by referral, for the provider a referral is addressed to. */
   getReferralPacket(
