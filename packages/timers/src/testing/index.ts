@@ -1,0 +1,1 @@
+export { timerContract, type TimerPlace, type TimerStoreHarness } from './timerContract.ts';
