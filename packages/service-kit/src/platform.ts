@@ -126,6 +126,21 @@ export class Platform {
     return store;
   }
 
+  /**
+   * Where the service keeps secrets that erasure destroys (crypto-shredding's data keys): its own
+   * SQLite file with secure delete in embedded mode, so a destroyed key leaves no copy in free
+   * pages or the WAL. In distributed mode a collection of the service's database: what the
+   * database keeps of deleted documents is its own (docs/adr/0006-crypto-shredding.md).
+   */
+  async vault(): Promise<ReadModelStore> {
+    const store =
+      this.#config.mode === 'embedded'
+        ? new SqliteReadModelStore({ path: this.#sqlitePath('vault'), secureDelete: true })
+        : new MongoReadModelStore(await this.#client());
+    this.#closers.push(() => store.close());
+    return store;
+  }
+
   async checkpoints(): Promise<CheckpointStore> {
     const store =
       this.#config.mode === 'embedded'

@@ -10,6 +10,12 @@ export interface CommandOptions<E extends DomainEvent> {
   readonly schemaVersions?: Partial<Record<E['type'], number>>;
   /** Attempts in all when other writers keep winning the race (default 5). */
   readonly maxAttempts?: number;
+  /**
+   * The version the caller's decision rests on (a person edited what they read): any other
+   * version is a ConcurrencyError at once, not retried, so nothing changed since is overwritten
+   * unseen.
+   */
+  readonly expectedVersion?: number;
 }
 
 export interface CommandResult<State, E extends DomainEvent> {
@@ -38,6 +44,9 @@ export async function handleCommand<State, Command, E extends DomainEvent>(
   const attempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
   for (let attempt = 1; ; attempt += 1) {
     const { state, version } = await loadState(store, stream, decider);
+    if (options.expectedVersion !== undefined && (version ?? 0) !== options.expectedVersion) {
+      throw new ConcurrencyError(stream, options.expectedVersion, version);
+    }
     const decided = decider.decide(command, state);
     const events: readonly E[] = Array.isArray(decided) ? decided : [decided as E];
     if (events.length === 0) return { state, events: [], version };

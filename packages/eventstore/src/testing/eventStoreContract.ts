@@ -553,6 +553,31 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         }
       }, 60_000);
 
+      it('refuses at once a decision made on another version than the one the caller read', async () => {
+        const stream = newStream('tally-seen');
+        await handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata });
+        await handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata });
+        const error = await expectAmanError(
+          handleCommand(
+            store,
+            stream,
+            tally,
+            { kind: 'count', by: 5 },
+            { metadata, expectedVersion: 1 },
+          ),
+          'AMAN_ERR_CONCURRENCY',
+        );
+        expect(error).toMatchObject({ expected: 1, actual: 2 });
+        const result = await handleCommand(
+          store,
+          stream,
+          tally,
+          { kind: 'count', by: 5 },
+          { metadata, expectedVersion: 2 },
+        );
+        expect(result.version).toBe(3);
+      });
+
       it('gives up with the ConcurrencyError after its attempts', async () => {
         const stream = newStream('tally-giveup');
         await handleCommand(store, stream, tally, { kind: 'count', by: 1 }, { metadata });

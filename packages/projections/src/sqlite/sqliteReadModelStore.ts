@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 
+import { UnavailableError } from '@aman/errors';
+
 import {
   openSqlite,
   type JsonObject,
@@ -51,8 +53,23 @@ function sqlValue(field: FieldValue): string | number | null {
 export class SqliteReadModelStore implements ReadModelStore {
   readonly #db: Database.Database;
 
-  constructor(options: { readonly path: string } & Pick<SqliteOpenOptions, 'synchronous'>) {
+  readonly #secureDelete: boolean;
+
+  /**
+   * `secureDelete`: what a tombstone replaces is gone from the file, not only unlinked: SQLite
+   * overwrites freed content with zeros, and every write holding a tombstone is checkpointed into
+   * the database with the write-ahead log truncated, so no older copy of the page stays in the WAL
+   * either. For stores of secrets that erasure must destroy (crypto-shredding's data keys).
+   */
+  constructor(
+    options: { readonly path: string; readonly secureDelete?: boolean } & Pick<
+      SqliteOpenOptions,
+      'synchronous'
+    >,
+  ) {
     this.#db = openSqlite(options.path, options);
+    this.#secureDelete = options.secureDelete === true;
+    if (this.#secureDelete) this.#db.pragma('secure_delete = ON');
   }
 
   async collection(name: string, spec: CollectionSpec): Promise<ReadModelCollection> {
@@ -69,7 +86,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         `CREATE INDEX IF NOT EXISTS ${table}_${field}_ord ON ${table} (${value(field)}, id)`,
       );
     }
-    return new SqliteCollection(this.#db, table, spec);
+    return new SqliteCollection(this.#db, table, spec, this.#secureDelete);
   }
 
   async close(): Promise<void> {
@@ -85,11 +102,13 @@ class SqliteCollection implements ReadModelCollection {
   readonly #get;
   readonly #put;
   readonly #writeAll: (documents: readonly ReadModelDocument[]) => void;
+  readonly #secureDelete: boolean;
 
-  constructor(db: Database.Database, table: string, spec: CollectionSpec) {
+  constructor(db: Database.Database, table: string, spec: CollectionSpec, secureDelete: boolean) {
     this.#db = db;
     this.#table = table;
     this.#spec = spec;
+    this.#secureDelete = secureDelete;
     this.#get = db.prepare<[string], Row>(`SELECT id, data, versions FROM ${table} WHERE id = ?`);
     this.#put = db.prepare<[string, string | null, string]>(
       `INSERT INTO ${table} (id, data, versions) VALUES (?, ?, ?)
@@ -123,6 +142,13 @@ class SqliteCollection implements ReadModelCollection {
   async write(documents: readonly ReadModelDocument[]): Promise<void> {
     for (const document of documents) checkDocumentKeys(document.data);
     this.#writeAll(documents);
+    if (this.#secureDelete && documents.some((document) => document.data === undefined)) {
+      const [result] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      // A reader held the log open: the old page may still be in it. The caller must know.
+      if (result === undefined || result.busy !== 0) {
+        throw new UnavailableError('the deletion could not be checkpointed yet; try again');
+      }
+    }
     return;
   }
 
