@@ -158,13 +158,14 @@ export function timerContract(name: string, harness: () => Promise<TimerStoreHar
       const clock = new ManualClock(T0);
       const { runner, firings } = recordingRunner(store, { clock: clock.now });
       expect(await runner.runOnce()).toBe(1);
-      // Fired: the same schedule again never fires again; other content is still refused.
-      await store.schedule(first);
+      // Fired: other content is still refused; the same schedule again leaves nothing pending.
       await expectAmanError(
         store.schedule({ ...first, dueAt: iso(T0 + HOUR) }),
         'AMAN_ERR_IDEMPOTENCY_CONFLICT',
       );
+      await store.schedule(first);
       clock.advance(HOUR);
+      expect(await store.due(clock.now(), 10)).toEqual([]);
       expect(await runner.runOnce()).toBe(0);
       expect(firings.map((firing) => firing.timer.id)).toEqual(['deadline:r1']);
     });
