@@ -90,7 +90,7 @@ export class SqliteTimerStore implements TimerStore {
         next_at TEXT NOT NULL
       ) STRICT;
       CREATE INDEX IF NOT EXISTS timers_next_at ON timers (next_at, id);
-      CREATE TABLE IF NOT EXISTS timer_claims (
+      CREATE TABLE IF NOT EXISTS timers_claims (
         timer_id TEXT NOT NULL,
         attempt INTEGER NOT NULL,
         owner TEXT NOT NULL,
@@ -132,18 +132,18 @@ export class SqliteTimerStore implements TimerStore {
         'SELECT id FROM timers WHERE next_at <= ? ORDER BY next_at, id LIMIT ?',
       ),
       lastClaim: db.prepare<[string], ClaimRow>(
-        `SELECT attempt, lease_until, failure FROM timer_claims WHERE timer_id = ?
+        `SELECT attempt, lease_until, failure FROM timers_claims WHERE timer_id = ?
          ORDER BY attempt DESC LIMIT 1`,
       ),
       insertClaim: db.prepare<[string, number, string, string, string]>(
-        `INSERT INTO timer_claims (timer_id, attempt, owner, claimed_at, lease_until)
+        `INSERT INTO timers_claims (timer_id, attempt, owner, claimed_at, lease_until)
          VALUES (?, ?, ?, ?, ?)`,
       ),
       releaseClaim: db.prepare<[string, string, string, number, string]>(
-        `UPDATE timer_claims SET lease_until = ?, failure = ?
+        `UPDATE timers_claims SET lease_until = ?, failure = ?
          WHERE timer_id = ? AND attempt = ? AND owner = ?`,
       ),
-      deleteClaims: db.prepare<[string]>('DELETE FROM timer_claims WHERE timer_id = ?'),
+      deleteClaims: db.prepare<[string]>('DELETE FROM timers_claims WHERE timer_id = ?'),
       done: db.prepare<[string], DoneRow>(
         'SELECT fingerprint, outcome, attempts, reason FROM timers_done WHERE id = ?',
       ),
