@@ -153,6 +153,7 @@ describe('referral over gRPC with the embedded platform', () => {
     hooks = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
 
     // Intake stands in for itself: it answers packet requests from referral only.
+    const notHere = { callers: [], handle: () => Promise.reject(new Error('not here')) };
     intakeServer = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -163,7 +164,14 @@ describe('referral over gRPC with the embedded platform', () => {
           implementation: implement<intake.IntakeServiceServer>(
             'aman.intake.v1.IntakeService',
             {
-              submitCase: { callers: [], handle: () => Promise.reject(new Error('not here')) },
+              submitCase: notHere,
+              getCase: notHere,
+              updateCase: notHere,
+              updateConsent: notHere,
+              reportThreat: notHere,
+              withdrawCase: notHere,
+              eraseCase: notHere,
+              respondToDuplicate: notHere,
               getReferralPacket: {
                 callers: ['referral'],
                 handle: async (request, call) => {
@@ -286,7 +294,14 @@ describe('referral over gRPC with the embedded platform', () => {
       province: 'AF-HER',
       outsideCapital: true,
       threats: [
-        { kind: 'THREAT_KIND_DEATH_THREAT', occurredOn: '2026-11-01', byArmedOrStateActor: true },
+        {
+          kind: 'THREAT_KIND_DEATH_THREAT',
+          occurredOn: '2026-11-01',
+          source: 'THREAT_SOURCE_ARMED_GROUP',
+          objective: 'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
+          feasibility: 'FEASIBILITY_HIGH',
+          declared: true,
+        },
       ],
       needs,
       consent,

@@ -84,8 +84,12 @@ export function route(
 
 const HOUR_MS = 60 * 60 * 1000;
 
-/** How long a provider has to respond (DESIGN §4: inter-agency referral standard). */
+/**
+ * How long a provider has to respond (DESIGN §4: inter-agency referral standard, tighter for
+ * critical risk).
+ */
 export const RESPONSE_TIME_MS: Readonly<Record<DeadlineClass, number>> = {
+  DEADLINE_CLASS_CRITICAL: 4 * HOUR_MS,
   DEADLINE_CLASS_EMERGENCY: 24 * HOUR_MS,
   DEADLINE_CLASS_URGENT: 72 * HOUR_MS,
   DEADLINE_CLASS_NORMAL: 14 * 24 * HOUR_MS,

@@ -133,6 +133,7 @@ describe('route', () => {
 
 describe('respondBy', () => {
   it.each([
+    ['DEADLINE_CLASS_CRITICAL', '2025-03-01T14:00:00.000Z'],
     ['DEADLINE_CLASS_EMERGENCY', '2025-03-02T10:00:00.000Z'],
     ['DEADLINE_CLASS_URGENT', '2025-03-04T10:00:00.000Z'],
     ['DEADLINE_CLASS_NORMAL', '2025-03-15T10:00:00.000Z'],
