@@ -14,3 +14,4 @@ export {
   type SpecifiedDecider,
 } from './deciderSpecification.ts';
 export { eventually } from './eventually.ts';
+export { dropMongoDatabases, readMongoDatabases, type RawCollection } from './rawStores.ts';

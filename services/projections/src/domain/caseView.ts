@@ -107,6 +107,15 @@ function referralFold(view: CaseView, data: JsonObject, routed: boolean): CaseVi
   };
 }
 
+/** A step of the case itself (intake's events): its stage, and the NGO it names. */
+function caseStage(view: CaseView, data: JsonObject, name: string, timeField: string): CaseView {
+  return {
+    ...view,
+    organisationId: view.organisationId || textOf(data, 'organisationId'),
+    stages: withStage(view.stages, { name, at: instantOf(data, timeField) }),
+  };
+}
+
 /**
  * One event folded into a case view. Events of different contexts arrive in any order (a
  * referral may come before the submission of its case), so each fills in only what it knows and
@@ -122,6 +131,16 @@ export function foldCaseView(view: CaseView, event: ViewEvent): CaseView {
         organisationId: textOf(data, 'organisationId') || view.organisationId,
         stages: withStage(view.stages, { name: 'submitted', at: instantOf(data, 'submittedAt') }),
       };
+    case 'CaseFactsUpdated':
+      return caseStage(view, data, 'case-updated', 'updatedAt');
+    case 'ThreatReported':
+      return caseStage(view, data, 'threat-reported', 'reportedAt');
+    case 'ConsentUpdated':
+      return caseStage(view, data, 'consent-updated', 'updatedAt');
+    case 'CaseWithdrawn':
+      return caseStage(view, data, 'withdrawn', 'withdrawnAt');
+    case 'CaseErased':
+      return caseStage(view, data, 'erased', 'erasedAt');
     case 'RiskAssessed': {
       const at = instantOf(data, 'assessedAt');
       const newest = view.riskAssessedAt === '' || at >= view.riskAssessedAt;

@@ -245,6 +245,30 @@ describe('the NGO case view', () => {
     expect(once.incidents).toBe(1);
   });
 
+  it("shows the case's own steps: threats, updates, consent, withdrawal, erasure", () => {
+    const step = (type: string, field: string, at: string): ViewEvent => ({
+      type,
+      data: { caseId: 'case-1', organisationId: 'org-ngo', [field]: at },
+    });
+    const view = fold([
+      step('CaseErased', 'erasedAt', '2026-11-05T10:00:00.000Z'),
+      submitted,
+      step('ThreatReported', 'reportedAt', '2026-11-03T10:00:00.000Z'),
+      step('ConsentUpdated', 'updatedAt', '2026-11-03T11:00:00.000Z'),
+      step('CaseFactsUpdated', 'updatedAt', '2026-11-03T12:00:00.000Z'),
+      step('CaseWithdrawn', 'withdrawnAt', '2026-11-04T10:00:00+01:00'),
+    ]);
+    expect(view.stages.map((stage) => stage.name)).toEqual([
+      'submitted',
+      'threat-reported',
+      'consent-updated',
+      'case-updated',
+      'withdrawn',
+      'erased',
+    ]);
+    expect(view.stages[4]).toEqual({ name: 'withdrawn', at: '2026-11-04T09:00:00.000Z' });
+  });
+
   it('counts each incident of the case once', () => {
     expect(fold([incident('inc-1'), incident('inc-2'), incident('inc-1')]).incidents).toBe(2);
   });

@@ -9,6 +9,11 @@ export type ViewEvent = {
 /** The events the NGO's case view is folded from, across four contexts. */
 export const CASE_VIEW_EVENTS = [
   'CaseSubmitted',
+  'CaseFactsUpdated',
+  'ThreatReported',
+  'ConsentUpdated',
+  'CaseWithdrawn',
+  'CaseErased',
   'RiskAssessed',
   'ReferralRouted',
   'ReferralStatusChanged',

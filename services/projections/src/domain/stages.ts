@@ -41,6 +41,11 @@ const STAGE_ORDER = [
   'accepted',
   'declined',
   'completed',
+  'threat-reported',
+  'case-updated',
+  'consent-updated',
+  'withdrawn',
+  'erased',
 ];
 
 function rank(name: string): number {
