@@ -124,6 +124,11 @@ describe('gateway (inject, no services)', () => {
     expect(Object.keys(document.paths).sort()).toEqual([
       '/v1/cases',
       '/v1/cases/{caseId}',
+      '/v1/cases/{caseId}/consent',
+      '/v1/cases/{caseId}/duplicates/{matchId}',
+      '/v1/cases/{caseId}/erasure',
+      '/v1/cases/{caseId}/threats',
+      '/v1/cases/{caseId}/withdrawal',
       '/v1/incidents',
       '/v1/referrals',
       '/v1/referrals/{referralId}/accept',

@@ -53,6 +53,46 @@ const Province = Type.String({
 const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,100}$' });
 const strict = { additionalProperties: false } as const;
 
+const ThreatFields = {
+  kind: oneOf(common.ThreatKind, 'kind of threat'),
+  occurredOn: Day,
+  source: oneOf(common.ThreatSource, 'who is making the threat'),
+  objective: oneOf(common.ThreatObjective, 'what the threat seems meant to achieve'),
+  feasibility: oneOf(common.Feasibility, 'whether the source can carry it out'),
+  declared: Type.Boolean({ description: 'made to the person directly' }),
+  narrative: Type.String({ maxLength: 5000, description: 'sealed at intake' }),
+};
+const Threat = Type.Object(ThreatFields, strict);
+
+const Consent = Type.Object(
+  {
+    grants: Type.Array(
+      Type.Object(
+        {
+          recipientTypes: Type.Array(oneOf(common.RecipientType, 'recipient type'), {
+            maxItems: 10,
+          }),
+          providerIds: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+              maxItems: 50,
+              description: 'named providers (directory ids), whatever their type',
+            }),
+          ),
+          fieldGroups: Type.Array(oneOf(common.FieldGroup, 'field group'), {
+            minItems: 1,
+            maxItems: 10,
+          }),
+        },
+        strict,
+      ),
+      { maxItems: 20, description: 'no grant: no referral' },
+    ),
+    method: oneOf(intake.ConsentMethod, 'how consent was obtained'),
+    obtainedAt: Type.String({ format: 'date-time' }),
+  },
+  strict,
+);
+
 const CaseSubmission = Type.Object(
   {
     defender: Type.Object(
@@ -60,6 +100,7 @@ const CaseSubmission = Type.Object(
         fullName: Text(200, 'the person’s name(s); sealed at intake'),
         phone: Text(50, 'sealed at intake'),
         place: Text(200, 'exact place; sealed at intake'),
+        dateOfBirth: Type.Optional(Day),
       },
       strict,
     ),
@@ -68,45 +109,46 @@ const CaseSubmission = Type.Object(
     province: Province,
     outsideCapital: Type.Boolean(),
     familyExposed: Type.Boolean(),
-    threats: Type.Array(
+    threats: Type.Array(Threat, { maxItems: 50 }),
+    needs: Type.Array(oneOf(common.Need, 'a need'), { minItems: 1, maxItems: 10 }),
+    vulnerabilities: Type.Optional(
       Type.Object(
         {
-          kind: oneOf(common.ThreatKind, 'kind of threat'),
-          occurredOn: Day,
-          byArmedOrStateActor: Type.Boolean(),
-          narrative: Type.String({ maxLength: 5000, description: 'sealed at intake' }),
+          minority: Type.Boolean(),
+          disability: Type.Boolean(),
+          publicVisibility: Type.Boolean(),
         },
         strict,
       ),
-      { maxItems: 50 },
     ),
-    needs: Type.Array(oneOf(common.Need, 'a need'), { minItems: 1, maxItems: 10 }),
-    consent: Type.Object(
-      {
-        grants: Type.Array(
-          Type.Object(
-            {
-              recipientTypes: Type.Array(oneOf(common.RecipientType, 'recipient type'), {
-                minItems: 1,
-                maxItems: 10,
-              }),
-              fieldGroups: Type.Array(oneOf(common.FieldGroup, 'field group'), {
-                minItems: 1,
-                maxItems: 10,
-              }),
-            },
-            strict,
-          ),
-          { minItems: 1, maxItems: 20 },
-        ),
-        method: Text(100, 'how consent was obtained'),
-        obtainedAt: Type.String({ format: 'date-time' }),
-      },
-      strict,
+    capacities: Type.Optional(
+      Type.Object(
+        {
+          supportNetwork: Type.Boolean(),
+          relocationOptions: Type.Boolean(),
+          digitalSecurity: Type.Boolean(),
+        },
+        strict,
+      ),
     ),
+    consent: Consent,
   },
   strict,
 );
+
+/** A threat's facts as intake's ThreatFact, and its narrative apart. */
+function threatRequest(threat: {
+  kind: string;
+  occurredOn: string;
+  source: string;
+  objective: string;
+  feasibility: string;
+  declared: boolean;
+  narrative: string;
+}) {
+  const { narrative, ...fact } = threat;
+  return { fact, narrative };
+}
 
 const ErrorBody = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), requestId: Type.String() }),
@@ -259,15 +301,10 @@ export async function buildApp(options: GatewayOptions) {
           province: body.province,
           outsideCapital: body.outsideCapital,
           familyExposed: body.familyExposed,
-          threats: body.threats.map((threat) => ({
-            fact: {
-              kind: threat.kind,
-              occurredOn: threat.occurredOn,
-              byArmedOrStateActor: threat.byArmedOrStateActor,
-            },
-            narrative: threat.narrative,
-          })),
+          threats: body.threats.map(threatRequest),
           needs: body.needs,
+          vulnerabilities: body.vulnerabilities,
+          capacities: body.capacities,
           consent: body.consent,
         }),
         { principal: principalOf(request) },
@@ -328,6 +365,134 @@ export async function buildApp(options: GatewayOptions) {
       );
       if (found.case === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such case');
       return caseView(found.case);
+    },
+  );
+
+  app.post(
+    '/v1/cases/:caseId/threats',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Report a new threat against the person; risk is re-assessed',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        headers: IdempotencyHeaders,
+        body: Threat,
+        response: { 201: Type.Object({ version: Type.Integer() }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const reported = await clients.intake.call(
+        'reportThreat',
+        intake.ReportThreatRequest.fromJSON({
+          caseId: request.params.caseId,
+          idempotencyKey: request.headers['idempotency-key'],
+          threat: threatRequest(request.body),
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply.status(201).send({ version: reported.version });
+    },
+  );
+
+  app.put(
+    '/v1/cases/:caseId/consent',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Replace the consent as given; providers that lose it lose access',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        body: Consent,
+        response: { 200: Type.Object({ narrowed: Type.Boolean() }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const updated = await clients.intake.call(
+        'updateConsent',
+        intake.UpdateConsentRequest.fromJSON({
+          caseId: request.params.caseId,
+          consent: request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return { narrowed: updated.narrowed };
+    },
+  );
+
+  app.post(
+    '/v1/cases/:caseId/withdrawal',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Close the case: no packet is released from then on',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        body: Type.Object({ reason: oneOf(intake.WithdrawalReason, 'why') }, strict),
+        response: { 200: Type.Object({}), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await clients.intake.call(
+        'withdrawCase',
+        intake.WithdrawCaseRequest.fromJSON({
+          caseId: request.params.caseId,
+          reason: request.body.reason,
+        }),
+        { principal: principalOf(request) },
+      );
+      return {};
+    },
+  );
+
+  app.post(
+    '/v1/cases/:caseId/erasure',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Erase the person’s data: the case’s data key is destroyed',
+        description:
+          'Crypto-shredding: every copy of the personal data, sealed under the case’s key, ' +
+          'becomes unreadable; dates, levels and statuses remain. Providers are told. Idempotent.',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        response: { 200: Type.Object({}), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await clients.intake.call(
+        'eraseCase',
+        { caseId: request.params.caseId },
+        { principal: principalOf(request) },
+      );
+      return {};
+    },
+  );
+
+  app.post(
+    '/v1/cases/:caseId/duplicates/:matchId',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Answer a likely duplicate: propose or accept a link, or dismiss it',
+        description: 'Linking needs both organisations; neither learns the other’s case before.',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id, matchId: Id }, strict),
+        body: Type.Object({ response: oneOf(intake.DuplicateResponse, 'the answer') }, strict),
+        response: { 200: Type.Object({ status: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const answered = await clients.intake.call(
+        'respondToDuplicate',
+        intake.RespondToDuplicateRequest.fromJSON({
+          caseId: request.params.caseId,
+          matchId: request.params.matchId,
+          response: request.body.response,
+        }),
+        { principal: principalOf(request) },
+      );
+      return { status: intake.duplicateMatchStatusToJSON(answered.status) };
     },
   );
 

@@ -131,7 +131,10 @@ async function main(): Promise<void> {
             {
               kind: 'THREAT_KIND_SURVEILLANCE',
               occurredOn: new Date().toISOString().slice(0, 10),
-              byArmedOrStateActor: false,
+              source: 'THREAT_SOURCE_UNIDENTIFIED',
+              objective: 'THREAT_OBJECTIVE_STOP_ACTIVITY',
+              feasibility: 'FEASIBILITY_MEDIUM',
+              declared: false,
               narrative: 'Followed home after her reporting (synthetic).',
             },
           ],
@@ -147,7 +150,7 @@ async function main(): Promise<void> {
                 ],
               },
             ],
-            method: 'in person',
+            method: 'CONSENT_METHOD_IN_PERSON',
             obtainedAt: new Date().toISOString(),
           },
         },
@@ -260,6 +263,48 @@ async function main(): Promise<void> {
       }),
     );
     say(`    risk ${levelBefore} → ${String(raised['riskLevel'])}`);
+
+    await timed('the NGO reports a new threat against the person', async () => {
+      const response = await api(
+        'POST',
+        `/v1/cases/${submitted.caseId}/threats`,
+        demo.ngo.key,
+        {
+          kind: 'THREAT_KIND_THREAT_TO_FAMILY',
+          occurredOn: new Date().toISOString().slice(0, 10),
+          source: 'THREAT_SOURCE_ARMED_GROUP',
+          objective: 'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
+          feasibility: 'FEASIBILITY_HIGH',
+          declared: true,
+          narrative: `${DEMO_DEFENDER.fullName}'s family was warned (synthetic).`,
+        },
+        { 'idempotency-key': `demo-threat-${traceId}` },
+      );
+      expectStatus(response.status, 201, 'reporting the threat');
+    });
+    await timed('the NGO erases the person’s data (the data key is destroyed)', async () => {
+      const response = await api('POST', `/v1/cases/${submitted.caseId}/erasure`, demo.ngo.key);
+      expectStatus(response.status, 200, 'erasing the case');
+    });
+    await timed('the packet is gone; the case’s dates and levels remain', async () => {
+      const packetAfter = await api(
+        'GET',
+        `/v1/referrals/${data.referralId}/packet`,
+        demo.provider.key,
+      );
+      expectStatus(packetAfter.status, 404, 'the packet of an erased case');
+      const erased = await eventually('the erasure in the NGO view', async () => {
+        const response = await api('GET', `/v1/cases/${submitted.caseId}`, demo.ngo.key);
+        const stages = (response.json['stages'] ?? []) as { name: string }[];
+        return stages.some((stage) => stage.name === 'erased') ? response.json : undefined;
+      });
+      say(
+        `    stages now end with: ${(erased['stages'] as { name: string }[])
+          .slice(-3)
+          .map((stage) => stage.name)
+          .join(', ')}; risk ${String(erased['riskLevel'])}`,
+      );
+    });
     say(`\nThe journey is one trace: ${traceId}`);
     say('With OTEL_EXPORTER_OTLP_ENDPOINT set for `pnpm start` (docker compose runs Jaeger), open');
     say(`http://localhost:16686/trace/${traceId}`);

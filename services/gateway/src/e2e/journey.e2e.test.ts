@@ -5,9 +5,8 @@ import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 
-import { kafkaBrokers, mongoUri } from '@aman/testing';
+import { kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/testing';
 
 import { DEMO_DEFENDER } from '../demoPerson.ts';
 import { startOtlpReceiver } from './otlpReceiver.ts';
@@ -152,6 +151,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
         env['AMAN_MODE'] = 'distributed';
         env['AMAN_MASTER_KEY'] = Buffer.alloc(32, 7).toString('base64');
         env['AMAN_MASTER_KEY_ID'] = 'e2e-master';
+        env['AMAN_BLIND_INDEX_KEY'] = Buffer.alloc(32, 9).toString('base64');
       }
       platform = await startPlatform(env);
       demo = await run(['pnpm', 'demo'], env, 180_000);
@@ -197,20 +197,10 @@ function journey(mode: 'embedded' | 'distributed'): void {
         for (const canary of canaries) if (body.includes(canary)) leaks.push(`a span: ${canary}`);
       }
       if (mode === 'distributed') {
-        const client = new MongoClient(mongoUri() ?? '');
-        try {
-          const { databases } = await client.db().admin().listDatabases();
-          for (const { name } of databases.filter((d) => d.name.startsWith(prefix))) {
-            for (const collection of await client.db(name).collections()) {
-              const text = JSON.stringify(await collection.find({}).toArray());
-              for (const canary of canaries) {
-                if (text.includes(canary))
-                  leaks.push(`${name}.${collection.collectionName}: ${canary}`);
-              }
-            }
+        for (const collection of await readMongoDatabases(mongoUri() ?? '', prefix)) {
+          for (const canary of canaries) {
+            if (collection.text.includes(canary)) leaks.push(`${collection.name}: ${canary}`);
           }
-        } finally {
-          await client.close();
         }
         const kafka = new Kafka({ brokers: kafkaBrokers() ?? [], logLevel: logLevel.NOTHING });
         const admin = kafka.admin();
