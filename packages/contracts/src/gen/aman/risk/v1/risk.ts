@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.ts";
 import {
+  Capacities,
   DeadlineClass,
   deadlineClassFromJSON,
   deadlineClassToJSON,
@@ -33,16 +34,71 @@ import {
   riskLevelFromJSON,
   riskLevelToJSON,
   ThreatFact,
+  Vulnerabilities,
 } from "../../common/v1/common.ts";
 
 export const protobufPackage = "aman.risk.v1";
 
 export const protobufFileName = "aman/risk/v1/risk.proto";
 
+export enum ReassessmentStatus {
+  REASSESSMENT_STATUS_UNSPECIFIED = 0,
+  /** REASSESSMENT_STATUS_ACTIVE - Re-assessed on new facts, threats and incidents, and at next_reassessment_at. */
+  REASSESSMENT_STATUS_ACTIVE = 1,
+  REASSESSMENT_STATUS_STOPPED_CASE_WITHDRAWN = 2,
+  REASSESSMENT_STATUS_STOPPED_CASE_ERASED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function reassessmentStatusFromJSON(object: any): ReassessmentStatus {
+  switch (object) {
+    case 0:
+    case "REASSESSMENT_STATUS_UNSPECIFIED":
+      return ReassessmentStatus.REASSESSMENT_STATUS_UNSPECIFIED;
+    case 1:
+    case "REASSESSMENT_STATUS_ACTIVE":
+      return ReassessmentStatus.REASSESSMENT_STATUS_ACTIVE;
+    case 2:
+    case "REASSESSMENT_STATUS_STOPPED_CASE_WITHDRAWN":
+      return ReassessmentStatus.REASSESSMENT_STATUS_STOPPED_CASE_WITHDRAWN;
+    case 3:
+    case "REASSESSMENT_STATUS_STOPPED_CASE_ERASED":
+      return ReassessmentStatus.REASSESSMENT_STATUS_STOPPED_CASE_ERASED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReassessmentStatus.UNRECOGNIZED;
+  }
+}
+
+export function reassessmentStatusToJSON(object: ReassessmentStatus): string {
+  switch (object) {
+    case ReassessmentStatus.REASSESSMENT_STATUS_UNSPECIFIED:
+      return "REASSESSMENT_STATUS_UNSPECIFIED";
+    case ReassessmentStatus.REASSESSMENT_STATUS_ACTIVE:
+      return "REASSESSMENT_STATUS_ACTIVE";
+    case ReassessmentStatus.REASSESSMENT_STATUS_STOPPED_CASE_WITHDRAWN:
+      return "REASSESSMENT_STATUS_STOPPED_CASE_WITHDRAWN";
+    case ReassessmentStatus.REASSESSMENT_STATUS_STOPPED_CASE_ERASED:
+      return "REASSESSMENT_STATUS_STOPPED_CASE_ERASED";
+    case ReassessmentStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum AssessmentTrigger {
   ASSESSMENT_TRIGGER_UNSPECIFIED = 0,
   ASSESSMENT_TRIGGER_SUBMISSION = 1,
   ASSESSMENT_TRIGGER_INCIDENT = 2,
+  /** ASSESSMENT_TRIGGER_FACTS_UPDATED - The NGO corrected the case's facts (intake's CaseFactsUpdated). */
+  ASSESSMENT_TRIGGER_FACTS_UPDATED = 3,
+  /** ASSESSMENT_TRIGGER_THREAT_REPORTED - A new threat against the person (intake's ThreatReported). */
+  ASSESSMENT_TRIGGER_THREAT_REPORTED = 4,
+  /** ASSESSMENT_TRIGGER_SCHEDULE - The periodic re-assessment the level set. */
+  ASSESSMENT_TRIGGER_SCHEDULE = 5,
+  /** ASSESSMENT_TRIGGER_OVERRIDE - An assessor set the level. */
+  ASSESSMENT_TRIGGER_OVERRIDE = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -57,6 +113,18 @@ export function assessmentTriggerFromJSON(object: any): AssessmentTrigger {
     case 2:
     case "ASSESSMENT_TRIGGER_INCIDENT":
       return AssessmentTrigger.ASSESSMENT_TRIGGER_INCIDENT;
+    case 3:
+    case "ASSESSMENT_TRIGGER_FACTS_UPDATED":
+      return AssessmentTrigger.ASSESSMENT_TRIGGER_FACTS_UPDATED;
+    case 4:
+    case "ASSESSMENT_TRIGGER_THREAT_REPORTED":
+      return AssessmentTrigger.ASSESSMENT_TRIGGER_THREAT_REPORTED;
+    case 5:
+    case "ASSESSMENT_TRIGGER_SCHEDULE":
+      return AssessmentTrigger.ASSESSMENT_TRIGGER_SCHEDULE;
+    case 6:
+    case "ASSESSMENT_TRIGGER_OVERRIDE":
+      return AssessmentTrigger.ASSESSMENT_TRIGGER_OVERRIDE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -72,6 +140,14 @@ export function assessmentTriggerToJSON(object: AssessmentTrigger): string {
       return "ASSESSMENT_TRIGGER_SUBMISSION";
     case AssessmentTrigger.ASSESSMENT_TRIGGER_INCIDENT:
       return "ASSESSMENT_TRIGGER_INCIDENT";
+    case AssessmentTrigger.ASSESSMENT_TRIGGER_FACTS_UPDATED:
+      return "ASSESSMENT_TRIGGER_FACTS_UPDATED";
+    case AssessmentTrigger.ASSESSMENT_TRIGGER_THREAT_REPORTED:
+      return "ASSESSMENT_TRIGGER_THREAT_REPORTED";
+    case AssessmentTrigger.ASSESSMENT_TRIGGER_SCHEDULE:
+      return "ASSESSMENT_TRIGGER_SCHEDULE";
+    case AssessmentTrigger.ASSESSMENT_TRIGGER_OVERRIDE:
+      return "ASSESSMENT_TRIGGER_OVERRIDE";
     case AssessmentTrigger.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -85,6 +161,12 @@ export interface CaseFacts {
   outsideCapital: boolean;
   familyExposed: boolean;
   threats: ThreatFact[];
+  /** Absent: none known. */
+  vulnerabilities:
+    | Vulnerabilities
+    | undefined;
+  /** Absent: none known (capacities only ever lower the risk, so none is the safe assumption). */
+  capacities: Capacities | undefined;
 }
 
 export interface AssessCaseRequest {
@@ -94,22 +176,96 @@ export interface AssessCaseRequest {
 
 export interface Assessment {
   caseId: string;
+  /** The level in force: the methodology's, or an assessor's while an override holds. */
   level: RiskLevel;
+  /** The methodology's score, from 0 to 100. */
   score: number;
-  /** The factors that drove the level, in plain words. */
+  /** The factors that drove the level, in plain words; facts only, never personal data. */
   factors: string[];
   methodologyVersion: string;
   deadlineClass: DeadlineClass;
   assessedAt: Date | undefined;
+  trigger: AssessmentTrigger;
+  /** 1 for the case's first assessment, then one more for each. */
+  sequence: number;
+  /** When the case is assessed again if nothing happens before. */
+  nextReassessmentAt:
+    | Date
+    | undefined;
+  /** How long a provider has to acknowledge a referral: the deadline class's duration. */
+  acknowledgeWithinSeconds: number;
+  /** How long a provider has to accept or decline: a configured multiple of the acknowledgement. */
+  decideWithinSeconds: number;
+  /** The level is an assessor's, not the methodology's. */
+  overridden: boolean;
+  /** The methodology's own level, whatever an override says. */
+  computedLevel: RiskLevel;
 }
 
 export interface AssessCaseResponse {
   assessment: Assessment | undefined;
 }
 
-/** Event on aman.risk.v1. */
+export interface OverrideAssessmentRequest {
+  caseId: string;
+  level: RiskLevel;
+  /**
+   * Why, in the assessor's words: kept inside risk-assessment (never on a topic, in a log or in
+   * an error), shown only to the case's NGO, and withheld once the case is erased. Write facts,
+   * not names. At most 2000 characters.
+   */
+  justification: string;
+  /**
+   * The same key again with the same override is answered as the first time; with another, it
+   * is ALREADY_EXISTS.
+   */
+  idempotencyKey: string;
+  /**
+   * The sequence of the assessment the assessor read; when the case was assessed since, the
+   * override is FAILED_PRECONDITION so nobody overrides what they have not seen. 0: not checked.
+   */
+  expectedSequence: number;
+}
+
+export interface OverrideAssessmentResponse {
+  assessment: Assessment | undefined;
+}
+
+export interface GetAssessmentHistoryRequest {
+  caseId: string;
+}
+
+/** An assessor's override of a case's level. */
+export interface Override {
+  level: RiskLevel;
+  /** The methodology's level when the assessor overrode it. */
+  computedLevel: RiskLevel;
+  /** Empty once the case is erased (justification_withheld). */
+  justification: string;
+  justificationWithheld: boolean;
+  /** Who: the organisation and the key it used. */
+  organisationId: string;
+  principalId: string;
+  overriddenAt: Date | undefined;
+}
+
+export interface AssessmentHistoryEntry {
+  assessment:
+    | Assessment
+    | undefined;
+  /** Present when this assessment is an override. */
+  override: Override | undefined;
+}
+
+export interface GetAssessmentHistoryResponse {
+  entries: AssessmentHistoryEntry[];
+  status: ReassessmentStatus;
+}
+
+/** Event on aman.risk.v1. Never carries an override's justification. */
 export interface RiskAssessed {
   caseId: string;
+  /** The level in force: the methodology's, or an assessor's while an override holds. */
   level: RiskLevel;
   score: number;
   factors: string[];
@@ -119,10 +275,25 @@ export interface RiskAssessed {
   trigger: AssessmentTrigger;
   /** The case's organisation, so read models can scope the level without another lookup. */
   organisationId: string;
+  /** 1 for the case's first assessment, then one more for each: the newest has the highest. */
+  sequence: number;
+  nextReassessmentAt: Date | undefined;
+  acknowledgeWithinSeconds: number;
+  decideWithinSeconds: number;
+  overridden: boolean;
+  computedLevel: RiskLevel;
 }
 
 function createBaseCaseFacts(): CaseFacts {
-  return { profile: 0, gender: 0, outsideCapital: false, familyExposed: false, threats: [] };
+  return {
+    profile: 0,
+    gender: 0,
+    outsideCapital: false,
+    familyExposed: false,
+    threats: [],
+    vulnerabilities: undefined,
+    capacities: undefined,
+  };
 }
 
 export const CaseFacts: MessageFns<CaseFacts> = {
@@ -141,6 +312,12 @@ export const CaseFacts: MessageFns<CaseFacts> = {
     }
     for (const v of message.threats) {
       ThreatFact.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.vulnerabilities !== undefined) {
+      Vulnerabilities.encode(message.vulnerabilities, writer.uint32(50).fork()).join();
+    }
+    if (message.capacities !== undefined) {
+      Capacities.encode(message.capacities, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -198,6 +375,22 @@ export const CaseFacts: MessageFns<CaseFacts> = {
             message.threats.push(ThreatFact.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.vulnerabilities = Vulnerabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.capacities = Capacities.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -225,6 +418,8 @@ export const CaseFacts: MessageFns<CaseFacts> = {
         ? globalThis.Boolean(object.family_exposed)
         : false,
       threats: globalThis.Array.isArray(object?.threats) ? object.threats.map((e: any) => ThreatFact.fromJSON(e)) : [],
+      vulnerabilities: isSet(object.vulnerabilities) ? Vulnerabilities.fromJSON(object.vulnerabilities) : undefined,
+      capacities: isSet(object.capacities) ? Capacities.fromJSON(object.capacities) : undefined,
     };
   },
 
@@ -245,6 +440,12 @@ export const CaseFacts: MessageFns<CaseFacts> = {
     if (message.threats?.length) {
       obj.threats = message.threats.map((e) => ThreatFact.toJSON(e));
     }
+    if (message.vulnerabilities !== undefined) {
+      obj.vulnerabilities = Vulnerabilities.toJSON(message.vulnerabilities);
+    }
+    if (message.capacities !== undefined) {
+      obj.capacities = Capacities.toJSON(message.capacities);
+    }
     return obj;
   },
 
@@ -258,6 +459,12 @@ export const CaseFacts: MessageFns<CaseFacts> = {
     message.outsideCapital = object.outsideCapital ?? false;
     message.familyExposed = object.familyExposed ?? false;
     message.threats = object.threats?.map((e) => ThreatFact.fromPartial(e)) || [];
+    message.vulnerabilities = (object.vulnerabilities !== undefined && object.vulnerabilities !== null)
+      ? Vulnerabilities.fromPartial(object.vulnerabilities)
+      : undefined;
+    message.capacities = (object.capacities !== undefined && object.capacities !== null)
+      ? Capacities.fromPartial(object.capacities)
+      : undefined;
     return message;
   },
 };
@@ -362,6 +569,13 @@ function createBaseAssessment(): Assessment {
     methodologyVersion: "",
     deadlineClass: 0,
     assessedAt: undefined,
+    trigger: 0,
+    sequence: 0,
+    nextReassessmentAt: undefined,
+    acknowledgeWithinSeconds: 0,
+    decideWithinSeconds: 0,
+    overridden: false,
+    computedLevel: 0,
   };
 }
 
@@ -387,6 +601,27 @@ export const Assessment: MessageFns<Assessment> = {
     }
     if (message.assessedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.assessedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.trigger !== 0) {
+      writer.uint32(64).int32(message.trigger);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(72).int32(message.sequence);
+    }
+    if (message.nextReassessmentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextReassessmentAt), writer.uint32(82).fork()).join();
+    }
+    if (message.acknowledgeWithinSeconds !== 0) {
+      writer.uint32(88).int32(message.acknowledgeWithinSeconds);
+    }
+    if (message.decideWithinSeconds !== 0) {
+      writer.uint32(96).int32(message.decideWithinSeconds);
+    }
+    if (message.overridden !== false) {
+      writer.uint32(104).bool(message.overridden);
+    }
+    if (message.computedLevel !== 0) {
+      writer.uint32(112).int32(message.computedLevel);
     }
     return writer;
   },
@@ -460,6 +695,62 @@ export const Assessment: MessageFns<Assessment> = {
             message.assessedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.trigger = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sequence = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.nextReassessmentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.acknowledgeWithinSeconds = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.decideWithinSeconds = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.overridden = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.computedLevel = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -497,6 +788,29 @@ export const Assessment: MessageFns<Assessment> = {
         : isSet(object.assessed_at)
         ? fromJsonTimestamp(object.assessed_at)
         : undefined,
+      trigger: isSet(object.trigger) ? assessmentTriggerFromJSON(object.trigger) : 0,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      nextReassessmentAt: isSet(object.nextReassessmentAt)
+        ? fromJsonTimestamp(object.nextReassessmentAt)
+        : isSet(object.next_reassessment_at)
+        ? fromJsonTimestamp(object.next_reassessment_at)
+        : undefined,
+      acknowledgeWithinSeconds: isSet(object.acknowledgeWithinSeconds)
+        ? globalThis.Number(object.acknowledgeWithinSeconds)
+        : isSet(object.acknowledge_within_seconds)
+        ? globalThis.Number(object.acknowledge_within_seconds)
+        : 0,
+      decideWithinSeconds: isSet(object.decideWithinSeconds)
+        ? globalThis.Number(object.decideWithinSeconds)
+        : isSet(object.decide_within_seconds)
+        ? globalThis.Number(object.decide_within_seconds)
+        : 0,
+      overridden: isSet(object.overridden) ? globalThis.Boolean(object.overridden) : false,
+      computedLevel: isSet(object.computedLevel)
+        ? riskLevelFromJSON(object.computedLevel)
+        : isSet(object.computed_level)
+        ? riskLevelFromJSON(object.computed_level)
+        : 0,
     };
   },
 
@@ -523,6 +837,27 @@ export const Assessment: MessageFns<Assessment> = {
     if (message.assessedAt !== undefined) {
       obj.assessedAt = message.assessedAt.toISOString();
     }
+    if (message.trigger !== 0) {
+      obj.trigger = assessmentTriggerToJSON(message.trigger);
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.nextReassessmentAt !== undefined) {
+      obj.nextReassessmentAt = message.nextReassessmentAt.toISOString();
+    }
+    if (message.acknowledgeWithinSeconds !== 0) {
+      obj.acknowledgeWithinSeconds = Math.round(message.acknowledgeWithinSeconds);
+    }
+    if (message.decideWithinSeconds !== 0) {
+      obj.decideWithinSeconds = Math.round(message.decideWithinSeconds);
+    }
+    if (message.overridden !== false) {
+      obj.overridden = message.overridden;
+    }
+    if (message.computedLevel !== 0) {
+      obj.computedLevel = riskLevelToJSON(message.computedLevel);
+    }
     return obj;
   },
 
@@ -538,6 +873,13 @@ export const Assessment: MessageFns<Assessment> = {
     message.methodologyVersion = object.methodologyVersion ?? "";
     message.deadlineClass = object.deadlineClass ?? 0;
     message.assessedAt = object.assessedAt ?? undefined;
+    message.trigger = object.trigger ?? 0;
+    message.sequence = object.sequence ?? 0;
+    message.nextReassessmentAt = object.nextReassessmentAt ?? undefined;
+    message.acknowledgeWithinSeconds = object.acknowledgeWithinSeconds ?? 0;
+    message.decideWithinSeconds = object.decideWithinSeconds ?? 0;
+    message.overridden = object.overridden ?? false;
+    message.computedLevel = object.computedLevel ?? 0;
     return message;
   },
 };
@@ -611,6 +953,662 @@ export const AssessCaseResponse: MessageFns<AssessCaseResponse> = {
   },
 };
 
+function createBaseOverrideAssessmentRequest(): OverrideAssessmentRequest {
+  return { caseId: "", level: 0, justification: "", idempotencyKey: "", expectedSequence: 0 };
+}
+
+export const OverrideAssessmentRequest: MessageFns<OverrideAssessmentRequest> = {
+  encode(message: OverrideAssessmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.level !== 0) {
+      writer.uint32(16).int32(message.level);
+    }
+    if (message.justification !== "") {
+      writer.uint32(26).string(message.justification);
+    }
+    if (message.idempotencyKey !== "") {
+      writer.uint32(34).string(message.idempotencyKey);
+    }
+    if (message.expectedSequence !== 0) {
+      writer.uint32(40).int32(message.expectedSequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OverrideAssessmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverrideAssessmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.level = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.justification = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expectedSequence = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OverrideAssessmentRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      level: isSet(object.level) ? riskLevelFromJSON(object.level) : 0,
+      justification: isSet(object.justification) ? globalThis.String(object.justification) : "",
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      expectedSequence: isSet(object.expectedSequence)
+        ? globalThis.Number(object.expectedSequence)
+        : isSet(object.expected_sequence)
+        ? globalThis.Number(object.expected_sequence)
+        : 0,
+    };
+  },
+
+  toJSON(message: OverrideAssessmentRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.level !== 0) {
+      obj.level = riskLevelToJSON(message.level);
+    }
+    if (message.justification !== "") {
+      obj.justification = message.justification;
+    }
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.expectedSequence !== 0) {
+      obj.expectedSequence = Math.round(message.expectedSequence);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OverrideAssessmentRequest>): OverrideAssessmentRequest {
+    return OverrideAssessmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OverrideAssessmentRequest>): OverrideAssessmentRequest {
+    const message = createBaseOverrideAssessmentRequest();
+    message.caseId = object.caseId ?? "";
+    message.level = object.level ?? 0;
+    message.justification = object.justification ?? "";
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.expectedSequence = object.expectedSequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseOverrideAssessmentResponse(): OverrideAssessmentResponse {
+  return { assessment: undefined };
+}
+
+export const OverrideAssessmentResponse: MessageFns<OverrideAssessmentResponse> = {
+  encode(message: OverrideAssessmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assessment !== undefined) {
+      Assessment.encode(message.assessment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OverrideAssessmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverrideAssessmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assessment = Assessment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OverrideAssessmentResponse {
+    return { assessment: isSet(object.assessment) ? Assessment.fromJSON(object.assessment) : undefined };
+  },
+
+  toJSON(message: OverrideAssessmentResponse): unknown {
+    const obj: any = {};
+    if (message.assessment !== undefined) {
+      obj.assessment = Assessment.toJSON(message.assessment);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OverrideAssessmentResponse>): OverrideAssessmentResponse {
+    return OverrideAssessmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OverrideAssessmentResponse>): OverrideAssessmentResponse {
+    const message = createBaseOverrideAssessmentResponse();
+    message.assessment = (object.assessment !== undefined && object.assessment !== null)
+      ? Assessment.fromPartial(object.assessment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetAssessmentHistoryRequest(): GetAssessmentHistoryRequest {
+  return { caseId: "" };
+}
+
+export const GetAssessmentHistoryRequest: MessageFns<GetAssessmentHistoryRequest> = {
+  encode(message: GetAssessmentHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssessmentHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssessmentHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssessmentHistoryRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAssessmentHistoryRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAssessmentHistoryRequest>): GetAssessmentHistoryRequest {
+    return GetAssessmentHistoryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAssessmentHistoryRequest>): GetAssessmentHistoryRequest {
+    const message = createBaseGetAssessmentHistoryRequest();
+    message.caseId = object.caseId ?? "";
+    return message;
+  },
+};
+
+function createBaseOverride(): Override {
+  return {
+    level: 0,
+    computedLevel: 0,
+    justification: "",
+    justificationWithheld: false,
+    organisationId: "",
+    principalId: "",
+    overriddenAt: undefined,
+  };
+}
+
+export const Override: MessageFns<Override> = {
+  encode(message: Override, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== 0) {
+      writer.uint32(8).int32(message.level);
+    }
+    if (message.computedLevel !== 0) {
+      writer.uint32(16).int32(message.computedLevel);
+    }
+    if (message.justification !== "") {
+      writer.uint32(26).string(message.justification);
+    }
+    if (message.justificationWithheld !== false) {
+      writer.uint32(32).bool(message.justificationWithheld);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(42).string(message.organisationId);
+    }
+    if (message.principalId !== "") {
+      writer.uint32(50).string(message.principalId);
+    }
+    if (message.overriddenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.overriddenAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Override {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.level = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.computedLevel = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.justification = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.justificationWithheld = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.principalId = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.overriddenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Override {
+    return {
+      level: isSet(object.level) ? riskLevelFromJSON(object.level) : 0,
+      computedLevel: isSet(object.computedLevel)
+        ? riskLevelFromJSON(object.computedLevel)
+        : isSet(object.computed_level)
+        ? riskLevelFromJSON(object.computed_level)
+        : 0,
+      justification: isSet(object.justification) ? globalThis.String(object.justification) : "",
+      justificationWithheld: isSet(object.justificationWithheld)
+        ? globalThis.Boolean(object.justificationWithheld)
+        : isSet(object.justification_withheld)
+        ? globalThis.Boolean(object.justification_withheld)
+        : false,
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      principalId: isSet(object.principalId)
+        ? globalThis.String(object.principalId)
+        : isSet(object.principal_id)
+        ? globalThis.String(object.principal_id)
+        : "",
+      overriddenAt: isSet(object.overriddenAt)
+        ? fromJsonTimestamp(object.overriddenAt)
+        : isSet(object.overridden_at)
+        ? fromJsonTimestamp(object.overridden_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Override): unknown {
+    const obj: any = {};
+    if (message.level !== 0) {
+      obj.level = riskLevelToJSON(message.level);
+    }
+    if (message.computedLevel !== 0) {
+      obj.computedLevel = riskLevelToJSON(message.computedLevel);
+    }
+    if (message.justification !== "") {
+      obj.justification = message.justification;
+    }
+    if (message.justificationWithheld !== false) {
+      obj.justificationWithheld = message.justificationWithheld;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.principalId !== "") {
+      obj.principalId = message.principalId;
+    }
+    if (message.overriddenAt !== undefined) {
+      obj.overriddenAt = message.overriddenAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Override>): Override {
+    return Override.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Override>): Override {
+    const message = createBaseOverride();
+    message.level = object.level ?? 0;
+    message.computedLevel = object.computedLevel ?? 0;
+    message.justification = object.justification ?? "";
+    message.justificationWithheld = object.justificationWithheld ?? false;
+    message.organisationId = object.organisationId ?? "";
+    message.principalId = object.principalId ?? "";
+    message.overriddenAt = object.overriddenAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAssessmentHistoryEntry(): AssessmentHistoryEntry {
+  return { assessment: undefined, override: undefined };
+}
+
+export const AssessmentHistoryEntry: MessageFns<AssessmentHistoryEntry> = {
+  encode(message: AssessmentHistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assessment !== undefined) {
+      Assessment.encode(message.assessment, writer.uint32(10).fork()).join();
+    }
+    if (message.override !== undefined) {
+      Override.encode(message.override, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssessmentHistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssessmentHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assessment = Assessment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.override = Override.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssessmentHistoryEntry {
+    return {
+      assessment: isSet(object.assessment) ? Assessment.fromJSON(object.assessment) : undefined,
+      override: isSet(object.override) ? Override.fromJSON(object.override) : undefined,
+    };
+  },
+
+  toJSON(message: AssessmentHistoryEntry): unknown {
+    const obj: any = {};
+    if (message.assessment !== undefined) {
+      obj.assessment = Assessment.toJSON(message.assessment);
+    }
+    if (message.override !== undefined) {
+      obj.override = Override.toJSON(message.override);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AssessmentHistoryEntry>): AssessmentHistoryEntry {
+    return AssessmentHistoryEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AssessmentHistoryEntry>): AssessmentHistoryEntry {
+    const message = createBaseAssessmentHistoryEntry();
+    message.assessment = (object.assessment !== undefined && object.assessment !== null)
+      ? Assessment.fromPartial(object.assessment)
+      : undefined;
+    message.override = (object.override !== undefined && object.override !== null)
+      ? Override.fromPartial(object.override)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetAssessmentHistoryResponse(): GetAssessmentHistoryResponse {
+  return { entries: [], status: 0 };
+}
+
+export const GetAssessmentHistoryResponse: MessageFns<GetAssessmentHistoryResponse> = {
+  encode(message: GetAssessmentHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AssessmentHistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAssessmentHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAssessmentHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AssessmentHistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAssessmentHistoryResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => AssessmentHistoryEntry.fromJSON(e))
+        : [],
+      status: isSet(object.status) ? reassessmentStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: GetAssessmentHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AssessmentHistoryEntry.toJSON(e));
+    }
+    if (message.status !== 0) {
+      obj.status = reassessmentStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetAssessmentHistoryResponse>): GetAssessmentHistoryResponse {
+    return GetAssessmentHistoryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetAssessmentHistoryResponse>): GetAssessmentHistoryResponse {
+    const message = createBaseGetAssessmentHistoryResponse();
+    message.entries = object.entries?.map((e) => AssessmentHistoryEntry.fromPartial(e)) || [];
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
 function createBaseRiskAssessed(): RiskAssessed {
   return {
     caseId: "",
@@ -622,6 +1620,12 @@ function createBaseRiskAssessed(): RiskAssessed {
     assessedAt: undefined,
     trigger: 0,
     organisationId: "",
+    sequence: 0,
+    nextReassessmentAt: undefined,
+    acknowledgeWithinSeconds: 0,
+    decideWithinSeconds: 0,
+    overridden: false,
+    computedLevel: 0,
   };
 }
 
@@ -653,6 +1657,24 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     }
     if (message.organisationId !== "") {
       writer.uint32(74).string(message.organisationId);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(80).int32(message.sequence);
+    }
+    if (message.nextReassessmentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextReassessmentAt), writer.uint32(90).fork()).join();
+    }
+    if (message.acknowledgeWithinSeconds !== 0) {
+      writer.uint32(96).int32(message.acknowledgeWithinSeconds);
+    }
+    if (message.decideWithinSeconds !== 0) {
+      writer.uint32(104).int32(message.decideWithinSeconds);
+    }
+    if (message.overridden !== false) {
+      writer.uint32(112).bool(message.overridden);
+    }
+    if (message.computedLevel !== 0) {
+      writer.uint32(120).int32(message.computedLevel);
     }
     return writer;
   },
@@ -742,6 +1764,54 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
             message.organisationId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.sequence = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.nextReassessmentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.acknowledgeWithinSeconds = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.decideWithinSeconds = reader.int32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.overridden = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.computedLevel = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -785,6 +1855,28 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
         : isSet(object.organisation_id)
         ? globalThis.String(object.organisation_id)
         : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      nextReassessmentAt: isSet(object.nextReassessmentAt)
+        ? fromJsonTimestamp(object.nextReassessmentAt)
+        : isSet(object.next_reassessment_at)
+        ? fromJsonTimestamp(object.next_reassessment_at)
+        : undefined,
+      acknowledgeWithinSeconds: isSet(object.acknowledgeWithinSeconds)
+        ? globalThis.Number(object.acknowledgeWithinSeconds)
+        : isSet(object.acknowledge_within_seconds)
+        ? globalThis.Number(object.acknowledge_within_seconds)
+        : 0,
+      decideWithinSeconds: isSet(object.decideWithinSeconds)
+        ? globalThis.Number(object.decideWithinSeconds)
+        : isSet(object.decide_within_seconds)
+        ? globalThis.Number(object.decide_within_seconds)
+        : 0,
+      overridden: isSet(object.overridden) ? globalThis.Boolean(object.overridden) : false,
+      computedLevel: isSet(object.computedLevel)
+        ? riskLevelFromJSON(object.computedLevel)
+        : isSet(object.computed_level)
+        ? riskLevelFromJSON(object.computed_level)
+        : 0,
     };
   },
 
@@ -817,6 +1909,24 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     if (message.organisationId !== "") {
       obj.organisationId = message.organisationId;
     }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.nextReassessmentAt !== undefined) {
+      obj.nextReassessmentAt = message.nextReassessmentAt.toISOString();
+    }
+    if (message.acknowledgeWithinSeconds !== 0) {
+      obj.acknowledgeWithinSeconds = Math.round(message.acknowledgeWithinSeconds);
+    }
+    if (message.decideWithinSeconds !== 0) {
+      obj.decideWithinSeconds = Math.round(message.decideWithinSeconds);
+    }
+    if (message.overridden !== false) {
+      obj.overridden = message.overridden;
+    }
+    if (message.computedLevel !== 0) {
+      obj.computedLevel = riskLevelToJSON(message.computedLevel);
+    }
     return obj;
   },
 
@@ -834,13 +1944,22 @@ export const RiskAssessed: MessageFns<RiskAssessed> = {
     message.assessedAt = object.assessedAt ?? undefined;
     message.trigger = object.trigger ?? 0;
     message.organisationId = object.organisationId ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.nextReassessmentAt = object.nextReassessmentAt ?? undefined;
+    message.acknowledgeWithinSeconds = object.acknowledgeWithinSeconds ?? 0;
+    message.decideWithinSeconds = object.decideWithinSeconds ?? 0;
+    message.overridden = object.overridden ?? false;
+    message.computedLevel = object.computedLevel ?? 0;
     return message;
   },
 };
 
 export type RiskAssessmentServiceService = typeof RiskAssessmentServiceService;
 export const RiskAssessmentServiceService = {
-  /** Assesses (or re-assesses) a case from its non-personal facts. */
+  /**
+   * Assesses a case from its non-personal facts at submission (intake's triage). The same
+   * submission again decides nothing and returns the latest assessment.
+   */
   assessCase: {
     path: "/aman.risk.v1.RiskAssessmentService/AssessCase" as const,
     requestStream: false as const,
@@ -850,15 +1969,55 @@ export const RiskAssessmentServiceService = {
     responseSerialize: (value: AssessCaseResponse): Buffer => Buffer.from(AssessCaseResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AssessCaseResponse => AssessCaseResponse.decode(value),
   },
+  /** An assessor of the case's NGO sets the level, with a justification. Called by the gateway. */
+  overrideAssessment: {
+    path: "/aman.risk.v1.RiskAssessmentService/OverrideAssessment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OverrideAssessmentRequest): Buffer =>
+      Buffer.from(OverrideAssessmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OverrideAssessmentRequest => OverrideAssessmentRequest.decode(value),
+    responseSerialize: (value: OverrideAssessmentResponse): Buffer =>
+      Buffer.from(OverrideAssessmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OverrideAssessmentResponse => OverrideAssessmentResponse.decode(value),
+  },
+  /**
+   * Every assessment of the case, oldest first, with its overrides. Called by the gateway for the
+   * case's NGO; another organisation's case is NOT_FOUND.
+   */
+  getAssessmentHistory: {
+    path: "/aman.risk.v1.RiskAssessmentService/GetAssessmentHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAssessmentHistoryRequest): Buffer =>
+      Buffer.from(GetAssessmentHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAssessmentHistoryRequest => GetAssessmentHistoryRequest.decode(value),
+    responseSerialize: (value: GetAssessmentHistoryResponse): Buffer =>
+      Buffer.from(GetAssessmentHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAssessmentHistoryResponse => GetAssessmentHistoryResponse.decode(value),
+  },
 } as const;
 
 export interface RiskAssessmentServiceServer extends UntypedServiceImplementation {
-  /** Assesses (or re-assesses) a case from its non-personal facts. */
+  /**
+   * Assesses a case from its non-personal facts at submission (intake's triage). The same
+   * submission again decides nothing and returns the latest assessment.
+   */
   assessCase: handleUnaryCall<AssessCaseRequest, AssessCaseResponse>;
+  /** An assessor of the case's NGO sets the level, with a justification. Called by the gateway. */
+  overrideAssessment: handleUnaryCall<OverrideAssessmentRequest, OverrideAssessmentResponse>;
+  /**
+   * Every assessment of the case, oldest first, with its overrides. Called by the gateway for the
+   * case's NGO; another organisation's case is NOT_FOUND.
+   */
+  getAssessmentHistory: handleUnaryCall<GetAssessmentHistoryRequest, GetAssessmentHistoryResponse>;
 }
 
 export interface RiskAssessmentServiceClient extends Client {
-  /** Assesses (or re-assesses) a case from its non-personal facts. */
+  /**
+   * Assesses a case from its non-personal facts at submission (intake's triage). The same
+   * submission again decides nothing and returns the latest assessment.
+   */
   assessCase(
     request: AssessCaseRequest,
     callback: (error: ServiceError | null, response: AssessCaseResponse) => void,
@@ -873,6 +2032,41 @@ export interface RiskAssessmentServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AssessCaseResponse) => void,
+  ): ClientUnaryCall;
+  /** An assessor of the case's NGO sets the level, with a justification. Called by the gateway. */
+  overrideAssessment(
+    request: OverrideAssessmentRequest,
+    callback: (error: ServiceError | null, response: OverrideAssessmentResponse) => void,
+  ): ClientUnaryCall;
+  overrideAssessment(
+    request: OverrideAssessmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OverrideAssessmentResponse) => void,
+  ): ClientUnaryCall;
+  overrideAssessment(
+    request: OverrideAssessmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OverrideAssessmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Every assessment of the case, oldest first, with its overrides. Called by the gateway for the
+   * case's NGO; another organisation's case is NOT_FOUND.
+   */
+  getAssessmentHistory(
+    request: GetAssessmentHistoryRequest,
+    callback: (error: ServiceError | null, response: GetAssessmentHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getAssessmentHistory(
+    request: GetAssessmentHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAssessmentHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getAssessmentHistory(
+    request: GetAssessmentHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAssessmentHistoryResponse) => void,
   ): ClientUnaryCall;
 }
 
