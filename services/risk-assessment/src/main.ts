@@ -1,24 +1,26 @@
-import { risk } from '@aman/contracts';
 import { runService } from '@aman/service-kit';
 
-import { RISK_SERVICE, riskServer } from './adapters/grpcServer.ts';
-import { Assessments } from './application/assessments.ts';
+import { policyOf, riskConfigSpec } from './adapters/config.ts';
+import { openTimerStore, startRiskAssessment } from './service.ts';
 
-await runService('risk-assessment', async (kit) => {
-  const store = await kit.platform.eventStore();
-  await kit.platform.publish('risk', store);
-  const assessments = new Assessments(store);
-  // A submission whose synchronous triage timed out is assessed here; an incident re-assesses.
-  await kit.platform.subscribe('assessments', ['intake', 'accountability'], (event) =>
-    assessments.onEvent(event),
-  );
-  return {
-    grpc: [
-      {
-        name: RISK_SERVICE,
-        definition: risk.RiskAssessmentServiceService,
-        implementation: riskServer({ assessments, identity: kit.identity, logger: kit.logger }),
+await runService(
+  'risk-assessment',
+  async (kit, config) => {
+    const { timers, close } = await openTimerStore(kit.platform, kit.dataDir);
+    const started = await startRiskAssessment({
+      platform: kit.platform,
+      identity: kit.identity,
+      logger: kit.logger,
+      policy: policyOf(config),
+      timers,
+    });
+    return {
+      ...started,
+      stop: async () => {
+        await started.stop?.();
+        await close();
       },
-    ],
-  };
-});
+    };
+  },
+  riskConfigSpec,
+);

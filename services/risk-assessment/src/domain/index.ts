@@ -1,45 +1,94 @@
 /**
- * Risk assessment's rules: methodology aman-risk-v1 (risk = threats × vulnerabilities ÷
- * capacities) and the Assessment aggregate (stream `assessment-<caseId>`). Pure: no I/O.
+ * Risk assessment's rules: the methodologies (risk = threats × vulnerabilities ÷ capacities), what
+ * a level sets in motion, and the Assessment aggregate (stream `assessment-<caseId>`). Pure: no I/O.
  */
-export { assessmentDecider, assessmentStream, type AssessmentState } from './assessmentDecider.ts';
-export type { AssessCase, AssessmentCommand, NoteIncident } from './commands.ts';
+export {
+  MAX_JUSTIFICATION_LENGTH,
+  assessmentDecider,
+  assessmentStream,
+  createAssessmentDecider,
+  type AssessmentState,
+  type OverrideInForce,
+} from './assessmentDecider.ts';
+export type {
+  AssessCase,
+  AssessmentCommand,
+  NoteIncident,
+  NoteThreat,
+  OverrideAssessment,
+  ReassessOnSchedule,
+  StopReassessment,
+  UpdateCircumstances,
+} from './commands.ts';
 export {
   PUBLIC_ASSESSMENT_EVENT_TYPES,
   type AssessmentEvent,
+  type AssessmentOverridden,
+  type AssessmentOverriddenData,
   type CaseFactsRecorded,
   type CaseFactsRecordedData,
+  type CircumstancesRecorded,
+  type CircumstancesRecordedData,
   type IncidentNoted,
   type IncidentNotedData,
+  type ReassessmentStopped,
+  type ReassessmentStoppedData,
   type RiskAssessed,
   type RiskAssessedData,
+  type ThreatNoted,
+  type ThreatNotedData,
 } from './events.ts';
+export { historyOf, type AssessmentHistory, type HistoryEntry } from './history.ts';
 export {
-  METHODOLOGY_VERSION,
-  RISK_THRESHOLDS,
-  assessRisk,
-  deadlineClassFor,
+  METHODOLOGIES,
+  MethodologyRegistry,
+  amanRiskV1,
+  amanRiskV2,
   levelFor,
-  type RiskAssessment,
-} from './methodology.ts';
+  type Methodology,
+  type RiskInput,
+  type RiskResult,
+  type Thresholds,
+} from './methodology/index.ts';
+export {
+  DEADLINE_CLASS_BOUNDS,
+  DEADLINE_CLASS_OF,
+  DEFAULT_POLICY,
+  checkPolicy,
+  consequencesOf,
+  type AssessmentPolicy,
+  type Consequences,
+} from './policy.ts';
 export {
   ACTS,
   ASSESSMENT_TRIGGERS,
   DEADLINE_CLASSES,
+  FEASIBILITIES,
   GENDERS,
   PERPETRATOR_CATEGORIES,
   PROFILES,
   RISK_LEVELS,
+  STOP_REASONS,
   THREAT_KINDS,
+  THREAT_OBJECTIVES,
+  THREAT_SOURCES,
+  levelRank,
   type Act,
   type AssessmentTrigger,
+  type Capacities,
   type CaseFacts,
+  type Circumstances,
   type DeadlineClass,
+  type Feasibility,
   type Gender,
   type IncidentFact,
   type PerpetratorCategory,
   type Profile,
   type RiskLevel,
+  type StopReason,
   type ThreatFact,
   type ThreatKind,
+  type ThreatObjective,
+  type ThreatSource,
+  type Vulnerabilities,
 } from './vocabulary.ts';

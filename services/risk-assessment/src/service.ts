@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+
+import { MongoClient } from 'mongodb';
+
+import { risk } from '@aman/contracts';
+import {
+  environmentOf,
+  type Logger,
+  type Platform,
+  type ServiceIdentity,
+  type StartedService,
+} from '@aman/service-kit';
+import { MongoTimerStore, SqliteTimerStore, TimerRunner, type TimerStore } from '@aman/timers';
+
+import { RISK_SERVICE, riskServer } from './adapters/grpcServer.ts';
+import { Assessments } from './application/assessments.ts';
+import { ReassessmentSchedule } from './application/reassessmentSchedule.ts';
+import { createAssessmentDecider, type AssessmentPolicy } from './domain/index.ts';
+
+export type RiskAssessmentDeps = {
+  readonly platform: Platform;
+  readonly identity: ServiceIdentity;
+  readonly logger: Logger;
+  readonly policy: AssessmentPolicy;
+  /** Where re-assessments wait; closed by the caller after `stop`. */
+  readonly timers: TimerStore;
+  /** Timer polling, for tests (default 1 s). */
+  readonly timerPollMs?: number;
+};
+
+/**
+ * Risk-assessment wired: its store published on aman.risk.v1, intake's and accountability's
+ * events re-assessing cases, its own RiskAssessed events read back to keep each case's
+ * re-assessment timer, a runner firing due timers, and the gRPC service.
+ */
+export async function startRiskAssessment(deps: RiskAssessmentDeps): Promise<StartedService> {
+  const { platform, logger, timers } = deps;
+  const store = await platform.eventStore();
+  await platform.publish('risk', store);
+  const assessments = new Assessments({
+    store,
+    decider: createAssessmentDecider({ policy: deps.policy }),
+  });
+  const schedule = new ReassessmentSchedule({ timers, assessments });
+  // A submission whose synchronous triage timed out is assessed here; new facts, threats and
+  // incidents re-assess; a withdrawn or erased case stops being assessed.
+  await platform.subscribe('assessments', ['intake', 'accountability'], async (event) => {
+    const state = await assessments.onEvent(event);
+    await schedule.onCaseState(state);
+  });
+  await platform.subscribe('reassessment-schedule', ['risk'], (event) =>
+    schedule.onRiskAssessed(event),
+  );
+  const runner = new TimerRunner({
+    store: timers,
+    handle: (firing) => schedule.fire(firing),
+    ...(deps.timerPollMs === undefined ? {} : { pollMs: deps.timerPollMs }),
+    // Ids, kinds and AMAN_ERR codes only: a timer problem never carries personal data.
+    onProblem: (problem) => {
+      logger.warn(
+        problem.stage === 'store' ? { err: problem.error } : problem,
+        'reassessment timer problem',
+      );
+    },
+  });
+  runner.start();
+  return {
+    grpc: [
+      {
+        name: RISK_SERVICE,
+        definition: risk.RiskAssessmentServiceService,
+        implementation: riskServer({ assessments, identity: deps.identity, logger }),
+      },
+    ],
+    stop: () => runner.stop(),
+  };
+}
+
+/**
+ * The timer store of the platform's mode: a SQLite file beside the others, or the `timers`
+ * collections of the service's MongoDB database.
+ */
+export async function openTimerStore(
+  platform: Platform,
+  dataDir: string,
+): Promise<{ readonly timers: TimerStore; readonly close: () => Promise<void> }> {
+  if (platform.mode === 'embedded') {
+    const timers = new SqliteTimerStore({ path: join(dataDir, 'risk-assessment.timers.db') });
+    return { timers, close: () => timers.close() };
+  }
+  const { platform: config } = environmentOf();
+  if (config.mode !== 'distributed') throw new Error('the platform and the environment disagree');
+  const client = new MongoClient(config.mongoUri);
+  await client.connect();
+  const timers = await MongoTimerStore.open({
+    client,
+    database: `${config.databasePrefix}_risk_assessment`,
+  });
+  return {
+    timers,
+    close: async () => {
+      await timers.close();
+      await client.close();
+    },
+  };
+}
