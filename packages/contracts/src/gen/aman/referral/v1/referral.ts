@@ -98,6 +98,11 @@ export enum ReferralStatus {
   REFERRAL_STATUS_ACCEPTED = 4,
   REFERRAL_STATUS_DECLINED = 5,
   REFERRAL_STATUS_COMPLETED = 6,
+  /**
+   * REFERRAL_STATUS_REVOKED - The case no longer allows it: the provider lost consent, or the case was withdrawn or erased
+   * (the reason is ReferralStatusChanged's). Final: the packet is refused from then on.
+   */
+  REFERRAL_STATUS_REVOKED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -124,6 +129,9 @@ export function referralStatusFromJSON(object: any): ReferralStatus {
     case 6:
     case "REFERRAL_STATUS_COMPLETED":
       return ReferralStatus.REFERRAL_STATUS_COMPLETED;
+    case 7:
+    case "REFERRAL_STATUS_REVOKED":
+      return ReferralStatus.REFERRAL_STATUS_REVOKED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -147,6 +155,8 @@ export function referralStatusToJSON(object: ReferralStatus): string {
       return "REFERRAL_STATUS_DECLINED";
     case ReferralStatus.REFERRAL_STATUS_COMPLETED:
       return "REFERRAL_STATUS_COMPLETED";
+    case ReferralStatus.REFERRAL_STATUS_REVOKED:
+      return "REFERRAL_STATUS_REVOKED";
     case ReferralStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -211,13 +221,17 @@ export interface ReferralRouted {
   routedAt: Date | undefined;
 }
 
-/** Any later step of a referral: delivered, acknowledged, accepted, declined, completed. */
+/** Any later step of a referral: delivered, acknowledged, accepted, declined, completed, revoked. */
 export interface ReferralStatusChanged {
   referralId: string;
   caseId: string;
   providerOrganisationId: string;
   organisationId: string;
   status: ReferralStatus;
+  /**
+   * A decline's category; a revocation's code: consent_withdrawn, case_withdrawn or case_erased.
+   * Never personal data; '' for the other steps.
+   */
   reason: string;
   changedAt: Date | undefined;
 }
