@@ -10,6 +10,7 @@ import {
   RISK_LEVELS,
   route,
   type CaseFacts,
+  type CaseStatus,
   type ConsentGrant,
   type DeadlineClass,
   type ProviderDescription,
@@ -17,19 +18,44 @@ import {
 } from '../domain/index.ts';
 import type { Referrals } from './referrals.ts';
 
-/** The case as submitted: who it is for (the NGO), what it needs, what consent allows. */
-type SubmittedCase = Pick<CaseFacts, 'caseId' | 'organisationId' | 'needs' | 'consent'>;
+/** The case as it now stands: who it is for (the NGO), what it needs, what consent allows. */
+type CaseStanding = Pick<CaseFacts, 'caseId' | 'organisationId' | 'needs' | 'consent'> & {
+  readonly status: CaseStatus;
+};
 /** The newest risk assessment of a case. */
 type CaseRisk = { readonly level: RiskLevel; readonly deadlineClass: DeadlineClass };
+
+/** What each of intake's events changes in a case's standing (an erased case stays erased). */
+const CASE_CHANGES = new Map<string, (standing: CaseStanding, data: JsonObject) => CaseStanding>([
+  [
+    'CaseSubmitted',
+    (standing, data) => ({
+      ...standing,
+      needs: valuesOf(data['needs'], NEEDS),
+      consent: consentOf(data['consent']),
+    }),
+  ],
+  [
+    'CaseFactsUpdated',
+    (standing, data) => ({ ...standing, needs: valuesOf(data['needs'], NEEDS) }),
+  ],
+  ['ConsentUpdated', (standing, data) => ({ ...standing, consent: consentOf(data['consent']) })],
+  [
+    'CaseWithdrawn',
+    (standing) => ({ ...standing, status: standing.status === 'erased' ? 'erased' : 'withdrawn' }),
+  ],
+  ['CaseErased', (standing) => ({ ...standing, status: 'erased' })],
+]);
 
 const PAGE = 500;
 
 /**
- * The routing process manager: it remembers what routing needs — each case's needs and consent
- * (intake's CaseSubmitted), its newest risk level (risk's RiskAssessed), the provider directory
- * (ProviderRegistered) — and routes a case once it has both its facts and a level. Routing is
- * idempotent per case and provider, so redelivered events and re-assessments route only
- * providers that were not routed yet (a higher level can bring new ones).
+ * The routing process manager: it remembers what routing needs — each case's needs, current
+ * consent and standing (intake's events), its newest risk level (risk's RiskAssessed), the
+ * provider directory (ProviderRegistered) — and routes an open case once it has both its facts
+ * and a level; a withdrawn or erased case is never routed again. Routing is idempotent per case
+ * and provider, so redelivered events and re-assessments route only providers that were not
+ * routed yet (a higher level or a wider consent can bring new ones).
  *
  * Facts and levels are separate documents, each written by one stream's events only: events of
  * different topics arrive concurrently (and, distributed, at different instances), and neither
@@ -78,8 +104,8 @@ export class RoutingProcess {
   async onEvent(event: ConsumedEvent): Promise<void> {
     if (event.source === CONTEXTS.referral.source && event.type === 'ProviderRegistered') {
       await this.#providerRegistered(event);
-    } else if (event.source === CONTEXTS.intake.source && event.type === 'CaseSubmitted') {
-      const caseId = await this.#caseSubmitted(event);
+    } else if (event.source === CONTEXTS.intake.source && CASE_CHANGES.has(event.type)) {
+      const caseId = await this.#caseChanged(event);
       if (caseId !== undefined) await this.#route(caseId, event.id);
     } else if (event.source === CONTEXTS.risk.source && event.type === 'RiskAssessed') {
       const caseId = await this.#riskAssessed(event);
@@ -101,24 +127,23 @@ export class RoutingProcess {
     await this.#providers.write([document(organisationId, provider, event)]);
   }
 
-  async #caseSubmitted(event: ConsumedEvent): Promise<string | undefined> {
+  async #caseChanged(event: ConsumedEvent): Promise<string | undefined> {
     const caseId = text(event.data['caseId']);
     const organisationId = text(event.data['organisationId']);
-    if (caseId === undefined || organisationId === undefined) return undefined;
-    const consent = Array.isArray(event.data['consent']) ? event.data['consent'] : [];
-    const submitted: SubmittedCase = {
-      caseId,
-      organisationId,
-      needs: valuesOf(event.data['needs'], NEEDS),
-      consent: consent.map((grant): ConsentGrant => {
-        const fields = isObject(grant) ? grant : {};
-        return {
-          recipientTypes: valuesOf(fields['recipientTypes'], RECIPIENT_TYPES),
-          fieldGroups: valuesOf(fields['fieldGroups'], FIELD_GROUPS),
-        };
-      }),
-    };
-    await this.#cases.write([document(caseId, submitted, event)]);
+    const change = CASE_CHANGES.get(event.type);
+    if (caseId === undefined || organisationId === undefined || change === undefined) {
+      return undefined;
+    }
+    // The case's events in order: one applied already (a redelivery) changes nothing.
+    const known = await this.#cases.get(caseId);
+    const applied = known?.versions[event.stream];
+    if (applied === undefined || event.version > applied) {
+      const standing = change(
+        standingOf(known?.data) ?? opened(caseId, organisationId),
+        event.data,
+      );
+      await this.#cases.write([document(caseId, standing, event)]);
+    }
     return caseId;
   }
 
@@ -140,12 +165,12 @@ export class RoutingProcess {
   }
 
   async #route(caseId: string, causationId: string): Promise<void> {
-    const [submitted, risk] = await Promise.all([
-      this.#cases.get(caseId).then((found) => found?.data as SubmittedCase | undefined),
+    const [standing, risk] = await Promise.all([
+      this.#cases.get(caseId).then((found) => standingOf(found?.data)),
       this.#risks.get(caseId).then((found) => found?.data as CaseRisk | undefined),
     ]);
-    if (submitted === undefined || risk === undefined) return;
-    const caseFacts: CaseFacts = { ...submitted, ...risk };
+    if (standing === undefined || risk === undefined || standing.status !== 'open') return;
+    const caseFacts: CaseFacts = { ...standing, ...risk };
     const matches = route(caseFacts, await this.#allProviders());
     let routed = 0;
     for (const match of matches) {
@@ -173,6 +198,37 @@ export class RoutingProcess {
   }
 }
 
+function opened(caseId: string, organisationId: string): CaseStanding {
+  return { caseId, organisationId, needs: [], consent: [], status: 'open' };
+}
+
+/**
+ * A stored standing. Documents written before consent named providers and cases could be
+ * withdrawn have neither: they are open, and their grants name no one.
+ */
+function standingOf(data: JsonObject | undefined): CaseStanding | undefined {
+  if (data === undefined) return undefined;
+  const standing = data as unknown as Omit<CaseStanding, 'status'> & { status?: CaseStatus };
+  return {
+    ...standing,
+    status: standing.status ?? 'open',
+    consent: consentOf(data['consent']),
+  };
+}
+
+/** Consent grants as protobuf JSON gives them (empty lists left out). */
+function consentOf(value: JsonValue | undefined): ConsentGrant[] {
+  const grants: readonly JsonValue[] = Array.isArray(value) ? value : [];
+  return grants.map((grant) => {
+    const fields = isObject(grant) ? grant : {};
+    return {
+      recipientTypes: valuesOf(fields['recipientTypes'], RECIPIENT_TYPES),
+      fieldGroups: valuesOf(fields['fieldGroups'], FIELD_GROUPS),
+      providerIds: texts(fields['providerIds']),
+    };
+  });
+}
+
 function document(id: string, data: object, event: ConsumedEvent): ReadModelDocument {
   return { id, data: data as JsonObject, versions: { [event.stream]: event.version } };
 }
@@ -183,6 +239,11 @@ function isObject(value: JsonValue | undefined): value is JsonObject {
 
 function text(value: JsonValue | undefined): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function texts(value: JsonValue | undefined): string[] {
+  const given: readonly JsonValue[] = Array.isArray(value) ? value : [];
+  return given.filter((item): item is string => typeof item === 'string' && item !== '');
 }
 
 function oneOf<T extends string>(

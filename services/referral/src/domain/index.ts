@@ -31,6 +31,7 @@ export {
   respondBy,
   route,
   type CaseFacts,
+  type CaseStatus,
   type ConsentGrant,
   type ProviderDescription,
   type ProviderMatch,

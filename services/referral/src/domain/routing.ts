@@ -2,11 +2,18 @@ import { requireOneOf, requireTimestamp } from './validation.ts';
 import { DEADLINE_CLASSES, FIELD_GROUPS, NEEDS } from './vocabulary.ts';
 import type { DeadlineClass, FieldGroup, Need, RecipientType, RiskLevel } from './vocabulary.ts';
 
-/** A consent grant of a case: these recipient types may receive these field groups. */
+/**
+ * A consent grant of a case: every provider of these recipient types, and these providers by
+ * their directory id whatever their type, may receive these field groups.
+ */
 export type ConsentGrant = {
   readonly recipientTypes: readonly RecipientType[];
   readonly fieldGroups: readonly FieldGroup[];
+  readonly providerIds: readonly string[];
 };
+
+/** Where a case stands: only an open case is routed; withdrawn and erased are for good. */
+export type CaseStatus = 'open' | 'withdrawn' | 'erased';
 
 /** What routing needs to know of a triaged case: no personal data. */
 export type CaseFacts = {
@@ -14,6 +21,7 @@ export type CaseFacts = {
   /** The NGO that submitted the case. */
   readonly organisationId: string;
   readonly needs: readonly Need[];
+  /** The consent as it now stands (the submission's, then each update's). */
   readonly consent: readonly ConsentGrant[];
   readonly level: RiskLevel;
   readonly deadlineClass: DeadlineClass;
@@ -34,17 +42,40 @@ export type ProviderMatch = {
   readonly recipientType: RecipientType;
   /** The case's needs this provider serves, in vocabulary order. */
   readonly needsServed: readonly Need[];
-  /** The field groups consent lets this provider's type receive, in vocabulary order. */
+  /** The field groups consent lets this provider receive, in vocabulary order. */
   readonly fieldGroups: readonly FieldGroup[];
   /** Why, in plain words: the needs it serves, the level it takes, the consent that covers it. */
   readonly reasons: readonly string[];
 };
 
+/** A provider as consent sees it: its directory id and its type. */
+export type ConsentRecipient = Pick<ProviderDescription, 'providerId' | 'type'>;
+
+function grantCovers(grant: ConsentGrant, recipient: ConsentRecipient): boolean {
+  return (
+    grant.recipientTypes.includes(recipient.type) ||
+    grant.providerIds.includes(recipient.providerId)
+  );
+}
+
 /**
- * The providers a case may go to, best first. A provider matches when consent lets its type
- * receive at least one field group (no consent, no referral), it serves at least one of the
- * case's needs, and it takes cases of the case's risk level. More needs served ranks higher; ties
- * go by provider id so that the same inputs always give the same order.
+ * The field groups consent lets a provider receive: the union over every grant that lists its
+ * type or names it, in vocabulary order. Empty means no consent, so no referral.
+ */
+export function consentedFieldGroups(
+  consent: readonly ConsentGrant[],
+  recipient: ConsentRecipient,
+): FieldGroup[] {
+  return FIELD_GROUPS.filter((group) =>
+    consent.some((grant) => grantCovers(grant, recipient) && grant.fieldGroups.includes(group)),
+  );
+}
+
+/**
+ * The providers a case may go to, best first. A provider matches when consent lets it (by its
+ * type, or by name) receive at least one field group (no consent, no referral), it serves at
+ * least one of the case's needs, and it takes cases of the case's risk level. More needs served
+ * ranks higher; ties go by provider id so that the same inputs always give the same order.
  */
 export function route(
   caseFacts: CaseFacts,
@@ -52,12 +83,7 @@ export function route(
 ): ProviderMatch[] {
   const matches: ProviderMatch[] = [];
   for (const provider of providers) {
-    const fieldGroups = FIELD_GROUPS.filter((group) =>
-      caseFacts.consent.some(
-        (grant) =>
-          grant.recipientTypes.includes(provider.type) && grant.fieldGroups.includes(group),
-      ),
-    );
+    const fieldGroups = consentedFieldGroups(caseFacts.consent, provider);
     const needsServed = NEEDS.filter(
       (need) => caseFacts.needs.includes(need) && provider.services.includes(need),
     );
@@ -72,7 +98,7 @@ export function route(
       reasons: [
         ...needsServed.map((need) => `serves ${need}`),
         `takes ${caseFacts.level} cases`,
-        `consent covers ${provider.type}: ${fieldGroups.join(', ')}`,
+        `consent covers ${coveredAs(caseFacts.consent, provider)}: ${fieldGroups.join(', ')}`,
       ],
     });
   }
@@ -80,6 +106,19 @@ export function route(
     (a, b) =>
       b.needsServed.length - a.needsServed.length || compareCodeUnits(a.providerId, b.providerId),
   );
+}
+
+/** How consent reaches a provider, in words: through its type, by name, or both. */
+function coveredAs(consent: readonly ConsentGrant[], provider: ConsentRecipient): string {
+  const granting = consent.filter((grant) => grant.fieldGroups.length > 0);
+  return [
+    granting.some((grant) => grant.recipientTypes.includes(provider.type)) ? provider.type : '',
+    granting.some((grant) => grant.providerIds.includes(provider.providerId))
+      ? 'this provider by name'
+      : '',
+  ]
+    .filter((way) => way !== '')
+    .join(' and ');
 }
 
 const HOUR_MS = 60 * 60 * 1000;

@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 
 import { expectAmanError } from '@aman/testing';
 
-import { respondBy, route } from './routing.ts';
-import type { CaseFacts, ProviderDescription } from './routing.ts';
+import { consentedFieldGroups, respondBy, route } from './routing.ts';
+import type { CaseFacts, ConsentGrant, ProviderDescription } from './routing.ts';
 
 const caseFacts: CaseFacts = {
   caseId: 'case-1',
@@ -13,6 +13,7 @@ const caseFacts: CaseFacts = {
     {
       recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID', 'RECIPIENT_TYPE_EMERGENCY_FUND'],
       fieldGroups: ['FIELD_GROUP_CONTACT', 'FIELD_GROUP_IDENTITY'],
+      providerIds: [],
     },
   ],
   level: 'RISK_LEVEL_HIGH',
@@ -94,7 +95,7 @@ describe('route', () => {
   it('does not count a grant that lists the type but no field group', () => {
     const facts: CaseFacts = {
       ...caseFacts,
-      consent: [{ recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: [] }],
+      consent: [{ recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: [], providerIds: [] }],
     };
     expect(route(facts, [legalAid])).toEqual([]);
   });
@@ -103,18 +104,67 @@ describe('route', () => {
     const facts: CaseFacts = {
       ...caseFacts,
       consent: [
-        { recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: ['FIELD_GROUP_THREATS'] },
+        {
+          recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'],
+          fieldGroups: ['FIELD_GROUP_THREATS'],
+          providerIds: [],
+        },
         {
           recipientTypes: ['RECIPIENT_TYPE_EMBASSY', 'RECIPIENT_TYPE_LEGAL_AID'],
           fieldGroups: ['FIELD_GROUP_CONTACT'],
+          providerIds: [],
         },
-        { recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_LOCATION'] },
+        {
+          recipientTypes: ['RECIPIENT_TYPE_EMBASSY'],
+          fieldGroups: ['FIELD_GROUP_LOCATION'],
+          providerIds: [],
+        },
       ],
     };
     const [match] = route(facts, [legalAid]);
     expect(match!.fieldGroups).toEqual(['FIELD_GROUP_CONTACT', 'FIELD_GROUP_THREATS']);
     expect(match!.reasons).toContain(
       'consent covers RECIPIENT_TYPE_LEGAL_AID: FIELD_GROUP_CONTACT, FIELD_GROUP_THREATS',
+    );
+  });
+
+  it('matches a provider consent names, whatever its type, for the groups granted to it', () => {
+    const facts: CaseFacts = {
+      ...caseFacts,
+      consent: [
+        ...caseFacts.consent,
+        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-shelter'] },
+      ],
+    };
+    const shelter: ProviderDescription = {
+      ...legalAid,
+      providerId: 'prov-shelter',
+      organisationId: 'org-shelter',
+      type: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+    };
+    const otherShelter = { ...shelter, providerId: 'prov-other', organisationId: 'org-other' };
+    const matches = route(facts, [shelter, otherShelter]);
+    expect(matches).toHaveLength(1);
+    expect(matches[0]).toMatchObject({
+      providerId: 'prov-shelter',
+      recipientType: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+      fieldGroups: ['FIELD_GROUP_THREATS'],
+    });
+    expect(matches[0]!.reasons).toContain(
+      'consent covers this provider by name: FIELD_GROUP_THREATS',
+    );
+  });
+
+  it('says when consent covers a provider both by its type and by name', () => {
+    const facts: CaseFacts = {
+      ...caseFacts,
+      consent: [
+        ...caseFacts.consent,
+        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-legal'] },
+      ],
+    };
+    expect(route(facts, [legalAid])[0]!.reasons).toContain(
+      'consent covers RECIPIENT_TYPE_LEGAL_AID and this provider by name: FIELD_GROUP_IDENTITY, FIELD_GROUP_CONTACT, FIELD_GROUP_THREATS',
     );
   });
 
@@ -164,5 +214,45 @@ describe('respondBy', () => {
       ),
       'AMAN_ERR_VALIDATION',
     );
+  });
+});
+
+describe('consentedFieldGroups', () => {
+  const shelter = { providerId: 'prov-shelter', type: 'RECIPIENT_TYPE_SHELTER_NETWORK' } as const;
+  const grant = (over: Partial<ConsentGrant>): ConsentGrant => ({
+    recipientTypes: [],
+    fieldGroups: [],
+    providerIds: [],
+    ...over,
+  });
+
+  it('joins what grants give the type and what they give the provider by name', () => {
+    expect(
+      consentedFieldGroups(
+        [
+          grant({
+            recipientTypes: ['RECIPIENT_TYPE_SHELTER_NETWORK'],
+            fieldGroups: ['FIELD_GROUP_LOCATION'],
+          }),
+          grant({ providerIds: ['prov-shelter'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }),
+          grant({ providerIds: ['prov-other'], fieldGroups: ['FIELD_GROUP_CONTACT'] }),
+        ],
+        shelter,
+      ),
+    ).toEqual(['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_LOCATION']);
+  });
+
+  it('gives nothing to a provider neither listed by type nor named', () => {
+    expect(
+      consentedFieldGroups(
+        [
+          grant({
+            recipientTypes: ['RECIPIENT_TYPE_EMBASSY'],
+            fieldGroups: ['FIELD_GROUP_CONTACT'],
+          }),
+        ],
+        shelter,
+      ),
+    ).toEqual([]);
   });
 });
