@@ -21,13 +21,13 @@ await runService(
       identity: kit.identity,
     });
     const providers = new ProviderDirectory(store);
-    const referrals = new Referrals({ store, packets: intakePackets(intakeClient) });
-
-    const routing = await RoutingProcess.open(
-      await kit.platform.readModels(),
-      referrals,
-      kit.logger,
-    );
+    const readModels = await kit.platform.readModels();
+    const referrals = await Referrals.open({
+      store,
+      readModels,
+      packets: intakePackets(intakeClient),
+    });
+    const routing = await RoutingProcess.open(readModels, referrals, kit.logger);
     const routingSubscription = await kit.platform.subscribe(
       'routing',
       ['intake', 'risk', 'referral'],
@@ -39,8 +39,11 @@ await runService(
       sender: httpWebhookSender(),
       logger: kit.logger,
     });
-    const webhookSubscription = await kit.platform.subscribe('webhooks', ['referral'], (event) =>
-      deliveries.onEvent(event),
+    // Intake too: a case's erasure is told to every provider that had it.
+    const webhookSubscription = await kit.platform.subscribe(
+      'webhooks',
+      ['referral', 'intake'],
+      (event) => deliveries.onEvent(event),
     );
 
     return {

@@ -9,21 +9,30 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 
 import { common, intake, referral } from '@aman/contracts';
-import { SqliteEventStore, openSqlite, type EventStore, type JsonObject } from '@aman/eventstore';
+import {
+  openSqlite,
+  type EventStore,
+  type JsonObject,
+  type NewEvent,
+  type StoredEvent,
+} from '@aman/eventstore';
 import type { ReadModelCollection } from '@aman/projections';
 import {
+  CONTEXTS,
   Platform,
   ServiceClient,
   ServiceIdentity,
   idFrom,
   implement,
   startGrpcServer,
+  type ConsumedEvent,
   type GrpcServer,
   type Logger,
+  type PlatformConfig,
   type Principal,
 } from '@aman/service-kit';
 import type { Subscription } from '@aman/messaging';
-import { eventually, expectAmanError } from '@aman/testing';
+import { describeWithKafka, describeWithMongo, eventually, expectAmanError } from '@aman/testing';
 
 import { ProviderDirectory } from '../application/providerDirectory.ts';
 import { Referrals } from '../application/referrals.ts';
@@ -44,6 +53,9 @@ const providerPrincipal = (organisationId: string): Principal => ({
 const embassy = providerPrincipal('org-embassy');
 const legal = providerPrincipal('org-legal');
 const medical = providerPrincipal('org-medical');
+const shelter = providerPrincipal('org-shelter');
+/** Registered late: what routing would still send a case to, were it open. */
+const lateEmbassy = providerPrincipal('org-embassy-late');
 
 const secretFor = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 const TOKEN = 'canary-query-token';
@@ -114,13 +126,71 @@ function webhookReceiver(
   return { server, deliveries, requests };
 }
 
+/** An event of another context as the bus hands it to a consumer: to deliver it once more. */
+function consumed(source: string, event: StoredEvent | undefined): ConsumedEvent {
+  if (event === undefined) throw new Error('no such event');
+  return {
+    id: event.id,
+    source,
+    stream: event.stream,
+    version: event.version,
+    type: event.type,
+    data: event.data,
+    occurredAt: event.occurredAt,
+    traceparent: undefined,
+  };
+}
+
+/** The dead letters of one consumer group, where the mode lets a test read them. */
+type DeadLetters = (dir: string, group: string) => { event_id: string; error_code: string }[];
+
+const sqliteDeadLetters: DeadLetters = (dir, group) => {
+  const bus = openSqlite(join(dir, 'referral.bus.db'));
+  try {
+    return bus
+      .prepare<[string], { event_id: string; error_code: string }>(
+        'SELECT event_id, error_code FROM dead_letters WHERE consumer_group = ?',
+      )
+      .all(group);
+  } finally {
+    bus.close();
+  }
+};
+
 describe('referral over gRPC with the embedded platform', () => {
+  referralSuite((dir) => ({ mode: 'embedded', dataDir: dir }), sqliteDeadLetters);
+});
+
+describeWithMongo('referral over gRPC with the distributed platform', ({ uri, database }) => {
+  describeWithKafka('FerretDB and Kafka', ({ brokers, namespace }) => {
+    // Kafka's dead-letter topic is read by messaging's own tests; this one checks the effects.
+    referralSuite(() => ({
+      mode: 'distributed',
+      mongoUri: uri,
+      kafkaBrokers: brokers,
+      databasePrefix: database,
+      topicPrefix: `${namespace}.`,
+    }));
+  });
+});
+
+/**
+ * Referral as main.ts wires it, with intake and risk assessment producing through the platform
+ * of the mode (their own stores, and the outbox relay when distributed), real gRPC and a local
+ * webhook receiver. The tests build on each other, in order.
+ */
+function referralSuite(
+  platformConfig: (dir: string) => PlatformConfig,
+  deadLetters?: DeadLetters,
+): void {
   const dir = mkdtempSync(join(tmpdir(), 'aman-referral-'));
   const logLines: string[] = [];
   const secrets = new Map([
     ['/embassy', secretFor()],
     ['/legal', secretFor()],
     ['/medical', secretFor()],
+    ['/shelter', secretFor()],
+    ['/late', secretFor()],
   ]);
   const receiver = webhookReceiver(
     secrets,
@@ -132,11 +202,12 @@ describe('referral over gRPC with the embedded platform', () => {
     ]),
   );
   const packetsAsked: { request: intake.GetReferralPacketRequest; principal?: Principal }[] = [];
-  let platform: Platform;
+  let platforms: Platform[];
   let store: EventStore;
-  let intakeStore: SqliteEventStore;
-  let riskStore: SqliteEventStore;
+  let intakeStore: EventStore;
+  let riskStore: EventStore;
   let providersSeen: ReadModelCollection;
+  let routing: RoutingProcess;
   let deliveries: WebhookDelivery;
   let subscriptions: Subscription[];
   let intakeServer: GrpcServer;
@@ -198,8 +269,23 @@ describe('referral over gRPC with the embedded platform', () => {
       ],
     });
 
-    platform = new Platform({ mode: 'embedded', dataDir: dir }, 'referral', logger);
+    // Intake and risk assessment produce as they do in their own services.
+    const config = platformConfig(dir);
+    const producer = async (service: string, context: 'intake' | 'risk') => {
+      const producing = new Platform(config, service, logger);
+      const produced = await producing.eventStore();
+      await producing.publish(context, produced);
+      return { producing, produced };
+    };
+    const intakeSide = await producer('intake', 'intake');
+    const riskSide = await producer('risk-assessment', 'risk');
+    intakeStore = intakeSide.produced;
+    riskStore = riskSide.produced;
+
+    const platform = new Platform(config, 'referral', logger);
+    platforms = [platform, intakeSide.producing, riskSide.producing];
     store = await platform.eventStore();
+    await platform.publish('referral', store);
     const identity = await ServiceIdentity.load('referral', keys);
     intakeClient = new ServiceClient({
       audience: 'intake',
@@ -208,9 +294,13 @@ describe('referral over gRPC with the embedded platform', () => {
       identity,
     });
     const providers = new ProviderDirectory(store);
-    const referrals = new Referrals({ store, packets: intakePackets(intakeClient) });
     const readModels = await platform.readModels();
-    const routing = await RoutingProcess.open(readModels, referrals, logger);
+    const referrals = await Referrals.open({
+      store,
+      readModels,
+      packets: intakePackets(intakeClient),
+    });
+    routing = await RoutingProcess.open(readModels, referrals, logger);
     providersSeen = await readModels.collection('providers', { indexes: [] });
     deliveries = new WebhookDelivery({
       referrals,
@@ -223,7 +313,9 @@ describe('referral over gRPC with the embedded platform', () => {
       await platform.subscribe('routing', ['intake', 'risk', 'referral'], (event) =>
         routing.onEvent(event),
       ),
-      await platform.subscribe('webhooks', ['referral'], (event) => deliveries.onEvent(event)),
+      await platform.subscribe('webhooks', ['referral', 'intake'], (event) =>
+        deliveries.onEvent(event),
+      ),
     ];
     server = await startGrpcServer({
       host: '127.0.0.1',
@@ -245,8 +337,6 @@ describe('referral over gRPC with the embedded platform', () => {
       });
     asAdmin = await client('admin');
     asGateway = await client('gateway');
-    intakeStore = new SqliteEventStore({ path: join(dir, 'intake.events.db') });
-    riskStore = new SqliteEventStore({ path: join(dir, 'risk-assessment.events.db') });
   });
 
   afterAll(async () => {
@@ -259,9 +349,7 @@ describe('referral over gRPC with the embedded platform', () => {
     intakeClient.close();
     await server.stop();
     await intakeServer.stop();
-    await platform.close();
-    await intakeStore.close();
-    await riskStore.close();
+    for (const platform of platforms) await platform.close();
     await new Promise((resolve) => receiver.server.close(resolve));
     rmSync(dir, { recursive: true, force: true });
   });
@@ -337,9 +425,47 @@ describe('referral over gRPC with the embedded platform', () => {
   const referralStream = (id: string, provider: Principal) =>
     store.readStream<ReferralEvent>(`referral-${referralIdOf(id, provider)}`);
   const statusOf = async (id: string, provider: Principal) =>
-    (await referralStream(id, provider)).map((event) =>
-      event.type === 'ReferralRouted' ? 'ROUTED' : event.data.status,
+    (await referralStream(id, provider)).map((event) => {
+      switch (event.type) {
+        case 'ReferralRouted':
+          return 'ROUTED';
+        case 'ReferralStatusChanged':
+          return event.data.reason === ''
+            ? event.data.status
+            : `${event.data.status} ${event.data.reason}`;
+        case 'ErasureRequested':
+          return 'ERASURE_REQUESTED';
+        case 'ProviderNotified':
+          return `NOTIFIED ${event.data.notice}`;
+      }
+    });
+  /** The verified webhooks a path received of one notice type. */
+  const noticesAt = (path: string, type: string) =>
+    receiver.deliveries.filter(
+      (delivery) =>
+        delivery.path === path && (delivery.payload as { type?: unknown }).type === type,
     );
+  const appendTo = async (
+    events: EventStore,
+    stream: string,
+    event: NewEvent,
+  ): Promise<StoredEvent> => {
+    const { events: appended } = await events.append(stream, [event], {
+      expectedVersion: (await events.streamVersion(stream)) ?? 'no_stream',
+    });
+    const [stored] = appended;
+    if (stored === undefined) throw new Error('nothing appended');
+    return stored;
+  };
+  const intakeEvent = (type: string, id: string, data: JsonObject): NewEvent => ({
+    type,
+    schemaVersion: 1,
+    data: { caseId: id, organisationId: ngo.organisationId, ...data },
+    metadata: {
+      actor: { organisationId: ngo.organisationId, principalId: ngo.keyId },
+      correlationId: id,
+    },
+  });
 
   it('registers providers for the admin CLI only, once each', async () => {
     const registered = await asAdmin.call(
@@ -393,7 +519,7 @@ describe('referral over gRPC with the embedded platform', () => {
       ),
       { principal: admin },
     );
-    // No consent ever covers shelters in these cases: never routed, whatever it serves.
+    // No consent covers shelters by type in these cases: routed only once consent names it.
     await asAdmin.call(
       'registerProvider',
       registration(
@@ -401,7 +527,7 @@ describe('referral over gRPC with the embedded platform', () => {
         'RECIPIENT_TYPE_SHELTER_NETWORK',
         ['NEED_RELOCATION_ABROAD', 'NEED_LEGAL_AID'],
         ['RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH'],
-        '/embassy',
+        '/shelter',
       ),
       { principal: admin },
     );
@@ -577,19 +703,19 @@ describe('referral over gRPC with the embedded platform', () => {
         expectedVersion: 'no_stream',
       },
     );
-    const bus = openSqlite(join(dir, 'referral.bus.db'));
-    try {
-      const deadLetter = await eventually('the dead letter', async () =>
-        bus
-          .prepare<[], { event_id: string; error_code: string }>(
-            "SELECT event_id, error_code FROM dead_letters WHERE consumer_group = 'referral.webhooks'",
-          )
-          .get(),
-      );
+    if (deadLetters !== undefined) {
+      const [deadLetter] = await eventually('the dead letter', async () => {
+        const letters = deadLetters(dir, 'referral.webhooks');
+        return letters.length > 0 ? letters : undefined;
+      });
       const [routed] = await referralStream(otherCase, medical);
       expect(deadLetter).toEqual({ event_id: routed?.id, error_code: 'AMAN_ERR_UNAVAILABLE' });
-    } finally {
-      bus.close();
+    } else {
+      await eventually('the three attempts', async () =>
+        receiver.requests.filter((path) => path === '/medical').length >= 3 ? true : undefined,
+      );
+      // Long enough for the bus's own retries of the handler (5 attempts from 50 ms, doubling).
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     // Three attempts in all, though the bus retried the handler too; the redirect went nowhere.
     expect(receiver.requests.filter((path) => path === '/medical')).toHaveLength(3);
@@ -674,6 +800,303 @@ describe('referral over gRPC with the embedded platform', () => {
     });
   });
 
+  it('routes to a provider the new consent names, and revokes, tells and refuses one that lost all consent', async () => {
+    const legalReferral = referralIdOf(caseId, legal);
+    const updated = await appendTo(
+      intakeStore,
+      `case-${caseId}`,
+      intakeEvent('ConsentUpdated', caseId, {
+        consent: [
+          {
+            recipientTypes: ['RECIPIENT_TYPE_EMBASSY'],
+            fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'],
+          },
+          {
+            fieldGroups: ['FIELD_GROUP_CIRCUMSTANCES'],
+            providerIds: [idFrom('provider', 'org-shelter')],
+          },
+        ],
+        narrowed: true,
+        updatedAt: new Date().toISOString(),
+      }),
+    );
+
+    const [revocation] = await eventually('legal aid’s revocation notice', async () => {
+      const notices = noticesAt('/legal', 'referral.revoked');
+      return notices.length > 0 ? notices : undefined;
+    });
+    // Thin and signed (the receiver verified it): no personal data, nothing of the case but its id.
+    expect(revocation?.payload).toEqual({
+      type: 'referral.revoked',
+      timestamp: expect.any(String),
+      data: { referralId: legalReferral, caseId, reason: 'consent_withdrawn' },
+    });
+    expect(revocation?.headers['webhook-id']).toBe(idFrom('referral.revoked', legalReferral));
+    await eventually('the notice recorded', async () =>
+      (await statusOf(caseId, legal)).includes('NOTIFIED referral.revoked') ? true : undefined,
+    );
+    expect(await statusOf(caseId, legal)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_REVOKED consent_withdrawn',
+      'NOTIFIED referral.revoked',
+    ]);
+    const [, , revoked] = await referralStream(caseId, legal);
+    expect(revoked?.metadata).toMatchObject({
+      actor: { organisationId: ngo.organisationId, principalId: 'referral' },
+      correlationId: caseId,
+      causationId: updated.id,
+    });
+
+    // Refused by referral itself: intake is not even asked.
+    const asked = packetsAsked.length;
+    await expectAmanError(
+      asGateway.call('getPacket', { referralId: legalReferral }, { principal: legal }),
+      'AMAN_ERR_NOT_FOUND',
+    );
+    await expectAmanError(
+      asGateway.call(
+        'respondToReferral',
+        {
+          referralId: legalReferral,
+          action: referral.ReferralAction.REFERRAL_ACTION_ACKNOWLEDGE,
+          reason: '',
+        },
+        { principal: legal },
+      ),
+      'AMAN_ERR_ILLEGAL_STATE',
+    );
+    expect(packetsAsked).toHaveLength(asked);
+
+    // The shelter, named by the new consent, is routed whatever its type.
+    await eventually('the shelter’s routing notice', async () =>
+      noticesAt('/shelter', 'referral.routed').length > 0 ? true : undefined,
+    );
+    const [routedToShelter] = await referralStream(caseId, shelter);
+    expect(routedToShelter).toMatchObject({
+      type: 'ReferralRouted',
+      data: {
+        recipientType: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+        reasons: expect.arrayContaining([
+          'consent covers this provider by name: FIELD_GROUP_CIRCUMSTANCES',
+        ]) as unknown,
+      },
+    });
+    // The embassy keeps its consent, its referral and its one notice.
+    expect(await statusOf(caseId, embassy)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_ACKNOWLEDGED',
+      'REFERRAL_STATUS_ACCEPTED',
+    ]);
+    expect(receiver.deliveries.filter((d) => d.path === '/embassy')).toHaveLength(1);
+  });
+
+  it('decides and tells nothing again when the bus delivers the same events once more', async () => {
+    await eventually('the shelter’s delivery recorded', async () =>
+      (await statusOf(caseId, shelter)).includes('REFERRAL_STATUS_DELIVERED') ? true : undefined,
+    );
+    const histories = async () =>
+      Promise.all([embassy, legal, shelter].map((provider) => statusOf(caseId, provider)));
+    const before = await histories();
+    const requests = receiver.requests.length;
+
+    // The submission comes again after the consent update: its older consent must not return.
+    const again = [
+      ...(await intakeStore.readStream(`case-${caseId}`)).map((event) =>
+        consumed(CONTEXTS.intake.source, event),
+      ),
+      ...(
+        await Promise.all(
+          [embassy, legal, shelter].map((provider) => referralStream(caseId, provider)),
+        )
+      ).flatMap((events) => events.map((event) => consumed(CONTEXTS.referral.source, event))),
+    ];
+    for (const event of again) {
+      await routing.onEvent(event);
+      await deliveries.onEvent(event);
+    }
+
+    expect(await histories()).toEqual(before);
+    expect(receiver.requests).toHaveLength(requests);
+  });
+
+  it('revokes every referral of a withdrawn case, tells their providers, and never routes it again', async () => {
+    await asAdmin.call(
+      'registerProvider',
+      registration(
+        'org-embassy-late',
+        'RECIPIENT_TYPE_EMBASSY',
+        ['NEED_RELOCATION_ABROAD'],
+        ['RISK_LEVEL_HIGH'],
+        '/late',
+      ),
+      { principal: admin },
+    );
+    await eventually('the late embassy in the routing read model', async () =>
+      (await providersSeen.count()) === 5 ? true : undefined,
+    );
+    const withdrawnCase = '0195a1c2-7f00-7000-8000-0000000ca5e3';
+    await appendTo(
+      intakeStore,
+      `case-${withdrawnCase}`,
+      caseSubmitted(
+        withdrawnCase,
+        ['NEED_RELOCATION_ABROAD'],
+        [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
+      ),
+    );
+    await appendTo(
+      riskStore,
+      `assessment-${withdrawnCase}`,
+      riskAssessed(withdrawnCase, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_NORMAL'),
+    );
+    await eventually('the embassy’s delivery recorded', async () =>
+      (await statusOf(withdrawnCase, embassy)).includes('REFERRAL_STATUS_DELIVERED')
+        ? true
+        : undefined,
+    );
+
+    await appendTo(
+      intakeStore,
+      `case-${withdrawnCase}`,
+      intakeEvent('CaseWithdrawn', withdrawnCase, {
+        reason: 'WITHDRAWAL_REASON_SAFE',
+        withdrawnAt: new Date().toISOString(),
+      }),
+    );
+    const referralId = referralIdOf(withdrawnCase, embassy);
+    const notice = await eventually('the embassy’s revocation notice', async () =>
+      noticesAt('/embassy', 'referral.revoked').find(
+        (delivery) =>
+          (delivery.payload as { data: { referralId: string } }).data.referralId === referralId,
+      ),
+    );
+    expect(notice.payload).toEqual({
+      type: 'referral.revoked',
+      timestamp: expect.any(String),
+      data: { referralId, caseId: withdrawnCase, reason: 'case_withdrawn' },
+    });
+    await eventually('the notice recorded', async () =>
+      (await statusOf(withdrawnCase, embassy)).includes('NOTIFIED referral.revoked')
+        ? true
+        : undefined,
+    );
+    expect(await statusOf(withdrawnCase, embassy)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_REVOKED case_withdrawn',
+      'NOTIFIED referral.revoked',
+    ]);
+
+    // Re-assessed higher, an open case would now go to the late embassy as well.
+    const reassessed = await appendTo(
+      riskStore,
+      `assessment-${withdrawnCase}`,
+      riskAssessed(withdrawnCase, 'RISK_LEVEL_HIGH', 'DEADLINE_CLASS_EMERGENCY'),
+    );
+    await routing.onEvent(consumed(CONTEXTS.risk.source, reassessed));
+    expect(await referralStream(withdrawnCase, lateEmbassy)).toEqual([]);
+  });
+
+  it('tells every provider that had an erased case to delete it, once, and never routes it again', async () => {
+    // The embassy ends its referral first: the provider of an ended referral is told too.
+    await asGateway.call(
+      'respondToReferral',
+      {
+        referralId: referralIdOf(caseId, embassy),
+        action: referral.ReferralAction.REFERRAL_ACTION_COMPLETE,
+        reason: '',
+      },
+      { principal: embassy },
+    );
+    const erased = await appendTo(
+      intakeStore,
+      `case-${caseId}`,
+      intakeEvent('CaseErased', caseId, { erasedAt: new Date().toISOString() }),
+    );
+
+    const told = [
+      { provider: embassy, path: '/embassy' },
+      { provider: legal, path: '/legal' },
+      { provider: shelter, path: '/shelter' },
+    ];
+    for (const { provider, path } of told) {
+      const referralId = referralIdOf(caseId, provider);
+      const [notice] = await eventually(`the erasure notice at ${path}`, async () => {
+        const notices = noticesAt(path, 'case.erased');
+        return notices.length > 0 ? notices : undefined;
+      });
+      expect(notice?.payload).toEqual({
+        type: 'case.erased',
+        timestamp: expect.any(String),
+        data: { referralId, caseId, reason: 'case_erased' },
+      });
+      expect(notice?.headers['webhook-id']).toBe(idFrom('case.erased', referralId));
+      await eventually(`the erasure notice recorded for ${path}`, async () =>
+        (await statusOf(caseId, provider)).includes('NOTIFIED case.erased') ? true : undefined,
+      );
+    }
+    // Ended referrals keep their outcome; the open one is revoked by the erasure itself.
+    expect(await statusOf(caseId, embassy)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_ACKNOWLEDGED',
+      'REFERRAL_STATUS_ACCEPTED',
+      'REFERRAL_STATUS_COMPLETED',
+      'ERASURE_REQUESTED',
+      'NOTIFIED case.erased',
+    ]);
+    expect(await statusOf(caseId, legal)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_REVOKED consent_withdrawn',
+      'NOTIFIED referral.revoked',
+      'ERASURE_REQUESTED',
+      'NOTIFIED case.erased',
+    ]);
+    expect(await statusOf(caseId, shelter)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'REFERRAL_STATUS_REVOKED case_erased',
+      'NOTIFIED case.erased',
+    ]);
+    const asked = packetsAsked.length;
+    await expectAmanError(
+      asGateway.call(
+        'getPacket',
+        { referralId: referralIdOf(caseId, shelter) },
+        { principal: shelter },
+      ),
+      'AMAN_ERR_NOT_FOUND',
+    );
+    expect(packetsAsked).toHaveLength(asked);
+
+    // The erasure and the revocation it caused, delivered once more, tell no one again.
+    const requests = receiver.requests.length;
+    const [, , shelterRevoked] = await referralStream(caseId, shelter);
+    for (const event of [
+      consumed(CONTEXTS.intake.source, erased),
+      consumed(CONTEXTS.referral.source, shelterRevoked),
+    ]) {
+      await routing.onEvent(event);
+      await deliveries.onEvent(event);
+    }
+    // Re-assessed, an open case would now go to the late embassy as well.
+    const reassessed = await appendTo(
+      riskStore,
+      `assessment-${caseId}`,
+      riskAssessed(caseId, 'RISK_LEVEL_HIGH', 'DEADLINE_CLASS_EMERGENCY'),
+    );
+    await routing.onEvent(consumed(CONTEXTS.risk.source, reassessed));
+    expect(await referralStream(caseId, lateEmbassy)).toEqual([]);
+    expect(receiver.requests).toHaveLength(requests);
+    for (const { path } of told) expect(noticesAt(path, 'case.erased')).toHaveLength(1);
+    // Nor anyone who never had the case.
+    expect(noticesAt('/medical', 'case.erased')).toEqual([]);
+    expect(noticesAt('/late', 'case.erased')).toEqual([]);
+  });
+
   it('never logs a webhook URL’s query or secret', () => {
     const logged = logLines.join('\n');
     expect(logged).toContain('webhook not accepted');
@@ -681,4 +1104,4 @@ describe('referral over gRPC with the embedded platform', () => {
     for (const secret of secrets.values())
       expect(logged).not.toContain(secret.slice('whsec_'.length));
   });
-});
+}

@@ -7,6 +7,7 @@ import {
   type EventMetadata,
   type EventStore,
 } from '@aman/eventstore';
+import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
 import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
@@ -14,6 +15,7 @@ import {
   referralDecider,
   referralStream,
   type CaseFacts,
+  type Notice,
   type ProviderMatch,
   type RecipientType,
   type ReferralAction,
@@ -22,8 +24,23 @@ import {
   type ReferralRoutedData,
   type ReferralState,
   type ReferralStatus,
+  type RevocationReason,
 } from '../domain/index.ts';
 import { REFERRAL_SERVICE } from './events.ts';
+
+/** One referral of a case, as the case's index of referrals lists it. */
+export type CaseReferral = {
+  readonly referralId: string;
+  readonly caseId: string;
+  /** The case's NGO. */
+  readonly organisationId: string;
+  readonly providerOrganisationId: string;
+  /** The provider's directory id: what a consent grant names. */
+  readonly providerId: string;
+  readonly recipientType: RecipientType;
+};
+
+const PAGE = 500;
 
 /** Where a referral's minimised, consented packet comes from (intake). */
 export interface PacketSource {
@@ -45,14 +62,28 @@ function provider(principal: Principal | undefined): Principal {
   return principal;
 }
 
-/** What happens to referrals: routed, delivered, answered, their packets fetched. */
+/** What happens to referrals: routed, delivered, answered, revoked, their packets fetched. */
 export class Referrals {
   readonly #store: EventStore;
+  readonly #byCase: ReadModelCollection;
   readonly #packets: PacketSource;
 
-  constructor(options: { readonly store: EventStore; readonly packets: PacketSource }) {
-    this.#store = options.store;
-    this.#packets = options.packets;
+  private constructor(store: EventStore, byCase: ReadModelCollection, packets: PacketSource) {
+    this.#store = store;
+    this.#byCase = byCase;
+    this.#packets = packets;
+  }
+
+  static async open(options: {
+    readonly store: EventStore;
+    readonly readModels: ReadModelStore;
+    readonly packets: PacketSource;
+  }): Promise<Referrals> {
+    return new Referrals(
+      options.store,
+      await options.readModels.collection('case_referrals', { indexes: ['caseId'] }),
+      options.packets,
+    );
   }
 
   /** The referral's id for a case and provider: one referral per pair, whenever it is routed. */
@@ -79,6 +110,17 @@ export class Referrals {
     causationId: string,
   ): Promise<boolean> {
     const referralId = Referrals.idOf(caseFacts.caseId, match.providerOrganisationId);
+    // Indexed before it is routed, so that no referral is ever missing from its case's list
+    // (a revocation that finds the entry but no referral yet has nothing to revoke).
+    const entry: CaseReferral = {
+      referralId,
+      caseId: caseFacts.caseId,
+      organisationId: caseFacts.organisationId,
+      providerOrganisationId: match.providerOrganisationId,
+      providerId: match.providerId,
+      recipientType: match.recipientType,
+    };
+    await this.#byCase.write([{ id: referralId, data: entry, versions: {} }]);
     const result = await this.#decide(
       referralId,
       {
@@ -99,11 +141,49 @@ export class Referrals {
     return result.events.length > 0;
   }
 
-  /** The provider's webhook endpoint answered 2xx to the notification of `causationId`. */
-  async recordDelivery(referral: ReferralRoutedData, causationId: string): Promise<void> {
+  /** The referrals a case was routed to (or was about to be), in referral id order. */
+  async ofCase(caseId: string): Promise<CaseReferral[]> {
+    const referrals: CaseReferral[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#byCase.query({
+        where: { caseId },
+        limit: PAGE,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      referrals.push(...page.items.map((item) => item.data as unknown as CaseReferral));
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return referrals;
+  }
+
+  /**
+   * The case no longer allows this referral, reacting to `causationId`: revoked if it has not
+   * ended, its provider asked to delete its copies if it has and the case was erased. Deciding it
+   * again decides nothing. The referral's state afterwards, and whether this call changed it.
+   */
+  async revoke(
+    referral: CaseReferral,
+    reason: RevocationReason,
+    causationId: string,
+  ): Promise<{ readonly state: ReferralState; readonly decided: boolean }> {
+    const result = await this.#decide(
+      referral.referralId,
+      { type: 'Revoke', data: { reason, at: new Date().toISOString() } },
+      onBehalfOf(referral.organisationId, referral.caseId, causationId),
+    );
+    return { state: result.state, decided: result.events.length > 0 };
+  }
+
+  /** The provider's webhook endpoint answered 2xx to `notice`, sent for `causationId`. */
+  async recordDelivery(
+    referral: ReferralRoutedData,
+    notice: Notice,
+    causationId: string,
+  ): Promise<void> {
     await this.#decide(
       referral.referralId,
-      { type: 'RecordDelivery', data: { at: new Date().toISOString() } },
+      { type: 'RecordDelivery', data: { notice, at: new Date().toISOString() } },
       onBehalfOf(referral.organisationId, referral.caseId, causationId),
     );
   }
@@ -136,7 +216,7 @@ export class Referrals {
 
   /**
    * The minimised packet of a referral, for the provider it is addressed to while it works on
-   * it. Intake checks the consent and audits the read.
+   * it: never once revoked, without asking intake. Intake checks the consent and audits the read.
    */
   async packet(
     principal: Principal | undefined,
@@ -144,7 +224,8 @@ export class Referrals {
   ): Promise<intake.ReferralPacket> {
     const reader = provider(principal);
     const state = await this.state(referralId);
-    // Someone else's referral, or one not yet delivered, does not exist as far as they can tell.
+    // Someone else's referral, or one that ended (revoked included), does not exist as far as
+    // they can tell.
     if (state.status === 'NOT_ROUTED' || !mayReadPacket(state, reader.organisationId)) {
       throw new NotFoundError('referral not found');
     }

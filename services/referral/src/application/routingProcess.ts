@@ -8,12 +8,14 @@ import {
   NEEDS,
   RECIPIENT_TYPES,
   RISK_LEVELS,
+  revocationReason,
   route,
   type CaseFacts,
   type CaseStatus,
   type ConsentGrant,
   type DeadlineClass,
   type ProviderDescription,
+  type RevocationReason,
   type RiskLevel,
 } from '../domain/index.ts';
 import type { Referrals } from './referrals.ts';
@@ -52,14 +54,18 @@ const PAGE = 500;
 /**
  * The routing process manager: it remembers what routing needs — each case's needs, current
  * consent and standing (intake's events), its newest risk level (risk's RiskAssessed), the
- * provider directory (ProviderRegistered) — and routes an open case once it has both its facts
- * and a level; a withdrawn or erased case is never routed again. Routing is idempotent per case
- * and provider, so redelivered events and re-assessments route only providers that were not
- * routed yet (a higher level or a wider consent can bring new ones).
+ * provider directory (ProviderRegistered) — routes an open case once it has both its facts and a
+ * level, and revokes the referrals the case no longer allows: a provider that lost all consent,
+ * every provider of a withdrawn or erased case (which is never routed again). Both are
+ * idempotent, so redelivered events and re-assessments change only what is not yet so (a higher
+ * level or a wider consent can bring new providers).
  *
  * Facts and levels are separate documents, each written by one stream's events only: events of
  * different topics arrive concurrently (and, distributed, at different instances), and neither
- * write can then undo the other. Whichever write comes second sees both and routes.
+ * write can then undo the other. Whichever write comes second sees both and routes. For the same
+ * reason revocation reads the case again after routing, and a routing indexes its referral
+ * before appending it: a routing on an old consent and the consent's narrowing, concurrent,
+ * cannot both miss the other.
  */
 export class RoutingProcess {
   readonly #cases: ReadModelCollection;
@@ -106,10 +112,10 @@ export class RoutingProcess {
       await this.#providerRegistered(event);
     } else if (event.source === CONTEXTS.intake.source && CASE_CHANGES.has(event.type)) {
       const caseId = await this.#caseChanged(event);
-      if (caseId !== undefined) await this.#route(caseId, event.id);
+      if (caseId !== undefined) await this.#settle(caseId, event.id);
     } else if (event.source === CONTEXTS.risk.source && event.type === 'RiskAssessed') {
       const caseId = await this.#riskAssessed(event);
-      if (caseId !== undefined) await this.#route(caseId, event.id);
+      if (caseId !== undefined) await this.#settle(caseId, event.id);
     }
   }
 
@@ -164,6 +170,15 @@ export class RoutingProcess {
     return caseId;
   }
 
+  /**
+   * Brings the case's referrals in line with the case: routes it while open, then revokes what
+   * it no longer allows. Also after a redelivery, so that work cut short by a crash is finished.
+   */
+  async #settle(caseId: string, causationId: string): Promise<void> {
+    await this.#route(caseId, causationId);
+    await this.#revoke(caseId, causationId);
+  }
+
   async #route(caseId: string, causationId: string): Promise<void> {
     const [standing, risk] = await Promise.all([
       this.#cases.get(caseId).then((found) => standingOf(found?.data)),
@@ -180,6 +195,25 @@ export class RoutingProcess {
       this.#logger.info({ caseId, level: risk.level, routed }, 'case routed to providers');
     } else if (matches.length === 0) {
       this.#logger.info({ caseId, level: risk.level }, 'no provider matches the case');
+    }
+  }
+
+  async #revoke(caseId: string, causationId: string): Promise<void> {
+    // Read again, after routing: see the class comment.
+    const standing = standingOf((await this.#cases.get(caseId))?.data);
+    if (standing === undefined) return;
+    const reasons = new Map<RevocationReason, number>();
+    for (const referral of await this.#referrals.ofCase(caseId)) {
+      const reason = revocationReason(standing, {
+        providerId: referral.providerId,
+        type: referral.recipientType,
+      });
+      if (reason === undefined) continue;
+      const { decided } = await this.#referrals.revoke(referral, reason, causationId);
+      if (decided) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, referrals] of reasons) {
+      this.#logger.info({ caseId, reason, referrals }, 'referrals revoked or erasure requested');
     }
   }
 

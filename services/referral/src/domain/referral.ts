@@ -3,8 +3,21 @@ import type { Decider, DomainEvent } from '@aman/eventstore';
 
 import { respondBy } from './routing.ts';
 import { requireIdentifier, requireOneOf, requireTimestamp } from './validation.ts';
-import { DEADLINE_CLASSES, RECIPIENT_TYPES, REFERRAL_ACTIONS } from './vocabulary.ts';
-import type { DeadlineClass, RecipientType, ReferralAction, ReferralStatus } from './vocabulary.ts';
+import {
+  DEADLINE_CLASSES,
+  NOTICES,
+  RECIPIENT_TYPES,
+  REFERRAL_ACTIONS,
+  REVOCATION_REASONS,
+} from './vocabulary.ts';
+import type {
+  DeadlineClass,
+  Notice,
+  RecipientType,
+  ReferralAction,
+  ReferralStatus,
+  RevocationReason,
+} from './vocabulary.ts';
 
 /** One case sent to one provider: `referral-<referralId>`. */
 export function referralStream(referralId: string): string {
@@ -38,7 +51,29 @@ export type ReferralStatusChangedData = {
 };
 export type ReferralStatusChanged = DomainEvent<'ReferralStatusChanged', ReferralStatusChangedData>;
 
-export type ReferralEvent = ReferralRouted | ReferralStatusChanged;
+/**
+ * Private: the case of a referral that had already ended (declined, completed, revoked) was
+ * erased, and its provider, who may have kept copies, is to be asked to delete them.
+ */
+export type ErasureRequestedData = {
+  readonly referralId: string;
+  readonly caseId: string;
+  readonly providerOrganisationId: string;
+  readonly organisationId: string;
+  readonly requestedAt: string;
+};
+export type ErasureRequested = DomainEvent<'ErasureRequested', ErasureRequestedData>;
+
+/** Private: the provider's endpoint accepted a revocation or erasure notice (a 2xx answer). */
+export type ProviderNotifiedData = {
+  readonly referralId: string;
+  readonly notice: Notice;
+  readonly notifiedAt: string;
+};
+export type ProviderNotified = DomainEvent<'ProviderNotified', ProviderNotifiedData>;
+
+export type ReferralEvent =
+  ReferralRouted | ReferralStatusChanged | ErasureRequested | ProviderNotified;
 
 export type RouteReferral = {
   readonly type: 'RouteReferral';
@@ -54,10 +89,16 @@ export type RouteReferral = {
   };
 };
 
-/** The webhook reached the provider (a 2xx answer). */
+/** A notice's webhook reached the provider (a 2xx answer). */
 export type RecordDelivery = {
   readonly type: 'RecordDelivery';
-  readonly data: { readonly at: string };
+  readonly data: { readonly notice: Notice; readonly at: string };
+};
+
+/** The case no longer allows the referral: consent lost, the case withdrawn or erased. */
+export type Revoke = {
+  readonly type: 'Revoke';
+  readonly data: { readonly reason: RevocationReason; readonly at: string };
 };
 
 /** A provider's answer; `providerOrganisationId` is the authenticated caller's organisation. */
@@ -72,11 +113,28 @@ export type Respond = {
   };
 };
 
-export type ReferralCommand = RouteReferral | RecordDelivery | Respond;
+export type ReferralCommand = RouteReferral | RecordDelivery | Respond | Revoke;
 
 export type ReferralState =
   | { readonly status: 'NOT_ROUTED' }
-  | { readonly status: ReferralStatus; readonly referral: ReferralRoutedData };
+  | {
+      readonly status: ReferralStatus;
+      readonly referral: ReferralRoutedData;
+      /** Why and when, once revoked. */
+      readonly revocation?: { readonly reason: RevocationReason; readonly at: string };
+      /** When its provider was to be asked to delete its copies (the referral had ended). */
+      readonly erasureRequestedAt?: string;
+      /** The revocation and erasure notices the provider's endpoint accepted. */
+      readonly notified: readonly Notice[];
+    };
+
+/** A revocation or erasure notice the provider is still to be told. */
+export type OwedNotice = {
+  readonly notice: Exclude<Notice, 'referral.routed'>;
+  readonly reason: RevocationReason;
+  /** When it was decided: the revocation's or the erasure request's time. */
+  readonly at: string;
+};
 
 /** Each action, the one status it may follow and the status it leads to. */
 const TRANSITIONS: Readonly<Record<ReferralAction, { from: ReferralStatus; to: ReferralStatus }>> =
@@ -97,8 +155,19 @@ const TRANSITIONS: Readonly<Record<ReferralAction, { from: ReferralStatus; to: R
   };
 
 /**
+ * Where a referral ends: nothing moves it further, and a revocation leaves it as it is. Issue 9's
+ * further steps (info_requested, in_progress) are not final, so they stay revocable.
+ */
+const FINAL: readonly ReferralStatus[] = [
+  'REFERRAL_STATUS_DECLINED',
+  'REFERRAL_STATUS_COMPLETED',
+  'REFERRAL_STATUS_REVOKED',
+];
+
+/**
  * While the referral is live for the provider: from routing (a provider may fetch as soon as the
- * webhook arrives, before its 2xx is recorded as the delivery), not once declined or completed.
+ * webhook arrives, before its 2xx is recorded as the delivery), not once declined, completed or
+ * revoked.
  */
 const PACKET_READABLE: readonly ReferralStatus[] = [
   'REFERRAL_STATUS_ROUTED',
@@ -120,6 +189,35 @@ export function mayReadPacket(state: ReferralState, providerOrganisationId: stri
     state.referral.providerOrganisationId === providerOrganisationId &&
     PACKET_READABLE.includes(state.status)
   );
+}
+
+/**
+ * What the provider is still to be told beyond the routing, each once: the revocation (`case.erased`
+ * when the erasure revoked it, which also asks for copies to be deleted), and the erasure of the
+ * case of a referral that had already ended.
+ */
+export function noticesOwed(state: ReferralState): {
+  readonly revocation: OwedNotice | undefined;
+  readonly erasure: OwedNotice | undefined;
+} {
+  if (state.status === 'NOT_ROUTED') return { revocation: undefined, erasure: undefined };
+  const unsent = (owed: OwedNotice | undefined): OwedNotice | undefined =>
+    owed !== undefined && !state.notified.includes(owed.notice) ? owed : undefined;
+  const { revocation, erasureRequestedAt } = state;
+  return {
+    revocation: unsent(
+      revocation && {
+        notice: revocation.reason === 'case_erased' ? 'case.erased' : 'referral.revoked',
+        reason: revocation.reason,
+        at: revocation.at,
+      },
+    ),
+    erasure: unsent(
+      erasureRequestedAt === undefined
+        ? undefined
+        : { notice: 'case.erased', reason: 'case_erased', at: erasureRequestedAt },
+    ),
+  };
 }
 
 function routeReferral(command: RouteReferral, state: ReferralState): ReferralEvent[] {
@@ -155,11 +253,46 @@ function routeReferral(command: RouteReferral, state: ReferralState): ReferralEv
 }
 
 function recordDelivery(command: RecordDelivery, state: ReferralState): ReferralEvent[] {
+  const notice = requireOneOf(command.data.notice, NOTICES, 'notice');
   const at = requireTimestamp(command.data.at, 'at');
   if (state.status === 'NOT_ROUTED') throw new NotFoundError('referral not found');
   // A webhook retried after a lost answer, or redelivered later, changes nothing.
-  if (state.status !== 'REFERRAL_STATUS_ROUTED') return [];
-  return [statusChanged(state.referral, 'REFERRAL_STATUS_DELIVERED', '', at)];
+  if (notice === 'referral.routed') {
+    if (state.status !== 'REFERRAL_STATUS_ROUTED') return [];
+    return [statusChanged(state.referral, 'REFERRAL_STATUS_DELIVERED', '', at)];
+  }
+  const { revocation, erasure } = noticesOwed(state);
+  if (revocation?.notice !== notice && erasure?.notice !== notice) return [];
+  return [
+    {
+      type: 'ProviderNotified',
+      data: { referralId: state.referral.referralId, notice, notifiedAt: at },
+    },
+  ];
+}
+
+/**
+ * Revokes a referral that has not ended. An ended one keeps its outcome; only the case's erasure
+ * still concerns its provider, who may have kept copies: it is asked to delete them, once.
+ */
+function revoke(command: Revoke, state: ReferralState): ReferralEvent[] {
+  const reason = requireOneOf(command.data.reason, REVOCATION_REASONS, 'reason');
+  const at = requireTimestamp(command.data.at, 'at');
+  // Nothing was routed, so there is nothing to take back (a routing that never got appended).
+  if (state.status === 'NOT_ROUTED') return [];
+  if (!FINAL.includes(state.status)) {
+    return [statusChanged(state.referral, 'REFERRAL_STATUS_REVOKED', reason, at)];
+  }
+  const erasureAsked =
+    state.revocation?.reason === 'case_erased' || state.erasureRequestedAt !== undefined;
+  if (reason !== 'case_erased' || erasureAsked) return [];
+  const { referralId, caseId, providerOrganisationId, organisationId } = state.referral;
+  return [
+    {
+      type: 'ErasureRequested',
+      data: { referralId, caseId, providerOrganisationId, organisationId, requestedAt: at },
+    },
+  ];
 }
 
 function respond(command: Respond, state: ReferralState): ReferralEvent[] {
@@ -237,14 +370,26 @@ export const referralDecider: Decider<ReferralState, ReferralCommand, ReferralEv
         return recordDelivery(command, state);
       case 'Respond':
         return respond(command, state);
+      case 'Revoke':
+        return revoke(command, state);
     }
   },
   evolve: (state, event) => {
+    if (event.type === 'ReferralRouted') {
+      return { status: 'REFERRAL_STATUS_ROUTED', referral: event.data, notified: [] };
+    }
+    if (state.status === 'NOT_ROUTED') return state;
     switch (event.type) {
-      case 'ReferralRouted':
-        return { status: 'REFERRAL_STATUS_ROUTED', referral: event.data };
-      case 'ReferralStatusChanged':
-        return state.status === 'NOT_ROUTED' ? state : { ...state, status: event.data.status };
+      case 'ReferralStatusChanged': {
+        const { status, reason, changedAt } = event.data;
+        return status === 'REFERRAL_STATUS_REVOKED'
+          ? { ...state, status, revocation: { reason: reason as RevocationReason, at: changedAt } }
+          : { ...state, status };
+      }
+      case 'ErasureRequested':
+        return { ...state, erasureRequestedAt: event.data.requestedAt };
+      case 'ProviderNotified':
+        return { ...state, notified: [...state.notified, event.data.notice] };
     }
   },
 };

@@ -2,15 +2,19 @@ import { describe, expect, it } from '@jest/globals';
 
 import { DeciderSpecification } from '@aman/testing';
 
-import { mayReadPacket, referralDecider, referralStream } from './referral.ts';
+import { mayReadPacket, noticesOwed, referralDecider, referralStream } from './referral.ts';
 import type {
+  ErasureRequested,
+  ProviderNotified,
+  RecordDelivery,
   ReferralEvent,
   ReferralRouted,
   ReferralStatusChanged,
   Respond,
+  Revoke,
   RouteReferral,
 } from './referral.ts';
-import type { ReferralAction, ReferralStatus } from './vocabulary.ts';
+import type { Notice, ReferralAction, ReferralStatus, RevocationReason } from './vocabulary.ts';
 
 const PROVIDER = 'org-legal';
 
@@ -63,6 +67,8 @@ const acknowledged = changed('REFERRAL_STATUS_ACKNOWLEDGED', '2025-03-01T11:00:0
 const accepted = changed('REFERRAL_STATUS_ACCEPTED', '2025-03-02T09:00:00.000Z');
 const declined = changed('REFERRAL_STATUS_DECLINED', '2025-03-02T09:00:00.000Z', 'no capacity');
 const completed = changed('REFERRAL_STATUS_COMPLETED', '2025-04-01T09:00:00.000Z');
+const revokedAt = '2025-03-03T08:00:00.000Z';
+const revoked = (reason: RevocationReason) => changed('REFERRAL_STATUS_REVOKED', revokedAt, reason);
 
 const history: Record<ReferralStatus, readonly ReferralEvent[]> = {
   REFERRAL_STATUS_ROUTED: [routed],
@@ -71,13 +77,57 @@ const history: Record<ReferralStatus, readonly ReferralEvent[]> = {
   REFERRAL_STATUS_ACCEPTED: [routed, delivered, acknowledged, accepted],
   REFERRAL_STATUS_DECLINED: [routed, delivered, acknowledged, declined],
   REFERRAL_STATUS_COMPLETED: [routed, delivered, acknowledged, accepted, completed],
+  REFERRAL_STATUS_REVOKED: [routed, delivered, revoked('consent_withdrawn')],
 };
 
 function respond(action: ReferralAction, at: string, reason = '', caller = PROVIDER): Respond {
   return { type: 'Respond', data: { action, reason, providerOrganisationId: caller, at } };
 }
 
-const deliver = { type: 'RecordDelivery', data: { at: '2025-03-01T10:00:05Z' } } as const;
+const deliver = (
+  notice: Notice = 'referral.routed',
+  at = '2025-03-01T10:00:05Z',
+): RecordDelivery => ({
+  type: 'RecordDelivery',
+  data: { notice, at },
+});
+
+const revoke = (reason: RevocationReason, at = '2025-03-03T08:00:00Z'): Revoke => ({
+  type: 'Revoke',
+  data: { reason, at },
+});
+
+const erasureRequested: ErasureRequested = {
+  type: 'ErasureRequested',
+  data: {
+    referralId: 'ref-1',
+    caseId: 'case-1',
+    providerOrganisationId: PROVIDER,
+    organisationId: 'org-ngo',
+    requestedAt: revokedAt,
+  },
+};
+
+const notified = (notice: Notice, notifiedAt = '2025-03-03T08:00:01.000Z'): ProviderNotified => ({
+  type: 'ProviderNotified',
+  data: { referralId: 'ref-1', notice, notifiedAt },
+});
+
+const OPEN = [
+  'REFERRAL_STATUS_ROUTED',
+  'REFERRAL_STATUS_DELIVERED',
+  'REFERRAL_STATUS_ACKNOWLEDGED',
+  'REFERRAL_STATUS_ACCEPTED',
+] as const;
+const ENDED = [
+  'REFERRAL_STATUS_DECLINED',
+  'REFERRAL_STATUS_COMPLETED',
+  'REFERRAL_STATUS_REVOKED',
+] as const;
+const REASONS = ['consent_withdrawn', 'case_withdrawn', 'case_erased'] as const;
+
+const stateAfter = (events: readonly ReferralEvent[]) =>
+  events.reduce(referralDecider.evolve, referralDecider.initialState());
 
 describe('referral', () => {
   const spec = DeciderSpecification.for(referralDecider);
@@ -150,7 +200,7 @@ describe('referral', () => {
 
   describe('delivery', () => {
     it('marks a routed referral delivered', () => {
-      spec.given([routed]).when(deliver).then(delivered);
+      spec.given([routed]).when(deliver()).then(delivered);
     });
 
     it.each([
@@ -158,11 +208,25 @@ describe('referral', () => {
       'REFERRAL_STATUS_ACKNOWLEDGED',
       'REFERRAL_STATUS_DECLINED',
     ] as const)('decides nothing on a second delivery (referral %s)', (status) => {
-      spec.given(history[status]).when(deliver).thenNothingHappened();
+      spec.given(history[status]).when(deliver()).thenNothingHappened();
+    });
+
+    it('does not mark a referral delivered once it was revoked (a late 2xx)', () => {
+      spec
+        .given([routed, revoked('case_withdrawn')])
+        .when(deliver())
+        .thenNothingHappened();
     });
 
     it('does not deliver a referral that was never routed', () => {
-      spec.given([]).when(deliver).thenThrows('AMAN_ERR_NOT_FOUND');
+      spec.given([]).when(deliver()).thenThrows('AMAN_ERR_NOT_FOUND');
+    });
+
+    it('refuses a notice it does not know', () => {
+      spec
+        .given([routed])
+        .when(deliver('referral.expired' as never))
+        .thenThrows('AMAN_ERR_VALIDATION');
     });
   });
 
@@ -233,6 +297,10 @@ describe('referral', () => {
       ['REFERRAL_STATUS_COMPLETED', 'REFERRAL_ACTION_ACKNOWLEDGE'],
       ['REFERRAL_STATUS_COMPLETED', 'REFERRAL_ACTION_ACCEPT'],
       ['REFERRAL_STATUS_COMPLETED', 'REFERRAL_ACTION_DECLINE'],
+      ['REFERRAL_STATUS_REVOKED', 'REFERRAL_ACTION_ACKNOWLEDGE'],
+      ['REFERRAL_STATUS_REVOKED', 'REFERRAL_ACTION_ACCEPT'],
+      ['REFERRAL_STATUS_REVOKED', 'REFERRAL_ACTION_DECLINE'],
+      ['REFERRAL_STATUS_REVOKED', 'REFERRAL_ACTION_COMPLETE'],
     ] as const)('refuses %s → %s', (status, action) => {
       spec
         .given(history[status])
@@ -272,9 +340,115 @@ describe('referral', () => {
     });
   });
 
+  describe('revocation', () => {
+    const open = OPEN.flatMap((status) => REASONS.map((reason) => [status, reason] as const));
+
+    it.each(open)('revokes a %s referral for %s', (status, reason) => {
+      spec
+        .given(history[status])
+        .when(revoke(reason))
+        .then(changed('REFERRAL_STATUS_REVOKED', revokedAt, reason));
+    });
+
+    it.each(
+      ENDED.flatMap((status) =>
+        (['consent_withdrawn', 'case_withdrawn'] as const).map(
+          (reason) => [status, reason] as const,
+        ),
+      ),
+    )('leaves a %s referral as it ended on %s', (status, reason) => {
+      spec.given(history[status]).when(revoke(reason)).thenNothingHappened();
+    });
+
+    it.each(ENDED)(
+      'asks the provider of a %s referral to delete its copies of an erased case, once',
+      (status) => {
+        spec.given(history[status]).when(revoke('case_erased')).then(erasureRequested);
+        spec
+          .given([...history[status], erasureRequested])
+          .when(revoke('case_erased', '2025-03-04T08:00:00Z'))
+          .thenNothingHappened();
+      },
+    );
+
+    it('does not ask again when the erasure itself revoked the referral', () => {
+      spec
+        .given([routed, revoked('case_erased')])
+        .when(revoke('case_erased', '2025-03-04T08:00:00Z'))
+        .thenNothingHappened();
+    });
+
+    it('decides nothing for a referral that was never routed', () => {
+      spec.given([]).when(revoke('case_erased')).thenNothingHappened();
+    });
+
+    it('refuses an unknown reason and a time that is not a timestamp', () => {
+      spec
+        .given([routed])
+        .when(revoke('provider_asked' as never))
+        .thenThrows('AMAN_ERR_VALIDATION');
+      spec.given([routed]).when(revoke('case_withdrawn', 'now')).thenThrows('AMAN_ERR_VALIDATION');
+    });
+  });
+
+  describe('notices owed to the provider', () => {
+    it('owes nothing to a referral that was not revoked nor erased', () => {
+      expect(noticesOwed(stateAfter(history.REFERRAL_STATUS_COMPLETED))).toEqual({
+        revocation: undefined,
+        erasure: undefined,
+      });
+      expect(noticesOwed(referralDecider.initialState())).toEqual({
+        revocation: undefined,
+        erasure: undefined,
+      });
+    });
+
+    it.each([
+      ['consent_withdrawn', 'referral.revoked'],
+      ['case_withdrawn', 'referral.revoked'],
+      ['case_erased', 'case.erased'],
+    ] as const)('owes a revocation for %s as %s, until it is delivered', (reason, notice) => {
+      const given = [routed, delivered, revoked(reason)];
+      expect(noticesOwed(stateAfter(given)).revocation).toEqual({ notice, reason, at: revokedAt });
+      spec.given(given).when(deliver(notice, '2025-03-03T08:00:01Z')).then(notified(notice));
+      expect(noticesOwed(stateAfter([...given, notified(notice)])).revocation).toBeUndefined();
+      spec
+        .given([...given, notified(notice)])
+        .when(deliver(notice))
+        .thenNothingHappened();
+    });
+
+    it('owes the erasure of an ended referral apart from its earlier revocation', () => {
+      const given = [...history.REFERRAL_STATUS_REVOKED, erasureRequested];
+      expect(noticesOwed(stateAfter(given))).toEqual({
+        revocation: { notice: 'referral.revoked', reason: 'consent_withdrawn', at: revokedAt },
+        erasure: { notice: 'case.erased', reason: 'case_erased', at: revokedAt },
+      });
+      const revocationTold = [...given, notified('referral.revoked')];
+      expect(noticesOwed(stateAfter(revocationTold))).toEqual({
+        revocation: undefined,
+        erasure: { notice: 'case.erased', reason: 'case_erased', at: revokedAt },
+      });
+      spec
+        .given(revocationTold)
+        .when(deliver('case.erased', '2025-03-03T08:00:01Z'))
+        .then(notified('case.erased'));
+    });
+
+    it('records no notice that is not owed', () => {
+      spec
+        .given(history.REFERRAL_STATUS_COMPLETED)
+        .when(deliver('case.erased'))
+        .thenNothingHappened();
+      spec
+        .given([routed, revoked('case_erased')])
+        .when(deliver('referral.revoked'))
+        .thenNothingHappened();
+    });
+  });
+
   describe('mayReadPacket', () => {
-    const stateAt = (status: ReferralStatus) =>
-      history[status].reduce(referralDecider.evolve, referralDecider.initialState());
+    const stateAt = (status: ReferralStatus) => stateAfter(history[status]);
 
     it.each([
       ['REFERRAL_STATUS_ROUTED', true],
@@ -283,6 +457,7 @@ describe('referral', () => {
       ['REFERRAL_STATUS_ACCEPTED', true],
       ['REFERRAL_STATUS_DECLINED', false],
       ['REFERRAL_STATUS_COMPLETED', false],
+      ['REFERRAL_STATUS_REVOKED', false],
     ] as const)('lets the provider read the packet of a %s referral: %s', (status, may) => {
       expect(mayReadPacket(stateAt(status), PROVIDER)).toBe(may);
     });

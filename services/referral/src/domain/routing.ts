@@ -1,6 +1,13 @@
 import { requireOneOf, requireTimestamp } from './validation.ts';
 import { DEADLINE_CLASSES, FIELD_GROUPS, NEEDS } from './vocabulary.ts';
-import type { DeadlineClass, FieldGroup, Need, RecipientType, RiskLevel } from './vocabulary.ts';
+import type {
+  DeadlineClass,
+  FieldGroup,
+  Need,
+  RecipientType,
+  RevocationReason,
+  RiskLevel,
+} from './vocabulary.ts';
 
 /**
  * A consent grant of a case: every provider of these recipient types, and these providers by
@@ -69,6 +76,22 @@ export function consentedFieldGroups(
   return FIELD_GROUPS.filter((group) =>
     consent.some((grant) => grantCovers(grant, recipient) && grant.fieldGroups.includes(group)),
   );
+}
+
+/**
+ * Why a provider may no longer have a case's referral, or undefined while it may: the case was
+ * erased or withdrawn, or consent no longer lets it receive any field group. Losing some groups
+ * but not all is not a revocation: intake leaves the lost groups out of the packet.
+ */
+export function revocationReason(
+  caseStanding: { readonly status: CaseStatus; readonly consent: readonly ConsentGrant[] },
+  recipient: ConsentRecipient,
+): RevocationReason | undefined {
+  if (caseStanding.status === 'erased') return 'case_erased';
+  if (caseStanding.status === 'withdrawn') return 'case_withdrawn';
+  return consentedFieldGroups(caseStanding.consent, recipient).length === 0
+    ? 'consent_withdrawn'
+    : undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 
 import { expectAmanError } from '@aman/testing';
 
-import { consentedFieldGroups, respondBy, route } from './routing.ts';
+import { consentedFieldGroups, respondBy, revocationReason, route } from './routing.ts';
 import type { CaseFacts, ConsentGrant, ProviderDescription } from './routing.ts';
 
 const caseFacts: CaseFacts = {
@@ -254,5 +254,38 @@ describe('consentedFieldGroups', () => {
         shelter,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('revocationReason', () => {
+  const legal = { providerId: 'prov-legal', type: 'RECIPIENT_TYPE_LEGAL_AID' } as const;
+  const consent = caseFacts.consent;
+
+  it('keeps a provider consent still lets receive a field group', () => {
+    expect(revocationReason({ status: 'open', consent }, legal)).toBeUndefined();
+    const byName: ConsentGrant[] = [
+      { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-legal'] },
+    ];
+    expect(revocationReason({ status: 'open', consent: byName }, legal)).toBeUndefined();
+  });
+
+  it('revokes a provider that no longer has any consented field group', () => {
+    const narrowed: ConsentGrant[] = [
+      {
+        recipientTypes: ['RECIPIENT_TYPE_EMERGENCY_FUND'],
+        fieldGroups: ['FIELD_GROUP_CONTACT'],
+        providerIds: ['prov-fund'],
+      },
+      { recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: [], providerIds: [] },
+    ];
+    expect(revocationReason({ status: 'open', consent: narrowed }, legal)).toBe(
+      'consent_withdrawn',
+    );
+    expect(revocationReason({ status: 'open', consent: [] }, legal)).toBe('consent_withdrawn');
+  });
+
+  it('revokes every provider of a withdrawn or erased case, consent or not', () => {
+    expect(revocationReason({ status: 'withdrawn', consent }, legal)).toBe('case_withdrawn');
+    expect(revocationReason({ status: 'erased', consent }, legal)).toBe('case_erased');
   });
 });

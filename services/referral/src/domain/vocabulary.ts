@@ -26,8 +26,21 @@ export const REFERRAL_STATUSES = [
   'REFERRAL_STATUS_ACCEPTED',
   'REFERRAL_STATUS_DECLINED',
   'REFERRAL_STATUS_COMPLETED',
+  'REFERRAL_STATUS_REVOKED',
 ] as const;
 export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
+
+/** Why a referral was revoked: ReferralStatusChanged's `reason` for REFERRAL_STATUS_REVOKED. */
+export const REVOCATION_REASONS = ['consent_withdrawn', 'case_withdrawn', 'case_erased'] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+
+/**
+ * What a provider is told by webhook (the Standard Webhooks `type`): a referral routed to it, a
+ * referral revoked (stop working on it; the packet is refused from now on), a case erased (delete
+ * whatever was kept of it).
+ */
+export const NOTICES = ['referral.routed', 'referral.revoked', 'case.erased'] as const;
+export type Notice = (typeof NOTICES)[number];
 
 export const REFERRAL_ACTIONS = [
   'REFERRAL_ACTION_ACKNOWLEDGE',

@@ -5,4 +5,10 @@ export {
   type WebhookHeaders,
   type WebhookMessage,
 } from './signedWebhook.ts';
-export { thinNotification, type ThinNotification } from './thinNotification.ts';
+export {
+  revocationNotification,
+  routedNotification,
+  type RevocationNotification,
+  type RoutedNotification,
+  type ThinNotification,
+} from './thinNotification.ts';

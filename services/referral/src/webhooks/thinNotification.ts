@@ -1,11 +1,20 @@
-import type { DeadlineClass, ReferralRoutedData } from '../domain/index.ts';
+import type {
+  DeadlineClass,
+  OwedNotice,
+  ReferralRoutedData,
+  RevocationReason,
+} from '../domain/index.ts';
 
 /**
- * A thin webhook (Standard Webhooks' `type` / `timestamp` / `data` structure): ids and the
- * deadline only, no case facts and no personal data. The provider fetches the minimised packet
- * through the authenticated API, so every read is audited and a revoked provider gets nothing.
+ * A thin webhook (Standard Webhooks' `type` / `timestamp` / `data` structure): ids, the deadline
+ * or the reason only, no case facts and no personal data. The provider fetches the minimised
+ * packet through the authenticated API, so every read is audited and a revoked provider gets
+ * nothing.
  */
-export type ThinNotification = {
+export type ThinNotification = RoutedNotification | RevocationNotification;
+
+/** A referral routed to the provider. */
+export type RoutedNotification = {
   readonly type: 'referral.routed';
   /** When the referral was routed: the event's time, not the delivery attempt's. */
   readonly timestamp: string;
@@ -16,9 +25,25 @@ export type ThinNotification = {
   };
 };
 
-export function thinNotification(
+/**
+ * The provider may no longer have the case: `referral.revoked` (stop work, the packet is refused
+ * from now on), or `case.erased` (the case was erased: delete whatever was kept of it). The case
+ * id lets the provider find its copies; it is an opaque id, not personal data.
+ */
+export type RevocationNotification = {
+  readonly type: OwedNotice['notice'];
+  /** When it was decided: the revocation's or the erasure request's time. */
+  readonly timestamp: string;
+  readonly data: {
+    readonly referralId: string;
+    readonly caseId: string;
+    readonly reason: RevocationReason;
+  };
+};
+
+export function routedNotification(
   referral: Pick<ReferralRoutedData, 'referralId' | 'deadlineClass' | 'respondBy' | 'routedAt'>,
-): ThinNotification {
+): RoutedNotification {
   // Field by field, so that whatever else the argument holds never reaches the provider.
   return {
     type: 'referral.routed',
@@ -28,5 +53,16 @@ export function thinNotification(
       deadlineClass: referral.deadlineClass,
       respondBy: referral.respondBy,
     },
+  };
+}
+
+export function revocationNotification(
+  referral: Pick<ReferralRoutedData, 'referralId' | 'caseId'>,
+  owed: OwedNotice,
+): RevocationNotification {
+  return {
+    type: owed.notice,
+    timestamp: owed.at,
+    data: { referralId: referral.referralId, caseId: referral.caseId, reason: owed.reason },
   };
 }

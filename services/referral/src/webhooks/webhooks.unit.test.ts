@@ -5,8 +5,8 @@ import { Webhook } from 'standardwebhooks';
 
 import { expectAmanError } from '@aman/testing';
 
-import type { ReferralRoutedData } from '../domain/index.ts';
-import { signedWebhook, thinNotification } from './index.ts';
+import type { OwedNotice, ReferralRoutedData } from '../domain/index.ts';
+import { revocationNotification, routedNotification, signedWebhook } from './index.ts';
 
 // The Standard Webhooks reference test key (24 bytes).
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -23,9 +23,9 @@ const routed: ReferralRoutedData = {
   routedAt: '2025-03-01T10:00:00.000Z',
 };
 
-describe('thinNotification', () => {
+describe('routedNotification', () => {
   it('carries the referral id and its deadline, nothing of the case', () => {
-    expect(thinNotification(routed)).toEqual({
+    expect(routedNotification(routed)).toEqual({
       type: 'referral.routed',
       timestamp: '2025-03-01T10:00:00.000Z',
       data: {
@@ -34,8 +34,32 @@ describe('thinNotification', () => {
         respondBy: '2025-03-04T10:00:00.000Z',
       },
     });
-    const body = JSON.stringify(thinNotification(routed));
+    const body = JSON.stringify(routedNotification(routed));
     for (const kept of [routed.caseId, routed.organisationId, 'serves', 'RECIPIENT_TYPE']) {
+      expect(body).not.toContain(kept);
+    }
+  });
+});
+
+describe('revocationNotification', () => {
+  it.each([
+    ['referral.revoked', 'consent_withdrawn'],
+    ['referral.revoked', 'case_withdrawn'],
+    ['case.erased', 'case_erased'],
+  ] as const)('says %s for %s with the ids only', (notice, reason) => {
+    const owed: OwedNotice = { notice, reason, at: '2025-03-03T08:00:00.000Z' };
+    expect(revocationNotification(routed, owed)).toEqual({
+      type: notice,
+      timestamp: '2025-03-03T08:00:00.000Z',
+      data: { referralId: routed.referralId, caseId: 'case-1', reason },
+    });
+    const body = JSON.stringify(revocationNotification(routed, owed));
+    for (const kept of [
+      routed.organisationId,
+      routed.providerOrganisationId,
+      'serves',
+      'DEADLINE',
+    ]) {
       expect(body).not.toContain(kept);
     }
   });
@@ -45,18 +69,18 @@ describe('signedWebhook', () => {
   const message = () => ({
     id: routed.referralId,
     timestamp: new Date(),
-    payload: thinNotification(routed),
+    payload: routedNotification(routed),
   });
 
   it('signs so that a Standard Webhooks consumer verifies it', () => {
     const { body, headers } = signedWebhook(SECRET, message());
-    expect(new Webhook(SECRET).verify(body, headers)).toEqual(thinNotification(routed));
+    expect(new Webhook(SECRET).verify(body, headers)).toEqual(routedNotification(routed));
   });
 
   it('sends the minified JSON it signed and the attempt time in whole seconds', () => {
     const timestamp = new Date('2025-03-01T10:00:05.750Z');
     const { body, headers } = signedWebhook(SECRET, { ...message(), timestamp });
-    expect(body).toBe(JSON.stringify(thinNotification(routed)));
+    expect(body).toBe(JSON.stringify(routedNotification(routed)));
     expect(headers['webhook-id']).toBe(routed.referralId);
     expect(headers['webhook-timestamp']).toBe('1740823205');
     // Recomputed from the spec: HMAC-SHA256 over `id.timestamp.body` with the decoded secret.
