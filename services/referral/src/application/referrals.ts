@@ -26,6 +26,7 @@ import {
   type ReferralStatus,
   type RevocationReason,
 } from '../domain/index.ts';
+import { everyDocument } from './everyDocument.ts';
 import { REFERRAL_SERVICE } from './events.ts';
 
 /** One referral of a case, as the case's index of referrals lists it. */
@@ -39,8 +40,6 @@ export type CaseReferral = {
   readonly providerId: string;
   readonly recipientType: RecipientType;
 };
-
-const PAGE = 500;
 
 /** Where a referral's minimised, consented packet comes from (intake). */
 export interface PacketSource {
@@ -143,18 +142,8 @@ export class Referrals {
 
   /** The referrals a case was routed to (or was about to be), in referral id order. */
   async ofCase(caseId: string): Promise<CaseReferral[]> {
-    const referrals: CaseReferral[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.#byCase.query({
-        where: { caseId },
-        limit: PAGE,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      referrals.push(...page.items.map((item) => item.data as unknown as CaseReferral));
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return referrals;
+    const documents = await everyDocument(this.#byCase, { caseId });
+    return documents.map((data) => data as unknown as CaseReferral);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   type RevocationReason,
   type RiskLevel,
 } from '../domain/index.ts';
+import { everyDocument } from './everyDocument.ts';
 import type { Referrals } from './referrals.ts';
 
 /** The case as it now stands: who it is for (the NGO), what it needs, what consent allows. */
@@ -48,8 +49,6 @@ const CASE_CHANGES = new Map<string, (standing: CaseStanding, data: JsonObject) 
   ],
   ['CaseErased', (standing) => ({ ...standing, status: 'erased' })],
 ]);
-
-const PAGE = 500;
 
 /**
  * The routing process manager: it remembers what routing needs — each case's needs, current
@@ -218,17 +217,8 @@ export class RoutingProcess {
   }
 
   async #allProviders(): Promise<ProviderDescription[]> {
-    const providers: ProviderDescription[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.#providers.query({
-        limit: PAGE,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
-      providers.push(...page.items.map((item) => item.data as unknown as ProviderDescription));
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
-    return providers;
+    const documents = await everyDocument(this.#providers);
+    return documents.map((data) => data as unknown as ProviderDescription);
   }
 }
 
