@@ -20,6 +20,7 @@ import {
   type Subscription,
 } from '@aman/messaging';
 import { MongoReadModelStore, SqliteReadModelStore, type ReadModelStore } from '@aman/projections';
+import { MongoTimerStore, SqliteTimerStore, type TimerStore } from '@aman/timers';
 
 import { CONTEXTS, codecsOf, type ContextName } from './contexts.ts';
 import type { Logger } from './logger.ts';
@@ -137,6 +138,16 @@ export class Platform {
       this.#config.mode === 'embedded'
         ? new SqliteReadModelStore({ path: this.#sqlitePath('vault'), secureDelete: true })
         : new MongoReadModelStore(await this.#client());
+    this.#closers.push(() => store.close());
+    return store;
+  }
+
+  /** The service's durable timers: `<service>.timers.db`, or collections of its database. */
+  async timers(): Promise<TimerStore> {
+    const store =
+      this.#config.mode === 'embedded'
+        ? new SqliteTimerStore({ path: this.#sqlitePath('timers') })
+        : await MongoTimerStore.open(await this.#client());
     this.#closers.push(() => store.close());
     return store;
   }

@@ -1,16 +1,11 @@
-import { join } from 'node:path';
-
-import { MongoClient } from 'mongodb';
-
 import { risk } from '@aman/contracts';
 import {
-  environmentOf,
   type Logger,
   type Platform,
   type ServiceIdentity,
   type StartedService,
 } from '@aman/service-kit';
-import { MongoTimerStore, SqliteTimerStore, TimerRunner, type TimerStore } from '@aman/timers';
+import { TimerRunner, type TimerStore } from '@aman/timers';
 
 import { RISK_SERVICE, riskServer } from './adapters/grpcServer.ts';
 import { Assessments } from './application/assessments.ts';
@@ -73,34 +68,5 @@ export async function startRiskAssessment(deps: RiskAssessmentDeps): Promise<Sta
       },
     ],
     stop: () => runner.stop(),
-  };
-}
-
-/**
- * The timer store of the platform's mode: a SQLite file beside the others, or the `timers`
- * collections of the service's MongoDB database.
- */
-export async function openTimerStore(
-  platform: Platform,
-  dataDir: string,
-): Promise<{ readonly timers: TimerStore; readonly close: () => Promise<void> }> {
-  if (platform.mode === 'embedded') {
-    const timers = new SqliteTimerStore({ path: join(dataDir, 'risk-assessment.timers.db') });
-    return { timers, close: () => timers.close() };
-  }
-  const { platform: config } = environmentOf();
-  if (config.mode !== 'distributed') throw new Error('the platform and the environment disagree');
-  const client = new MongoClient(config.mongoUri);
-  await client.connect();
-  const timers = await MongoTimerStore.open({
-    client,
-    database: `${config.databasePrefix}_risk_assessment`,
-  });
-  return {
-    timers,
-    close: async () => {
-      await timers.close();
-      await client.close();
-    },
   };
 }
