@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ChannelCredentials, Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { accountability, intake, projections, referral } from '@aman/contracts';
+import { accountability, intake, projections, referral, risk } from '@aman/contracts';
 import { SqliteReadModelStore } from '@aman/projections';
 import { ServiceClient, ServiceIdentity, createLogger } from '@aman/service-kit';
 
@@ -42,6 +42,7 @@ describe('gateway (inject, no services)', () => {
       logger: createLogger('gateway', 'silent'),
       clients: {
         intake: client('intake', intake.IntakeServiceClient),
+        risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
         referral: client('referral', referral.ReferralServiceClient),
         accountability: client('accountability', accountability.AccountabilityServiceClient),
         projections: client('projections', projections.ProjectionsServiceClient),
@@ -127,6 +128,9 @@ describe('gateway (inject, no services)', () => {
       '/v1/cases/{caseId}/consent',
       '/v1/cases/{caseId}/duplicates/{matchId}',
       '/v1/cases/{caseId}/erasure',
+      '/v1/cases/{caseId}/record',
+      '/v1/cases/{caseId}/risk',
+      '/v1/cases/{caseId}/risk/override',
       '/v1/cases/{caseId}/threats',
       '/v1/cases/{caseId}/withdrawal',
       '/v1/incidents',

@@ -10,7 +10,7 @@ import {
 import { trace } from '@opentelemetry/api';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { accountability, common, intake, referral, type projections } from '@aman/contracts';
+import { accountability, common, intake, referral, risk, type projections } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
 import { AmanError, ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
 import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
@@ -19,6 +19,7 @@ import type { ApiKeyStore } from './adapters/keyStore.ts';
 
 export interface GatewayClients {
   readonly intake: ServiceClient<intake.IntakeServiceClient>;
+  readonly risk: ServiceClient<risk.RiskAssessmentServiceClient>;
   readonly referral: ServiceClient<referral.ReferralServiceClient>;
   readonly accountability: ServiceClient<accountability.AccountabilityServiceClient>;
   readonly projections: ServiceClient<projections.ProjectionsServiceClient>;
@@ -365,6 +366,197 @@ export async function buildApp(options: GatewayOptions) {
       );
       if (found.case === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such case');
       return caseView(found.case);
+    },
+  );
+
+  app.get(
+    '/v1/cases/:caseId/record',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'The case as the NGO recorded it, personal data opened for this read',
+        description:
+          'Only the case’s own NGO. After erasure the personal data is absent and the status ' +
+          'says so. Likely duplicates show a match id only, never the other case or NGO.',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        response: {
+          200: Type.Object({
+            caseId: Type.String(),
+            status: Type.String(),
+            version: Type.Integer(),
+            defender: Type.Optional(
+              Type.Object({
+                fullName: Type.String(),
+                phone: Type.String(),
+                place: Type.String(),
+                dateOfBirth: Type.String(),
+              }),
+            ),
+            threatNarratives: Type.Array(Type.String()),
+            duplicates: Type.Array(
+              Type.Object({
+                matchId: Type.String(),
+                status: Type.String(),
+                detectedAt: Type.String(),
+                linkedCaseId: Type.Optional(Type.String()),
+              }),
+            ),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const found = await clients.intake.call(
+        'getCase',
+        { caseId: request.params.caseId },
+        { principal: principalOf(request) },
+      );
+      const record = found.case;
+      if (record === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such case');
+      return {
+        caseId: record.caseId,
+        status: intake.caseStatusToJSON(record.status),
+        version: record.version,
+        ...(record.defender === undefined ? {} : { defender: record.defender }),
+        threatNarratives: record.threatNarratives,
+        duplicates: record.duplicates.map((match) => ({
+          matchId: match.matchId,
+          status: intake.duplicateMatchStatusToJSON(match.status),
+          detectedAt: timestamp(match.detectedAt),
+          ...(match.linkedCaseId === undefined ? {} : { linkedCaseId: match.linkedCaseId }),
+        })),
+      };
+    },
+  );
+
+  const Assessment = Type.Object({
+    level: Type.String(),
+    computedLevel: Type.String(),
+    overridden: Type.Boolean(),
+    score: Type.Number(),
+    factors: Type.Array(Type.String()),
+    methodologyVersion: Type.String(),
+    deadlineClass: Type.String(),
+    trigger: Type.String(),
+    sequence: Type.Integer(),
+    assessedAt: Type.String(),
+    nextReassessmentAt: Type.String(),
+  });
+  const assessmentOf = (given: risk.Assessment | undefined) => {
+    const found = given ?? risk.Assessment.fromPartial({});
+    return {
+      level: common.riskLevelToJSON(found.level),
+      computedLevel: common.riskLevelToJSON(found.computedLevel),
+      overridden: found.overridden,
+      score: found.score,
+      factors: found.factors,
+      methodologyVersion: found.methodologyVersion,
+      deadlineClass: common.deadlineClassToJSON(found.deadlineClass),
+      trigger: risk.assessmentTriggerToJSON(found.trigger),
+      sequence: found.sequence,
+      assessedAt: timestamp(found.assessedAt),
+      nextReassessmentAt: timestamp(found.nextReassessmentAt),
+    };
+  };
+
+  app.get(
+    '/v1/cases/:caseId/risk',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'Every assessment of the case with its reasons, and the assessors’ overrides',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        response: {
+          200: Type.Object({
+            status: Type.String(),
+            assessments: Type.Array(
+              Type.Object({
+                assessment: Assessment,
+                override: Type.Optional(
+                  Type.Object({
+                    level: Type.String(),
+                    computedLevel: Type.String(),
+                    justification: Type.String(),
+                    justificationWithheld: Type.Boolean(),
+                    principalId: Type.String(),
+                    overriddenAt: Type.String(),
+                  }),
+                ),
+              }),
+            ),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const history = await clients.risk.call(
+        'getAssessmentHistory',
+        { caseId: request.params.caseId },
+        { principal: principalOf(request) },
+      );
+      return {
+        status: risk.reassessmentStatusToJSON(history.status),
+        assessments: history.entries.map((entry) => ({
+          assessment: assessmentOf(entry.assessment),
+          ...(entry.override === undefined
+            ? {}
+            : {
+                override: {
+                  level: common.riskLevelToJSON(entry.override.level),
+                  computedLevel: common.riskLevelToJSON(entry.override.computedLevel),
+                  justification: entry.override.justification,
+                  justificationWithheld: entry.override.justificationWithheld,
+                  principalId: entry.override.principalId,
+                  overriddenAt: timestamp(entry.override.overriddenAt),
+                },
+              }),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/cases/:caseId/risk/override',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'An assessor sets the case’s level, with a justification',
+        description:
+          'The justification stays inside risk assessment: write facts, not names. It holds ' +
+          'until the methodology’s own level rises above it.',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            level: oneOf(common.RiskLevel, 'the level the assessor sets'),
+            justification: Text(2000, 'why, in facts'),
+            expectedSequence: Type.Optional(
+              Type.Integer({ minimum: 1, description: 'the assessment the assessor read' }),
+            ),
+          },
+          strict,
+        ),
+        response: { 201: Assessment, 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const overridden = await clients.risk.call(
+        'overrideAssessment',
+        risk.OverrideAssessmentRequest.fromJSON({
+          caseId: request.params.caseId,
+          level: request.body.level,
+          justification: request.body.justification,
+          idempotencyKey: request.headers['idempotency-key'],
+          expectedSequence: request.body.expectedSequence ?? 0,
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply.status(201).send(assessmentOf(overridden.assessment));
     },
   );
 

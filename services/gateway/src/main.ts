@@ -1,6 +1,6 @@
 import type { ChannelCredentials, Client } from '@grpc/grpc-js';
 
-import { accountability, intake, projections, referral } from '@aman/contracts';
+import { accountability, intake, projections, referral, risk } from '@aman/contracts';
 import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { ApiKeyStore } from './adapters/keyStore.ts';
@@ -17,6 +17,7 @@ await runService(
     ) => new ServiceClient({ audience, address, client: type, identity: kit.identity });
     const clients = {
       intake: client('intake', config.intake, intake.IntakeServiceClient),
+      risk: client('risk-assessment', config.risk, risk.RiskAssessmentServiceClient),
       referral: client('referral', config.referral, referral.ReferralServiceClient),
       accountability: client(
         'accountability',
@@ -39,6 +40,7 @@ await runService(
     host: env.string('AMAN_HTTP_HOST', 'interface the public API listens on', '127.0.0.1'),
     httpPort: env.port('AMAN_HTTP_PORT', 'port of the public API', 8080),
     intake: addressOf('intake'),
+    risk: addressOf('risk-assessment'),
     referral: addressOf('referral'),
     accountability: addressOf('accountability'),
     projections: addressOf('projections'),

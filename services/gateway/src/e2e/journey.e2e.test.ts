@@ -17,7 +17,22 @@ import { startOtlpReceiver } from './otlpReceiver.ts';
 // log line, stored event, Kafka record or span.
 
 const root = resolve(__dirname, '../../../..');
-const canaries = Object.values(DEMO_DEFENDER);
+/** A second synthetic person, submitted by two NGOs under two spellings of one name. */
+const TWICE_REFERRED = {
+  byFirstNgo: { fullName: 'Mohammad Testzai Karimi', dateOfBirth: '1985-03-02' },
+  bySecondNgo: { fullName: 'Muhammad Testzai Kareemi', dateOfBirth: '1985-03-02' },
+  phone: '+93 700 555 010',
+  place: 'Testpur, Lane 4',
+};
+const canaries = [
+  ...Object.values(DEMO_DEFENDER),
+  TWICE_REFERRED.byFirstNgo.fullName,
+  TWICE_REFERRED.bySecondNgo.fullName,
+  TWICE_REFERRED.phone,
+  TWICE_REFERRED.place,
+];
+/** `@aman/crypto`'s sealed values: only intake may hold them, in its own stores. */
+const SEALED = /v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}/;
 const SERVICES = [
   'gateway',
   'intake',
@@ -170,6 +185,173 @@ function journey(mode: 'embedded' | 'distributed'): void {
         );
       expect(demo.output).toContain('signature verified with the standardwebhooks library');
       expect(demo.output).toMatch(/risk RISK_LEVEL_\w+ → RISK_LEVEL_\w+/);
+    });
+
+    it('across services: a new threat raises the level; a duplicate is flagged to the earlier NGO only', async () => {
+      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
+        string,
+        { key: string }
+      >;
+      const first = orgs['ngo']?.key ?? '';
+      const second = orgs['otherNgo']?.key ?? '';
+      const api = async (
+        method: string,
+        path: string,
+        key: string,
+        body?: unknown,
+        idempotencyKey?: string,
+      ): Promise<{ status: number; json: Record<string, unknown> }> => {
+        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${key}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return {
+          status: response.status,
+          json: (await response.json()) as Record<string, unknown>,
+        };
+      };
+      const today = new Date().toISOString().slice(0, 10);
+      const submission = (defender: Record<string, string>) => ({
+        defender: { phone: TWICE_REFERRED.phone, place: TWICE_REFERRED.place, ...defender },
+        profile: 'PROFILE_ACTIVIST',
+        gender: 'GENDER_MAN',
+        province: 'AF-KAB',
+        outsideCapital: false,
+        familyExposed: false,
+        threats: [
+          {
+            kind: 'THREAT_KIND_ONLINE_HARASSMENT',
+            occurredOn: today,
+            source: 'THREAT_SOURCE_UNIDENTIFIED',
+            objective: 'THREAT_OBJECTIVE_UNCLEAR',
+            feasibility: 'FEASIBILITY_LOW',
+            declared: false,
+            narrative: 'Anonymous messages (synthetic).',
+          },
+        ],
+        needs: ['NEED_DIGITAL_SECURITY'],
+        capacities: { supportNetwork: true, relocationOptions: true, digitalSecurity: true },
+        consent: {
+          grants: [
+            { recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] },
+          ],
+          method: 'CONSENT_METHOD_IN_PERSON',
+          obtainedAt: new Date().toISOString(),
+        },
+      });
+      const LEVELS = [
+        'RISK_LEVEL_LOW',
+        'RISK_LEVEL_MEDIUM',
+        'RISK_LEVEL_HIGH',
+        'RISK_LEVEL_CRITICAL',
+      ];
+      const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const found = await probe();
+          if (found !== undefined) return found;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((done) => setTimeout(done, 200));
+        }
+      };
+
+      // A new threat, reported to intake, reaches risk assessment as an event and raises the level.
+      const held = await api(
+        'POST',
+        '/v1/cases',
+        first,
+        submission(TWICE_REFERRED.byFirstNgo),
+        `e2e-x-${prefix}-1`,
+      );
+      expect(held.status).toBe(201);
+      const heldId = String(held.json['caseId']);
+      const levelOf = async (): Promise<number> =>
+        LEVELS.indexOf(String((await api('GET', `/v1/cases/${heldId}`, first)).json['riskLevel']));
+      const before = await until('the triage level', async () => {
+        const level = await levelOf();
+        return level >= 0 ? level : undefined;
+      });
+      const threat = await api(
+        'POST',
+        `/v1/cases/${heldId}/threats`,
+        first,
+        {
+          kind: 'THREAT_KIND_DEATH_THREAT',
+          occurredOn: today,
+          source: 'THREAT_SOURCE_ARMED_GROUP',
+          objective: 'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
+          feasibility: 'FEASIBILITY_HIGH',
+          declared: true,
+          narrative: 'A named death threat (synthetic).',
+        },
+        `e2e-x-${prefix}-threat`,
+      );
+      expect(threat.status).toBe(201);
+      await until('the level to rise', async () => ((await levelOf()) > before ? true : undefined));
+
+      // The same person through a second NGO, spelled otherwise: its answer is the answer for a
+      // new person, and only the first NGO learns of a likely duplicate, not whose.
+      const twin = await api(
+        'POST',
+        '/v1/cases',
+        second,
+        submission(TWICE_REFERRED.bySecondNgo),
+        `e2e-x-${prefix}-2`,
+      );
+      const stranger = await api(
+        'POST',
+        '/v1/cases',
+        second,
+        submission({ fullName: 'Nobody Testperson Else', dateOfBirth: '1970-01-01' }),
+        `e2e-x-${prefix}-3`,
+      );
+      expect(twin.status).toBe(201);
+      expect(stranger.status).toBe(201);
+      expect(Object.keys(twin.json).sort()).toEqual(Object.keys(stranger.json).sort());
+      expect(twin.json['triage']).toEqual(stranger.json['triage']);
+      const twinId = String(twin.json['caseId']);
+      const record = async (caseId: string, key: string) =>
+        (await api('GET', `/v1/cases/${caseId}/record`, key)).json as {
+          duplicates: { matchId: string; status: string; linkedCaseId?: string }[];
+        };
+      const flagged = await until('the duplicate flag', async () => {
+        const found = (await record(heldId, first)).duplicates;
+        return found.length > 0 ? found : undefined;
+      });
+      expect(flagged).toEqual([
+        {
+          matchId: expect.any(String),
+          status: 'DUPLICATE_MATCH_STATUS_SUSPECTED',
+          detectedAt: expect.any(String),
+        },
+      ]);
+      expect(JSON.stringify(flagged)).not.toContain(twinId);
+      expect((await record(twinId, second)).duplicates).toEqual([]);
+      // Linking needs both NGOs; only then each learns the other case.
+      const matchId = flagged[0]?.matchId ?? '';
+      const proposed = await api('POST', `/v1/cases/${heldId}/duplicates/${matchId}`, first, {
+        response: 'DUPLICATE_RESPONSE_LINK',
+      });
+      expect(proposed.json['status']).toBe('DUPLICATE_MATCH_STATUS_LINK_PROPOSED');
+      const accepted = await api('POST', `/v1/cases/${twinId}/duplicates/${matchId}`, second, {
+        response: 'DUPLICATE_RESPONSE_LINK',
+      });
+      expect(accepted.json['status']).toBe('DUPLICATE_MATCH_STATUS_LINKED');
+      expect((await record(heldId, first)).duplicates[0]?.linkedCaseId).toBe(twinId);
+    }, 120_000);
+
+    it('keeps sealed personal data in intake’s stores alone', () => {
+      if (mode !== 'embedded') return;
+      const holders = filesUnder(dataDir)
+        .filter((file) => SEALED.test(file.text))
+        .map((file) => file.path.slice(dataDir.length + 1).split('.')[0]);
+      expect(holders.length).toBeGreaterThan(0);
+      expect([...new Set(holders)]).toEqual(['intake']);
     });
 
     it('carries one trace through every process, the webhook call included', async () => {
