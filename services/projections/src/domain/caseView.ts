@@ -24,6 +24,8 @@ export type CaseView = {
   riskFactors: string[];
   /** When the assessment behind riskLevel was made: a later one replaces it, an earlier not. */
   riskAssessedAt: string;
+  /** Its sequence (1, 2, …): what decides which assessment is newest when producers number them. */
+  riskSequence: number;
   /** submitted, triaged (the first assessment), re-assessed (each later one). */
   stages: Stage[];
   referrals: Record<string, ReferralView>;
@@ -39,6 +41,7 @@ export function emptyCaseView(caseId: string): CaseView {
     riskLevel: 'RISK_LEVEL_UNSPECIFIED',
     riskFactors: [],
     riskAssessedAt: '',
+    riskSequence: 0,
     stages: [],
     referrals: {},
     incidents: 0,
@@ -143,7 +146,13 @@ export function foldCaseView(view: CaseView, event: ViewEvent): CaseView {
       return caseStage(view, data, 'erased', 'erasedAt');
     case 'RiskAssessed': {
       const at = instantOf(data, 'assessedAt');
-      const newest = view.riskAssessedAt === '' || at >= view.riskAssessedAt;
+      const sequence = typeof data['sequence'] === 'number' ? data['sequence'] : 0;
+      // Numbered assessments by their number (an override may share a millisecond with the
+      // assessment it overrides); unnumbered ones by time.
+      const newest =
+        sequence > 0 || view.riskSequence > 0
+          ? sequence > view.riskSequence
+          : view.riskAssessedAt === '' || at >= view.riskAssessedAt;
       return {
         ...view,
         organisationId: view.organisationId || textOf(data, 'organisationId'),
@@ -152,6 +161,7 @@ export function foldCaseView(view: CaseView, event: ViewEvent): CaseView {
               riskLevel: textOf(data, 'level') || 'RISK_LEVEL_UNSPECIFIED',
               riskFactors: textsOf(data, 'factors'),
               riskAssessedAt: at,
+              riskSequence: sequence,
             }
           : {}),
         stages: withAssessment(view.stages, at),

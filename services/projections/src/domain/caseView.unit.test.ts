@@ -119,6 +119,7 @@ describe('the NGO case view', () => {
       riskLevel: 'RISK_LEVEL_CRITICAL',
       riskFactors: ['death threat', 'attempted killing'],
       riskAssessedAt: '2026-11-05T08:00:00.000Z',
+      riskSequence: 0,
       stages: [
         { name: 'submitted', at: '2026-11-02T10:00:00.000Z' },
         { name: 'triaged', at: '2026-11-02T10:00:01.000Z' },
@@ -267,6 +268,31 @@ describe('the NGO case view', () => {
       'erased',
     ]);
     expect(view.stages[4]).toEqual({ name: 'withdrawn', at: '2026-11-04T09:00:00.000Z' });
+  });
+
+  it('shows a revoked referral as revoked, whatever came before it', () => {
+    const view = fold([
+      changed('ref-9', 'REFERRAL_STATUS_REVOKED', '2026-11-02T12:00:00.000Z'),
+      changed('ref-9', 'REFERRAL_STATUS_ACCEPTED', '2026-11-02T11:00:00.000Z'),
+    ]);
+    expect(view.referrals['ref-9']?.status).toBe('REFERRAL_STATUS_REVOKED');
+    expect(view.referrals['ref-9']?.stages.map((stage) => stage.name)).toEqual([
+      'accepted',
+      'revoked',
+    ]);
+  });
+
+  it('takes the highest-numbered assessment as the level, whatever the times say', () => {
+    const numbered = (level: string, sequence: number, at: string): ViewEvent => ({
+      type: 'RiskAssessed',
+      data: { ...assessed(level, [], at).data, sequence },
+    });
+    const view = fold([
+      numbered('RISK_LEVEL_HIGH', 2, '2026-11-02T10:00:05.000Z'),
+      numbered('RISK_LEVEL_CRITICAL', 3, '2026-11-02T10:00:05.000Z'),
+      numbered('RISK_LEVEL_LOW', 1, '2026-11-02T10:00:09.000Z'),
+    ]);
+    expect(view.riskLevel).toBe('RISK_LEVEL_CRITICAL');
   });
 
   it('counts each incident of the case once', () => {

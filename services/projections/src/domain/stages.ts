@@ -14,6 +14,8 @@ const REFERRAL_PROGRESS: Readonly<Record<string, number>> = {
   REFERRAL_STATUS_ACCEPTED: 4,
   REFERRAL_STATUS_DECLINED: 4,
   REFERRAL_STATUS_COMPLETED: 5,
+  // Final, and reachable from every status that is not: the case no longer allows the referral.
+  REFERRAL_STATUS_REVOKED: 6,
 };
 
 export const ROUTED = 'REFERRAL_STATUS_ROUTED';
@@ -41,6 +43,7 @@ const STAGE_ORDER = [
   'accepted',
   'declined',
   'completed',
+  'revoked',
   'threat-reported',
   'case-updated',
   'consent-updated',
