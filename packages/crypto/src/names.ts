@@ -259,7 +259,7 @@ function stripTails(token: Token): { text: string; tails: string[] } {
   let text = token.text;
   const tails: string[] = [];
   if (token.script === 'latin') {
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       if (LATIN_ALLAH.test(text)) return { text: '', tails: ['+llah', ...tails] };
       if (LATIN_DIN.test(text)) return { text: '', tails: ['+din', ...tails] };
@@ -274,7 +274,7 @@ function stripTails(token: Token): { text: string; tails: string[] } {
     }
     return { text, tails };
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [tail, marker] of [
       [ARABIC_ALLAH, '+llah'],
@@ -379,10 +379,14 @@ function joinWords(tokens: readonly Token[]): Word[] {
     }
     pending = undefined;
     const abd =
-      tails.length === 0 &&
-      (token.script === 'latin' ? LATIN_ABD.test(text) : text === ARABIC_ABD);
+      tails.length === 0 && (token.script === 'latin' ? LATIN_ABD.test(text) : text === ARABIC_ABD);
     if (abd) {
-      words.push({ script: token.script, text: token.script === 'latin' ? 'abd' : ARABIC_ABD, partStart: 0, tails });
+      words.push({
+        script: token.script,
+        text: token.script === 'latin' ? 'abd' : ARABIC_ABD,
+        partStart: 0,
+        tails,
+      });
       pending = { article: token.script === 'latin' ? text.slice(3) : '' };
       continue;
     }
@@ -545,9 +549,7 @@ function arabicFinal(cluster: string): VowelClass | '' {
  * consonant, and a short i that Perso-Arabic does not write (ناصر) and Latin writes i or e.
  */
 function isFaail({ consonants, groups }: Units, longA: readonly string[], shortI: string): boolean {
-  return (
-    consonants.length === 3 && longA.includes(groups[1] ?? '') && (groups[2] ?? '') === shortI
-  );
+  return consonants.length === 3 && longA.includes(groups[1] ?? '') && (groups[2] ?? '') === shortI;
 }
 
 /**
