@@ -77,3 +77,14 @@ export function fromBase64url(text: unknown): Buffer | undefined {
   const bytes = Buffer.from(text, 'base64url');
   return bytes.toString('base64url') === text ? bytes : undefined;
 }
+
+/**
+ * Strict base64 with padding, as keys are written in configuration (`openssl rand -base64 32`):
+ * Node's decoder skips characters it does not know, so the text must be the canonical encoding
+ * of what it decodes to.
+ */
+export function fromBase64(text: unknown): Buffer | undefined {
+  if (typeof text !== 'string') return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length > 0 && bytes.toString('base64') === text ? bytes : undefined;
+}

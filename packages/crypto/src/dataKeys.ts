@@ -8,6 +8,7 @@ import {
   assertKey,
   decrypt,
   encrypt,
+  fromBase64,
   fromBase64url,
   toBase64url,
 } from './aesGcm.ts';
@@ -37,10 +38,9 @@ export function generateDataKey(): Uint8Array {
 /** A master key from configuration: an id and 32 bytes in base64 (e.g. `openssl rand -base64 32`). */
 export function masterKeyFromBase64(id: string, encoded: string): MasterKey {
   assertMasterKeyId(id);
-  const text = typeof encoded === 'string' ? encoded.trim() : '';
-  const key = Buffer.from(text, 'base64');
+  const key = fromBase64(typeof encoded === 'string' ? encoded.trim() : undefined);
   // The key's characters stay out of the message: it is a secret.
-  if (key.length !== KEY_BYTES || key.toString('base64') !== text) {
+  if (key === undefined || key.length !== KEY_BYTES) {
     throw new ValidationError(
       `master key ${id} must be ${KEY_BYTES} bytes in canonical base64 (padding included)`,
     );
