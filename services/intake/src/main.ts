@@ -1,10 +1,12 @@
+import { blindIndexKeyFromBase64 } from '@aman/crypto';
 import { common, intake, risk } from '@aman/contracts';
 import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { DataKeyVault } from './adapters/dataKeyVault.ts';
 import { INTAKE_SERVICE, intakeServer, riskFactsOf } from './adapters/grpcServer.ts';
-import { loadMasterKey } from './adapters/masterKeys.ts';
-import { IntakeCases } from './application/intakeCases.ts';
+import { loadBlindIndexKey, loadMasterKeys } from './adapters/masterKeys.ts';
+import { DuplicateMatcher } from './application/duplicates.ts';
+import { IntakeCases, flagDuplicate } from './application/intakeCases.ts';
 
 await runService(
   'intake',
@@ -18,15 +20,30 @@ await runService(
       identity: kit.identity,
       deadlineMs: config.triageDeadlineMs,
     });
+    const keySettings = { mode: kit.platform.mode, dataDir: kit.dataDir, logger: kit.logger };
+    const duplicates = await DuplicateMatcher.open({
+      store: await kit.platform.readModels(),
+      key: loadBlindIndexKey({
+        configured: config.blindIndexKey,
+        parse: blindIndexKeyFromBase64,
+        ...keySettings,
+      }),
+      flag: (match, detectedAt) => flagDuplicate(store, match, detectedAt),
+      logger: kit.logger,
+      maxMatchesPerKeyPerHour: config.maxMatchesPerKeyPerHour,
+    });
     const cases = new IntakeCases({
       store,
-      vault: await DataKeyVault.open(await kit.platform.readModels()),
-      master: loadMasterKey({
-        configured: { id: config.masterKeyId, key: config.masterKey },
-        mode: kit.platform.mode,
-        dataDir: kit.dataDir,
-        logger: kit.logger,
+      vault: await DataKeyVault.open(await kit.platform.vault()),
+      keys: loadMasterKeys({
+        configured: {
+          id: config.masterKeyId,
+          key: config.masterKey,
+          retired: config.retiredMasterKeys,
+        },
+        ...keySettings,
       }),
+      duplicates,
       triage: {
         assess: async (caseId, facts, principal) => {
           const { assessment } = await riskAssessment.call(
@@ -38,6 +55,11 @@ await runService(
         },
       },
     });
+    // Matching runs apart from submissions; a sweep also catches what a crash left unchecked.
+    duplicates.sweepSoon();
+    const sweeper = setInterval(() => {
+      duplicates.sweepSoon();
+    }, config.duplicateSweepMs);
     return {
       grpc: [
         {
@@ -47,6 +69,7 @@ await runService(
         },
       ],
       stop: () => {
+        clearInterval(sweeper);
         riskAssessment.close();
         return Promise.resolve();
       },
@@ -56,6 +79,26 @@ await runService(
     risk: addressOf('risk-assessment'),
     masterKey: env.optional('AMAN_MASTER_KEY', 'the master key, 32 bytes in base64'),
     masterKeyId: env.optional('AMAN_MASTER_KEY_ID', 'the id of AMAN_MASTER_KEY'),
+    retiredMasterKeys: env.optional(
+      'AMAN_MASTER_KEYS_RETIRED',
+      'master keys retired by a rotation, id:base64 separated by commas',
+    ),
+    blindIndexKey: env.optional(
+      'AMAN_BLIND_INDEX_KEY',
+      'the HMAC key of the duplicate index, 32 bytes in base64 (not the master key)',
+    ),
+    maxMatchesPerKeyPerHour: env.integer(
+      'AMAN_DUPLICATE_MATCHES_PER_KEY_HOUR',
+      'likely duplicates flagged per submitting key and hour before matching is held back',
+      20,
+      1,
+    ),
+    duplicateSweepMs: env.integer(
+      'AMAN_DUPLICATE_SWEEP_MS',
+      'how often unchecked blind index entries are matched',
+      5000,
+      100,
+    ),
     triageDeadlineMs: env.integer(
       'AMAN_TRIAGE_DEADLINE_MS',
       'how long a submission waits for risk assessment',

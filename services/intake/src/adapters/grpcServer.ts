@@ -1,42 +1,101 @@
-import { intake, risk } from '@aman/contracts';
-import { NotFoundError } from '@aman/errors';
+import { common, intake, risk } from '@aman/contracts';
+import { NotFoundError, ValidationError } from '@aman/errors';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
-import type { IntakeCases } from '../application/intakeCases.ts';
-import type { CaseFacts, RecipientType } from '../domain/index.ts';
+import type { CaseView, Identity, IntakeCases } from '../application/intakeCases.ts';
+import type {
+  CaseFacts,
+  CaseFactsData,
+  Consent,
+  DuplicateResponse,
+  RecipientType,
+  ThreatFact,
+  WithdrawalReason,
+} from '../domain/index.ts';
 
 export const INTAKE_SERVICE = 'aman.intake.v1.IntakeService';
 
-/** The submission's facts as the domain states them: the protobuf JSON vocabulary. */
-function factsOf(request: intake.SubmitCaseRequest): CaseFacts {
-  const json = intake.SubmitCaseRequest.toJSON(request) as {
-    profile?: string;
-    gender?: string;
-    province?: string;
-    outsideCapital?: boolean;
-    familyExposed?: boolean;
-    threats?: { fact?: { kind?: string; occurredOn?: string; byArmedOrStateActor?: boolean } }[];
-    needs?: string[];
-    consent?: { grants?: { recipientTypes?: string[]; fieldGroups?: string[] }[] };
-  };
+/*
+ * Requests arrive as protobuf; the domain states values in their protobuf JSON vocabulary. Each
+ * request is converted with the message's own toJSON, so enum values are their names, and a value
+ * the domain does not know (UNSPECIFIED, UNRECOGNIZED) is refused there as a ValidationError.
+ */
+
+type FactsJson = {
+  profile?: string;
+  gender?: string;
+  province?: string;
+  outsideCapital?: boolean;
+  familyExposed?: boolean;
+  needs?: string[];
+  vulnerabilities?: { minority?: boolean; disability?: boolean; publicVisibility?: boolean };
+  capacities?: { supportNetwork?: boolean; relocationOptions?: boolean; digitalSecurity?: boolean };
+};
+type ThreatJson = {
+  kind?: string;
+  occurredOn?: string;
+  source?: string;
+  objective?: string;
+  feasibility?: string;
+  declared?: boolean;
+};
+type ConsentJson = {
+  grants?: { recipientTypes?: string[]; fieldGroups?: string[]; providerIds?: string[] }[];
+  method?: string;
+  obtainedAt?: string;
+};
+
+function factsDataOf(json: FactsJson): CaseFactsData {
   return {
-    profile: (json.profile ?? 'PROFILE_UNSPECIFIED') as CaseFacts['profile'],
-    gender: (json.gender ?? 'GENDER_UNSPECIFIED') as CaseFacts['gender'],
+    profile: (json.profile ?? 'PROFILE_UNSPECIFIED') as CaseFactsData['profile'],
+    gender: (json.gender ?? 'GENDER_UNSPECIFIED') as CaseFactsData['gender'],
     province: json.province ?? '',
     outsideCapital: json.outsideCapital ?? false,
     familyExposed: json.familyExposed ?? false,
-    threats: (json.threats ?? []).map((threat) => ({
-      kind: (threat.fact?.kind ??
-        'THREAT_KIND_UNSPECIFIED') as CaseFacts['threats'][number]['kind'],
-      occurredOn: threat.fact?.occurredOn ?? '',
-      byArmedOrStateActor: threat.fact?.byArmedOrStateActor ?? false,
+    needs: (json.needs ?? []) as CaseFactsData['needs'],
+    vulnerabilities: {
+      minority: json.vulnerabilities?.minority ?? false,
+      disability: json.vulnerabilities?.disability ?? false,
+      publicVisibility: json.vulnerabilities?.publicVisibility ?? false,
+    },
+    capacities: {
+      supportNetwork: json.capacities?.supportNetwork ?? false,
+      relocationOptions: json.capacities?.relocationOptions ?? false,
+      digitalSecurity: json.capacities?.digitalSecurity ?? false,
+    },
+  };
+}
+
+function threatOf(json: ThreatJson | undefined): ThreatFact {
+  return {
+    kind: (json?.kind ?? 'THREAT_KIND_UNSPECIFIED') as ThreatFact['kind'],
+    occurredOn: json?.occurredOn ?? '',
+    source: (json?.source ?? 'THREAT_SOURCE_UNSPECIFIED') as ThreatFact['source'],
+    objective: (json?.objective ?? 'THREAT_OBJECTIVE_UNSPECIFIED') as ThreatFact['objective'],
+    feasibility: (json?.feasibility ?? 'FEASIBILITY_UNSPECIFIED') as ThreatFact['feasibility'],
+    declared: json?.declared ?? false,
+  };
+}
+
+function consentOf(json: ConsentJson | undefined): Consent {
+  if (json === undefined) throw new ValidationError('consent is required');
+  return {
+    grants: (json.grants ?? []).map((grant) => ({
+      recipientTypes: (grant.recipientTypes ?? []) as Consent['grants'][number]['recipientTypes'],
+      fieldGroups: (grant.fieldGroups ?? []) as Consent['grants'][number]['fieldGroups'],
+      providerIds: grant.providerIds ?? [],
     })),
-    needs: (json.needs ?? []) as CaseFacts['needs'],
-    consent: (json.consent?.grants ?? []).map((grant) => ({
-      recipientTypes: (grant.recipientTypes ??
-        []) as CaseFacts['consent'][number]['recipientTypes'],
-      fieldGroups: (grant.fieldGroups ?? []) as CaseFacts['consent'][number]['fieldGroups'],
-    })),
+    method: (json.method ?? 'CONSENT_METHOD_UNSPECIFIED') as Consent['method'],
+    obtainedAt: json.obtainedAt ?? '',
+  };
+}
+
+function identityOf(defender: intake.Defender | undefined): Identity {
+  return {
+    fullName: defender?.fullName ?? '',
+    phone: defender?.phone ?? '',
+    place: defender?.place ?? '',
+    dateOfBirth: defender?.dateOfBirth ?? '',
   };
 }
 
@@ -48,30 +107,67 @@ export function riskFactsOf(facts: CaseFacts): risk.CaseFacts {
     outsideCapital: facts.outsideCapital,
     familyExposed: facts.familyExposed,
     threats: facts.threats,
+    vulnerabilities: facts.vulnerabilities,
+    capacities: facts.capacities,
   });
 }
 
-/** IntakeService over gRPC: the gateway submits, only referral fetches packets. */
+function caseViewOf(view: CaseView): intake.CaseView {
+  const { state } = view;
+  return intake.CaseView.fromJSON({
+    caseId: state.caseId,
+    status: `CASE_STATUS_${state.status.toUpperCase()}`,
+    ...(view.identity === undefined ? {} : { defender: view.identity }),
+    profile: state.facts.profile,
+    gender: state.facts.gender,
+    province: state.facts.province,
+    outsideCapital: state.facts.outsideCapital,
+    familyExposed: state.facts.familyExposed,
+    threats: state.facts.threats,
+    threatNarratives: view.threatNarratives ?? [],
+    needs: state.facts.needs,
+    consent: state.consent,
+    vulnerabilities: state.facts.vulnerabilities,
+    capacities: state.facts.capacities,
+    submittedAt: state.submittedAt,
+    duplicates: view.duplicates.map((match) => ({
+      matchId: match.matchId,
+      status: match.status,
+      detectedAt: match.detectedAt,
+      ...(match.linkedCaseId === undefined ? {} : { linkedCaseId: match.linkedCaseId }),
+    })),
+    version: view.version,
+  });
+}
+
+/** IntakeService over gRPC: the gateway acts for NGOs, only referral fetches packets. */
 export function intakeServer(deps: {
   readonly cases: IntakeCases;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): intake.IntakeServiceServer {
+  const { cases } = deps;
   return implement<intake.IntakeServiceServer>(
     INTAKE_SERVICE,
     {
       submitCase: {
         callers: ['gateway'],
         handle: async (request, call) => {
-          const defender = request.defender;
-          const submitted = await deps.cases.submit(
+          const json = intake.SubmitCaseRequest.toJSON(request) as FactsJson & {
+            threats?: { fact?: ThreatJson }[];
+            consent?: ConsentJson;
+          };
+          const facts: CaseFacts = {
+            ...factsDataOf(json),
+            threats: (json.threats ?? []).map((threat) => threatOf(threat.fact)),
+          };
+          const submitted = await cases.submit(
             call.caller.principal,
             request.idempotencyKey,
-            factsOf(request),
+            facts,
+            consentOf(json.consent),
             {
-              fullName: defender?.fullName ?? '',
-              phone: defender?.phone ?? '',
-              place: defender?.place ?? '',
+              ...identityOf(request.defender),
               threatNarratives: request.threats.map((threat) => threat.narrative),
             },
           );
@@ -85,17 +181,95 @@ export function intakeServer(deps: {
           });
         },
       },
+      getCase: {
+        callers: ['gateway'],
+        handle: async (request, call) => ({
+          case: caseViewOf(await cases.get(call.caller.principal, request.caseId)),
+        }),
+      },
+      updateCase: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          const json = intake.UpdateCaseRequest.toJSON(request) as FactsJson;
+          const version = await cases.update(
+            call.caller.principal,
+            request.caseId,
+            request.expectedVersion,
+            factsDataOf(json),
+            request.defender === undefined ? undefined : identityOf(request.defender),
+          );
+          return { version };
+        },
+      },
+      updateConsent: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          const json = intake.UpdateConsentRequest.toJSON(request) as { consent?: ConsentJson };
+          const narrowed = await cases.updateConsent(
+            call.caller.principal,
+            request.caseId,
+            consentOf(json.consent),
+          );
+          return { narrowed };
+        },
+      },
+      reportThreat: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          const json = intake.ReportThreatRequest.toJSON(request) as {
+            threat?: { fact?: ThreatJson };
+          };
+          const version = await cases.reportThreat(
+            call.caller.principal,
+            request.caseId,
+            request.idempotencyKey,
+            threatOf(json.threat?.fact),
+            request.threat?.narrative ?? '',
+          );
+          return { version };
+        },
+      },
+      withdrawCase: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          const reason = intake.withdrawalReasonToJSON(request.reason) as WithdrawalReason;
+          await cases.withdraw(call.caller.principal, request.caseId, reason);
+          return {};
+        },
+      },
+      eraseCase: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          await cases.erase(call.caller.principal, request.caseId);
+          return {};
+        },
+      },
+      respondToDuplicate: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          const status = await cases.respondToDuplicate(
+            call.caller.principal,
+            request.caseId,
+            request.matchId,
+            intake.duplicateResponseToJSON(request.response) as DuplicateResponse,
+          );
+          return intake.RespondToDuplicateResponse.fromJSON({ status });
+        },
+      },
       getReferralPacket: {
         callers: ['referral'],
         handle: async (request, call) => {
-          const recipientType = intake.GetReferralPacketRequest.toJSON(request) as {
-            recipientType?: string;
-          };
-          if (recipientType.recipientType === undefined) throw new NotFoundError('no such packet');
-          const packet = await deps.cases.releasePacket(call.caller.principal, {
+          const recipientType = common.recipientTypeToJSON(request.recipientType);
+          if (
+            request.recipientType === common.RecipientType.RECIPIENT_TYPE_UNSPECIFIED ||
+            request.recipientType === common.RecipientType.UNRECOGNIZED
+          ) {
+            throw new NotFoundError('no such packet');
+          }
+          const packet = await cases.releasePacket(call.caller.principal, {
             caseId: request.caseId,
             referralId: request.referralId,
-            recipientType: recipientType.recipientType as RecipientType,
+            recipientType: recipientType as RecipientType,
           });
           return {
             packet: intake.ReferralPacket.fromJSON({

@@ -4,6 +4,7 @@ import { expectAmanError } from '@aman/testing';
 
 import {
   caseDecider,
+  consentNarrowed,
   consentedFieldGroups,
   sealedFieldName,
   sealedPacketFor,
@@ -15,14 +16,17 @@ const consent: ConsentGrant[] = [
   {
     recipientTypes: ['RECIPIENT_TYPE_EMBASSY', 'RECIPIENT_TYPE_EMERGENCY_FUND'],
     fieldGroups: ['FIELD_GROUP_THREATS', 'FIELD_GROUP_IDENTITY'],
+    providerIds: [],
   },
   {
     recipientTypes: ['RECIPIENT_TYPE_MEDICAL'],
     fieldGroups: ['FIELD_GROUP_CIRCUMSTANCES'],
+    providerIds: ['org-clinic'],
   },
   {
     recipientTypes: ['RECIPIENT_TYPE_EMBASSY'],
     fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_LOCATION'],
+    providerIds: [],
   },
 ];
 
@@ -38,9 +42,28 @@ describe('consentedFieldGroups', () => {
     ]);
   });
 
+  it('adds what a grant gives a provider by name, whatever its type', () => {
+    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_LEGAL_AID', 'org-clinic')).toEqual([
+      'FIELD_GROUP_CIRCUMSTANCES',
+    ]);
+    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_LEGAL_AID', 'org-other')).toEqual([]);
+  });
+
   it('is empty for a recipient type no grant names, and without consent', () => {
     expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_SHELTER_NETWORK')).toEqual([]);
     expect(consentedFieldGroups([], 'RECIPIENT_TYPE_EMBASSY')).toEqual([]);
+  });
+});
+
+describe('consentNarrowed', () => {
+  it('is true when a type or a named provider loses a field group, false otherwise', () => {
+    expect(consentNarrowed(consent, consent)).toBe(false);
+    expect(consentNarrowed(consent, consent.slice(0, 2))).toBe(true);
+    expect(consentNarrowed(consent, [consent[0]!, { ...consent[1]!, providerIds: [] }])).toBe(true);
+    const wider = [...consent, { ...consent[1]!, recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'] }];
+    expect(consentNarrowed(consent, wider as ConsentGrant[])).toBe(false);
+    expect(consentNarrowed(consent, [])).toBe(true);
+    expect(consentNarrowed([], consent)).toBe(false);
   });
 });
 
@@ -57,9 +80,18 @@ describe('sealedPacketFor', () => {
         outsideCapital: false,
         familyExposed: true,
         threats: [
-          { kind: 'THREAT_KIND_DETENTION', occurredOn: '2025-01-01', byArmedOrStateActor: true },
+          {
+            kind: 'THREAT_KIND_DETENTION',
+            occurredOn: '2025-01-01',
+            source: 'THREAT_SOURCE_STATE_ACTOR',
+            objective: 'THREAT_OBJECTIVE_PUNISH',
+            feasibility: 'FEASIBILITY_HIGH',
+            declared: true,
+          },
         ],
         needs: ['NEED_LEGAL_AID'],
+        vulnerabilities: { minority: false, disability: false, publicVisibility: false },
+        capacities: { supportNetwork: false, relocationOptions: false, digitalSecurity: false },
         consent,
         submittedAt: '2025-03-01T10:00:00.000Z',
       },
@@ -74,6 +106,7 @@ describe('sealedPacketFor', () => {
           fullName: 'v1.n.a.t',
           phone: 'v1.n.b.t',
           place: 'v1.n.c.t',
+          dateOfBirth: 'v1.n.e.t',
           threatNarratives: ['v1.n.d.t'],
         },
       },
@@ -89,6 +122,7 @@ describe('sealedPacketFor', () => {
       profile: 'PROFILE_LAWYER',
       province: 'AF-KAB',
       fullName: 'v1.n.a.t',
+      dateOfBirth: 'v1.n.e.t',
       phone: undefined,
       place: undefined,
       threatNarratives: ['v1.n.d.t'],

@@ -17,6 +17,7 @@ export type SealedReferralPacket = {
   readonly province: string;
   /** FIELD_GROUP_IDENTITY. */
   readonly fullName: string | undefined;
+  readonly dateOfBirth: string | undefined;
   /** FIELD_GROUP_CONTACT. */
   readonly phone: string | undefined;
   /** FIELD_GROUP_LOCATION. */
@@ -31,6 +32,7 @@ export type SealedReferralPacket = {
 /** The field a sealed value is bound to (the `field` of its associated data). */
 export const sealedFieldName = {
   fullName: 'fullName',
+  dateOfBirth: 'dateOfBirth',
   phone: 'phone',
   place: 'place',
   threatNarrative: (index: number): string => `threatNarratives.${index}`,
@@ -40,7 +42,7 @@ export function sealedPacketFor(
   state: CaseState,
   released: readonly FieldGroup[],
 ): SealedReferralPacket {
-  if (!state.exists || state.personalData === undefined) {
+  if (!state.exists || state.status !== 'open' || state.personalData === undefined) {
     throw new NotFoundError('no packet for this case and recipient type');
   }
   const { caseId, facts, personalData } = state;
@@ -53,6 +55,7 @@ export function sealedPacketFor(
     profile: facts.profile,
     province: facts.province,
     fullName: has('FIELD_GROUP_IDENTITY') ? sealed.fullName : undefined,
+    dateOfBirth: has('FIELD_GROUP_IDENTITY') ? sealed.dateOfBirth : undefined,
     phone: has('FIELD_GROUP_CONTACT') ? sealed.phone : undefined,
     place: has('FIELD_GROUP_LOCATION') ? sealed.place : undefined,
     threatNarratives: has('FIELD_GROUP_THREATS') ? [...sealed.threatNarratives] : [],

@@ -1,8 +1,9 @@
-import { type RecipientType, type FieldGroup } from '@aman/contracts/vocabulary';
+import { type FieldGroup, type RecipientType } from '@aman/contracts/vocabulary';
 
 /**
- * The shared vocabularies (proto/aman/common/v1/common.proto) as the names their protobuf JSON
- * form uses. `*_UNSPECIFIED` is left out: a case states every value it has.
+ * The shared vocabularies (proto/aman/common/v1/common.proto) and intake's own
+ * (proto/aman/intake/v1/intake.proto) as the names their protobuf JSON form uses. `*_UNSPECIFIED`
+ * is left out: a case states every value it has.
  */
 
 export {
@@ -12,6 +13,9 @@ export {
   RECIPIENT_TYPES,
   FIELD_GROUPS,
   THREAT_KINDS,
+  THREAT_SOURCES,
+  THREAT_OBJECTIVES,
+  FEASIBILITIES,
 } from '@aman/contracts/vocabulary';
 export type {
   Profile,
@@ -21,7 +25,54 @@ export type {
   FieldGroup,
   ThreatKind,
   ThreatFact,
+  Vulnerabilities,
+  Capacities,
 } from '@aman/contracts/vocabulary';
 
-/** Which recipient types may receive which field groups (aman.intake.v1.ConsentGrant). */
-export type ConsentGrant = { recipientTypes: RecipientType[]; fieldGroups: FieldGroup[] };
+/**
+ * Which recipients may receive which field groups (aman.intake.v1.ConsentGrant): every provider
+ * of the listed types, and the named providers (directory ids) whatever their type.
+ */
+export type ConsentGrant = {
+  recipientTypes: RecipientType[];
+  fieldGroups: FieldGroup[];
+  providerIds: string[];
+};
+
+export const CONSENT_METHODS = [
+  'CONSENT_METHOD_IN_PERSON',
+  'CONSENT_METHOD_PHONE_CALL',
+  'CONSENT_METHOD_ENCRYPTED_MESSAGE',
+  'CONSENT_METHOD_WRITTEN',
+  'CONSENT_METHOD_THROUGH_TRUSTED_CONTACT',
+] as const;
+export type ConsentMethod = (typeof CONSENT_METHODS)[number];
+
+/** Consent as given: what, how and when (aman.intake.v1.Consent). */
+export type Consent = {
+  grants: ConsentGrant[];
+  method: ConsentMethod;
+  /** ISO-8601 UTC. */
+  obtainedAt: string;
+};
+
+export const WITHDRAWAL_REASONS = [
+  'WITHDRAWAL_REASON_SAFE',
+  'WITHDRAWAL_REASON_DECLINED_HELP',
+  'WITHDRAWAL_REASON_CONTACT_LOST',
+  'WITHDRAWAL_REASON_DUPLICATE',
+  'WITHDRAWAL_REASON_OTHER',
+] as const;
+export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
+
+export const DUPLICATE_RESPONSES = [
+  'DUPLICATE_RESPONSE_LINK',
+  'DUPLICATE_RESPONSE_DISMISS',
+] as const;
+export type DuplicateResponse = (typeof DUPLICATE_RESPONSES)[number];
+
+export type DuplicateMatchStatus =
+  | 'DUPLICATE_MATCH_STATUS_SUSPECTED'
+  | 'DUPLICATE_MATCH_STATUS_LINK_PROPOSED'
+  | 'DUPLICATE_MATCH_STATUS_LINKED'
+  | 'DUPLICATE_MATCH_STATUS_DISMISSED';
