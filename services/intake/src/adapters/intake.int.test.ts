@@ -566,6 +566,28 @@ function intakeSuite(mode: string, start: () => Promise<Harness>): void {
     ).toEqual(['DuplicateSuspected', 'DuplicateMatchChanged', 'DuplicateMatchChanged']);
   });
 
+  it('takes a phone in words and no date of birth, but refuses a date that is not one', async () => {
+    const withDefender = (key: string, defender: Record<string, string>) =>
+      intake.SubmitCaseRequest.fromJSON({
+        ...(intake.SubmitCaseRequest.toJSON(submission(key)) as object),
+        defender: { ...canary, ...defender },
+      });
+    const accepted = await h.gateway.call(
+      'submitCase',
+      withDefender('words-1', { phone: 'through her brother', dateOfBirth: '' }),
+      { principal: ngo },
+    );
+    expect(accepted.caseId).not.toBe('');
+    const refused = await expectAmanError(
+      h.gateway.call('submitCase', withDefender('words-2', { dateOfBirth: '12/04/1990' }), {
+        principal: ngo,
+      }),
+      'AMAN_ERR_VALIDATION',
+    );
+    expect(refused.message).toContain('defender.dateOfBirth');
+    expect(refused.message).not.toContain('1990');
+  });
+
   it('holds back matches beyond the hourly limit of one submitting key', async () => {
     const person = (n: number) =>
       intake.SubmitCaseRequest.fromJSON({

@@ -1,4 +1,5 @@
-import { blindIndexTokens, type BlindIndexKey } from '@aman/crypto';
+import { blindIndexTokens, type BlindIndexIdentifiers, type BlindIndexKey } from '@aman/crypto';
+import { AmanError } from '@aman/errors';
 import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
 import { idFrom, type Logger, type Principal } from '@aman/service-kit';
 
@@ -78,14 +79,22 @@ export class DuplicateMatcher {
 
   /** Writes a new case's tokens, unchecked; the sweep matches them. */
   async index(caseId: string, submitter: Principal, identity: Identity): Promise<void> {
-    const tokens = blindIndexTokens(
-      {
-        ...(identity.fullName === '' ? {} : { fullName: identity.fullName }),
-        ...(identity.dateOfBirth === '' ? {} : { dateOfBirth: identity.dateOfBirth }),
-        ...(identity.phone === '' ? {} : { phone: identity.phone }),
-      },
-      this.#key,
-    );
+    // Each identifier on its own: one that does not normalise (a phone given as "through her
+    // brother") gives no token, and never costs the case its other tokens or its submission.
+    const parts: BlindIndexIdentifiers[] = [
+      identity.fullName === '' || identity.dateOfBirth === ''
+        ? {}
+        : { fullName: identity.fullName, dateOfBirth: identity.dateOfBirth },
+      identity.phone === '' ? {} : { phone: identity.phone },
+    ];
+    const tokens = parts.flatMap((part) => {
+      try {
+        return blindIndexTokens(part, this.#key);
+      } catch (error) {
+        if (AmanError.is(error, 'AMAN_ERR_VALIDATION')) return [];
+        throw error;
+      }
+    });
     const indexedAt = new Date().toISOString();
     await this.#tokens.write(
       tokens.map((token: string) => ({

@@ -12,6 +12,7 @@ import {
   IntegrityError,
   NotFoundError,
   UnauthenticatedError,
+  requireDate,
 } from '@aman/errors';
 import { handleCommand, loadState, type CommandResult, type EventStore } from '@aman/eventstore';
 import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
@@ -131,6 +132,7 @@ export class IntakeCases {
     personal: PersonalData,
   ): Promise<SubmittedCase> {
     const submitter = ngo(principal);
+    checkIdentity(personal);
     const caseId = idFrom('case', submitter.organisationId, idempotencyKey);
     const dataKeyId = `dk_${caseId}`;
     const existing = await this.#store.streamVersion(caseStream(caseId));
@@ -232,6 +234,7 @@ export class IntakeCases {
     identity: Identity | undefined,
   ): Promise<number> {
     const owner = ngo(principal);
+    if (identity !== undefined) checkIdentity(identity);
     const sealed = identity === undefined ? undefined : await this.#sealIdentity(caseId, identity);
     const result = await this.#decide(
       owner,
@@ -475,6 +478,14 @@ export class IntakeCases {
       ...(expectedVersion === undefined ? {} : { expectedVersion }),
     });
   }
+}
+
+/**
+ * What can be checked of personal data before it is sealed (the domain only sees ciphertext):
+ * a date of birth is a calendar date, or absent. Names and phones are the NGO's words.
+ */
+function checkIdentity(identity: Identity): void {
+  if (identity.dateOfBirth !== '') requireDate(identity.dateOfBirth, 'defender.dateOfBirth');
 }
 
 function sealIdentity(
