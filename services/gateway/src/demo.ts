@@ -131,7 +131,7 @@ async function main(): Promise<void> {
             {
               kind: 'THREAT_KIND_SURVEILLANCE',
               occurredOn: new Date().toISOString().slice(0, 10),
-              source: 'THREAT_SOURCE_UNIDENTIFIED',
+              source: 'THREAT_SOURCE_ARMED_GROUP',
               objective: 'THREAT_OBJECTIVE_STOP_ACTIVITY',
               feasibility: 'FEASIBILITY_MEDIUM',
               declared: false,

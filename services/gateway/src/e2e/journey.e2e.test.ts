@@ -307,7 +307,11 @@ function journey(mode: 'embedded' | 'distributed'): void {
         'POST',
         '/v1/cases',
         second,
-        submission({ fullName: 'Nobody Testperson Else', dateOfBirth: '1970-01-01' }),
+        submission({
+          fullName: 'Nobody Testperson Else',
+          dateOfBirth: '1970-01-01',
+          phone: '+93 700 555 999',
+        }),
         `e2e-x-${prefix}-3`,
       );
       expect(twin.status).toBe(201);
