@@ -1,5 +1,11 @@
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, type Actor, type Decider, type EventStore } from '@aman/eventstore';
+import {
+  handleCommand,
+  loadState,
+  type Actor,
+  type Decider,
+  type EventStore,
+} from '@aman/eventstore';
 import {
   CONTEXTS,
   actorOf,
@@ -140,6 +146,11 @@ export class Assessments {
 
   async #history(caseId: string): Promise<AssessmentHistory> {
     return historyOf(await this.#store.readStream<AssessmentEvent>(assessmentStream(caseId)));
+  }
+
+  /** The case as its stream stands now. */
+  async state(caseId: string): Promise<AssessmentState> {
+    return (await loadState(this.#store, assessmentStream(caseId), this.#decider)).state;
   }
 
   /** A scheduled re-assessment is due. Idempotent: a timer that fires again decides nothing. */

@@ -42,6 +42,12 @@ export class ReassessmentSchedule {
       ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
     });
     if (sequence > 1) await this.#timers.cancel(reassessmentTimerId(caseId, sequence - 1));
+    // The case may have stopped (withdrawn, erased) while this event was on its way back: the
+    // stop cancelled the timers it knew of, not this one. Read after scheduling, so a stop that
+    // lands after the read cancels this timer itself (it is the latest assessment's).
+    if ((await this.#assessments.state(caseId)).stopped !== undefined) {
+      await this.#timers.cancel(reassessmentTimerId(caseId, sequence));
+    }
   }
 
   /** A withdrawn or erased case: its pending re-assessment is cancelled. */
