@@ -19,6 +19,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.ts";
+import {
+  Gender,
+  genderFromJSON,
+  genderToJSON,
+  Profile,
+  profileFromJSON,
+  profileToJSON,
+} from "../../common/v1/common.ts";
 
 export const protobufPackage = "aman.accountability.v1";
 
@@ -195,6 +203,753 @@ export function sourceTypeToJSON(object: SourceType): string {
   }
 }
 
+/**
+ * How far the incident itself is established (after OpenEvSys' violation status), kept apart from
+ * how reliable each source is.
+ */
+export enum VerificationStatus {
+  VERIFICATION_STATUS_UNSPECIFIED = 0,
+  VERIFICATION_STATUS_UNVERIFIED = 1,
+  VERIFICATION_STATUS_POSSIBLE = 2,
+  VERIFICATION_STATUS_LIKELY = 3,
+  VERIFICATION_STATUS_CONFIRMED = 4,
+  VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function verificationStatusFromJSON(object: any): VerificationStatus {
+  switch (object) {
+    case 0:
+    case "VERIFICATION_STATUS_UNSPECIFIED":
+      return VerificationStatus.VERIFICATION_STATUS_UNSPECIFIED;
+    case 1:
+    case "VERIFICATION_STATUS_UNVERIFIED":
+      return VerificationStatus.VERIFICATION_STATUS_UNVERIFIED;
+    case 2:
+    case "VERIFICATION_STATUS_POSSIBLE":
+      return VerificationStatus.VERIFICATION_STATUS_POSSIBLE;
+    case 3:
+    case "VERIFICATION_STATUS_LIKELY":
+      return VerificationStatus.VERIFICATION_STATUS_LIKELY;
+    case 4:
+    case "VERIFICATION_STATUS_CONFIRMED":
+      return VerificationStatus.VERIFICATION_STATUS_CONFIRMED;
+    case 5:
+    case "VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION":
+      return VerificationStatus.VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return VerificationStatus.UNRECOGNIZED;
+  }
+}
+
+export function verificationStatusToJSON(object: VerificationStatus): string {
+  switch (object) {
+    case VerificationStatus.VERIFICATION_STATUS_UNSPECIFIED:
+      return "VERIFICATION_STATUS_UNSPECIFIED";
+    case VerificationStatus.VERIFICATION_STATUS_UNVERIFIED:
+      return "VERIFICATION_STATUS_UNVERIFIED";
+    case VerificationStatus.VERIFICATION_STATUS_POSSIBLE:
+      return "VERIFICATION_STATUS_POSSIBLE";
+    case VerificationStatus.VERIFICATION_STATUS_LIKELY:
+      return "VERIFICATION_STATUS_LIKELY";
+    case VerificationStatus.VERIFICATION_STATUS_CONFIRMED:
+      return "VERIFICATION_STATUS_CONFIRMED";
+    case VerificationStatus.VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION:
+      return "VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION";
+    case VerificationStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** How far a source is to be believed (OpenEvSys reliability). */
+export enum SourceReliability {
+  SOURCE_RELIABILITY_UNSPECIFIED = 0,
+  SOURCE_RELIABILITY_HIGHLY_RELIABLE = 1,
+  SOURCE_RELIABILITY_RELIABLE = 2,
+  SOURCE_RELIABILITY_FAIRLY_RELIABLE = 3,
+  SOURCE_RELIABILITY_UNRELIABLE = 4,
+  SOURCE_RELIABILITY_HIGHLY_UNRELIABLE = 5,
+  SOURCE_RELIABILITY_UNKNOWN = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function sourceReliabilityFromJSON(object: any): SourceReliability {
+  switch (object) {
+    case 0:
+    case "SOURCE_RELIABILITY_UNSPECIFIED":
+      return SourceReliability.SOURCE_RELIABILITY_UNSPECIFIED;
+    case 1:
+    case "SOURCE_RELIABILITY_HIGHLY_RELIABLE":
+      return SourceReliability.SOURCE_RELIABILITY_HIGHLY_RELIABLE;
+    case 2:
+    case "SOURCE_RELIABILITY_RELIABLE":
+      return SourceReliability.SOURCE_RELIABILITY_RELIABLE;
+    case 3:
+    case "SOURCE_RELIABILITY_FAIRLY_RELIABLE":
+      return SourceReliability.SOURCE_RELIABILITY_FAIRLY_RELIABLE;
+    case 4:
+    case "SOURCE_RELIABILITY_UNRELIABLE":
+      return SourceReliability.SOURCE_RELIABILITY_UNRELIABLE;
+    case 5:
+    case "SOURCE_RELIABILITY_HIGHLY_UNRELIABLE":
+      return SourceReliability.SOURCE_RELIABILITY_HIGHLY_UNRELIABLE;
+    case 6:
+    case "SOURCE_RELIABILITY_UNKNOWN":
+      return SourceReliability.SOURCE_RELIABILITY_UNKNOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SourceReliability.UNRECOGNIZED;
+  }
+}
+
+export function sourceReliabilityToJSON(object: SourceReliability): string {
+  switch (object) {
+    case SourceReliability.SOURCE_RELIABILITY_UNSPECIFIED:
+      return "SOURCE_RELIABILITY_UNSPECIFIED";
+    case SourceReliability.SOURCE_RELIABILITY_HIGHLY_RELIABLE:
+      return "SOURCE_RELIABILITY_HIGHLY_RELIABLE";
+    case SourceReliability.SOURCE_RELIABILITY_RELIABLE:
+      return "SOURCE_RELIABILITY_RELIABLE";
+    case SourceReliability.SOURCE_RELIABILITY_FAIRLY_RELIABLE:
+      return "SOURCE_RELIABILITY_FAIRLY_RELIABLE";
+    case SourceReliability.SOURCE_RELIABILITY_UNRELIABLE:
+      return "SOURCE_RELIABILITY_UNRELIABLE";
+    case SourceReliability.SOURCE_RELIABILITY_HIGHLY_UNRELIABLE:
+      return "SOURCE_RELIABILITY_HIGHLY_UNRELIABLE";
+    case SourceReliability.SOURCE_RELIABILITY_UNKNOWN:
+      return "SOURCE_RELIABILITY_UNKNOWN";
+    case SourceReliability.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A state or de facto body: who investigates, or who an intervention is addressed to. */
+export enum Authority {
+  AUTHORITY_UNSPECIFIED = 0,
+  AUTHORITY_POLICE = 1,
+  AUTHORITY_PROSECUTOR = 2,
+  AUTHORITY_INTELLIGENCE_SERVICE = 3,
+  AUTHORITY_MINISTRY = 4,
+  AUTHORITY_PROTECTION_COMMISSION = 5,
+  AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION = 6,
+  AUTHORITY_COURT = 7,
+  AUTHORITY_DE_FACTO_AUTHORITIES = 8,
+  AUTHORITY_OTHER = 9,
+  UNRECOGNIZED = -1,
+}
+
+export function authorityFromJSON(object: any): Authority {
+  switch (object) {
+    case 0:
+    case "AUTHORITY_UNSPECIFIED":
+      return Authority.AUTHORITY_UNSPECIFIED;
+    case 1:
+    case "AUTHORITY_POLICE":
+      return Authority.AUTHORITY_POLICE;
+    case 2:
+    case "AUTHORITY_PROSECUTOR":
+      return Authority.AUTHORITY_PROSECUTOR;
+    case 3:
+    case "AUTHORITY_INTELLIGENCE_SERVICE":
+      return Authority.AUTHORITY_INTELLIGENCE_SERVICE;
+    case 4:
+    case "AUTHORITY_MINISTRY":
+      return Authority.AUTHORITY_MINISTRY;
+    case 5:
+    case "AUTHORITY_PROTECTION_COMMISSION":
+      return Authority.AUTHORITY_PROTECTION_COMMISSION;
+    case 6:
+    case "AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION":
+      return Authority.AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION;
+    case 7:
+    case "AUTHORITY_COURT":
+      return Authority.AUTHORITY_COURT;
+    case 8:
+    case "AUTHORITY_DE_FACTO_AUTHORITIES":
+      return Authority.AUTHORITY_DE_FACTO_AUTHORITIES;
+    case 9:
+    case "AUTHORITY_OTHER":
+      return Authority.AUTHORITY_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Authority.UNRECOGNIZED;
+  }
+}
+
+export function authorityToJSON(object: Authority): string {
+  switch (object) {
+    case Authority.AUTHORITY_UNSPECIFIED:
+      return "AUTHORITY_UNSPECIFIED";
+    case Authority.AUTHORITY_POLICE:
+      return "AUTHORITY_POLICE";
+    case Authority.AUTHORITY_PROSECUTOR:
+      return "AUTHORITY_PROSECUTOR";
+    case Authority.AUTHORITY_INTELLIGENCE_SERVICE:
+      return "AUTHORITY_INTELLIGENCE_SERVICE";
+    case Authority.AUTHORITY_MINISTRY:
+      return "AUTHORITY_MINISTRY";
+    case Authority.AUTHORITY_PROTECTION_COMMISSION:
+      return "AUTHORITY_PROTECTION_COMMISSION";
+    case Authority.AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION:
+      return "AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION";
+    case Authority.AUTHORITY_COURT:
+      return "AUTHORITY_COURT";
+    case Authority.AUTHORITY_DE_FACTO_AUTHORITIES:
+      return "AUTHORITY_DE_FACTO_AUTHORITIES";
+    case Authority.AUTHORITY_OTHER:
+      return "AUTHORITY_OTHER";
+    case Authority.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum InvestigationStep {
+  INVESTIGATION_STEP_UNSPECIFIED = 0,
+  INVESTIGATION_STEP_SUSPECT_IDENTIFIED = 1,
+  INVESTIGATION_STEP_CHARGED = 2,
+  INVESTIGATION_STEP_TRIED = 3,
+  /** INVESTIGATION_STEP_OUTCOME - After a trial: the outcome field says which. */
+  INVESTIGATION_STEP_OUTCOME = 4,
+  /** INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY - Before a trial: the investigation ended with nobody held to account. */
+  INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function investigationStepFromJSON(object: any): InvestigationStep {
+  switch (object) {
+    case 0:
+    case "INVESTIGATION_STEP_UNSPECIFIED":
+      return InvestigationStep.INVESTIGATION_STEP_UNSPECIFIED;
+    case 1:
+    case "INVESTIGATION_STEP_SUSPECT_IDENTIFIED":
+      return InvestigationStep.INVESTIGATION_STEP_SUSPECT_IDENTIFIED;
+    case 2:
+    case "INVESTIGATION_STEP_CHARGED":
+      return InvestigationStep.INVESTIGATION_STEP_CHARGED;
+    case 3:
+    case "INVESTIGATION_STEP_TRIED":
+      return InvestigationStep.INVESTIGATION_STEP_TRIED;
+    case 4:
+    case "INVESTIGATION_STEP_OUTCOME":
+      return InvestigationStep.INVESTIGATION_STEP_OUTCOME;
+    case 5:
+    case "INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY":
+      return InvestigationStep.INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InvestigationStep.UNRECOGNIZED;
+  }
+}
+
+export function investigationStepToJSON(object: InvestigationStep): string {
+  switch (object) {
+    case InvestigationStep.INVESTIGATION_STEP_UNSPECIFIED:
+      return "INVESTIGATION_STEP_UNSPECIFIED";
+    case InvestigationStep.INVESTIGATION_STEP_SUSPECT_IDENTIFIED:
+      return "INVESTIGATION_STEP_SUSPECT_IDENTIFIED";
+    case InvestigationStep.INVESTIGATION_STEP_CHARGED:
+      return "INVESTIGATION_STEP_CHARGED";
+    case InvestigationStep.INVESTIGATION_STEP_TRIED:
+      return "INVESTIGATION_STEP_TRIED";
+    case InvestigationStep.INVESTIGATION_STEP_OUTCOME:
+      return "INVESTIGATION_STEP_OUTCOME";
+    case InvestigationStep.INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY:
+      return "INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY";
+    case InvestigationStep.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum InvestigationOutcome {
+  INVESTIGATION_OUTCOME_UNSPECIFIED = 0,
+  INVESTIGATION_OUTCOME_CONVICTED = 1,
+  INVESTIGATION_OUTCOME_ACQUITTED = 2,
+  INVESTIGATION_OUTCOME_CASE_DISMISSED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function investigationOutcomeFromJSON(object: any): InvestigationOutcome {
+  switch (object) {
+    case 0:
+    case "INVESTIGATION_OUTCOME_UNSPECIFIED":
+      return InvestigationOutcome.INVESTIGATION_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "INVESTIGATION_OUTCOME_CONVICTED":
+      return InvestigationOutcome.INVESTIGATION_OUTCOME_CONVICTED;
+    case 2:
+    case "INVESTIGATION_OUTCOME_ACQUITTED":
+      return InvestigationOutcome.INVESTIGATION_OUTCOME_ACQUITTED;
+    case 3:
+    case "INVESTIGATION_OUTCOME_CASE_DISMISSED":
+      return InvestigationOutcome.INVESTIGATION_OUTCOME_CASE_DISMISSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InvestigationOutcome.UNRECOGNIZED;
+  }
+}
+
+export function investigationOutcomeToJSON(object: InvestigationOutcome): string {
+  switch (object) {
+    case InvestigationOutcome.INVESTIGATION_OUTCOME_UNSPECIFIED:
+      return "INVESTIGATION_OUTCOME_UNSPECIFIED";
+    case InvestigationOutcome.INVESTIGATION_OUTCOME_CONVICTED:
+      return "INVESTIGATION_OUTCOME_CONVICTED";
+    case InvestigationOutcome.INVESTIGATION_OUTCOME_ACQUITTED:
+      return "INVESTIGATION_OUTCOME_ACQUITTED";
+    case InvestigationOutcome.INVESTIGATION_OUTCOME_CASE_DISMISSED:
+      return "INVESTIGATION_OUTCOME_CASE_DISMISSED";
+    case InvestigationOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum InvestigationStatus {
+  INVESTIGATION_STATUS_UNSPECIFIED = 0,
+  INVESTIGATION_STATUS_OPENED = 1,
+  INVESTIGATION_STATUS_SUSPECT_IDENTIFIED = 2,
+  INVESTIGATION_STATUS_CHARGED = 3,
+  INVESTIGATION_STATUS_TRIED = 4,
+  INVESTIGATION_STATUS_CONCLUDED = 5,
+  INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function investigationStatusFromJSON(object: any): InvestigationStatus {
+  switch (object) {
+    case 0:
+    case "INVESTIGATION_STATUS_UNSPECIFIED":
+      return InvestigationStatus.INVESTIGATION_STATUS_UNSPECIFIED;
+    case 1:
+    case "INVESTIGATION_STATUS_OPENED":
+      return InvestigationStatus.INVESTIGATION_STATUS_OPENED;
+    case 2:
+    case "INVESTIGATION_STATUS_SUSPECT_IDENTIFIED":
+      return InvestigationStatus.INVESTIGATION_STATUS_SUSPECT_IDENTIFIED;
+    case 3:
+    case "INVESTIGATION_STATUS_CHARGED":
+      return InvestigationStatus.INVESTIGATION_STATUS_CHARGED;
+    case 4:
+    case "INVESTIGATION_STATUS_TRIED":
+      return InvestigationStatus.INVESTIGATION_STATUS_TRIED;
+    case 5:
+    case "INVESTIGATION_STATUS_CONCLUDED":
+      return InvestigationStatus.INVESTIGATION_STATUS_CONCLUDED;
+    case 6:
+    case "INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY":
+      return InvestigationStatus.INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InvestigationStatus.UNRECOGNIZED;
+  }
+}
+
+export function investigationStatusToJSON(object: InvestigationStatus): string {
+  switch (object) {
+    case InvestigationStatus.INVESTIGATION_STATUS_UNSPECIFIED:
+      return "INVESTIGATION_STATUS_UNSPECIFIED";
+    case InvestigationStatus.INVESTIGATION_STATUS_OPENED:
+      return "INVESTIGATION_STATUS_OPENED";
+    case InvestigationStatus.INVESTIGATION_STATUS_SUSPECT_IDENTIFIED:
+      return "INVESTIGATION_STATUS_SUSPECT_IDENTIFIED";
+    case InvestigationStatus.INVESTIGATION_STATUS_CHARGED:
+      return "INVESTIGATION_STATUS_CHARGED";
+    case InvestigationStatus.INVESTIGATION_STATUS_TRIED:
+      return "INVESTIGATION_STATUS_TRIED";
+    case InvestigationStatus.INVESTIGATION_STATUS_CONCLUDED:
+      return "INVESTIGATION_STATUS_CONCLUDED";
+    case InvestigationStatus.INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY:
+      return "INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY";
+    case InvestigationStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** OpenEvSys types of intervention, as sent to authorities. */
+export enum InterventionType {
+  INTERVENTION_TYPE_UNSPECIFIED = 0,
+  INTERVENTION_TYPE_COMPLAINT = 1,
+  INTERVENTION_TYPE_EARLY_WARNING = 2,
+  INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION = 3,
+  INTERVENTION_TYPE_REQUEST_FOR_PROTECTION = 4,
+  INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION = 5,
+  INTERVENTION_TYPE_OTHER = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function interventionTypeFromJSON(object: any): InterventionType {
+  switch (object) {
+    case 0:
+    case "INTERVENTION_TYPE_UNSPECIFIED":
+      return InterventionType.INTERVENTION_TYPE_UNSPECIFIED;
+    case 1:
+    case "INTERVENTION_TYPE_COMPLAINT":
+      return InterventionType.INTERVENTION_TYPE_COMPLAINT;
+    case 2:
+    case "INTERVENTION_TYPE_EARLY_WARNING":
+      return InterventionType.INTERVENTION_TYPE_EARLY_WARNING;
+    case 3:
+    case "INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION":
+      return InterventionType.INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION;
+    case 4:
+    case "INTERVENTION_TYPE_REQUEST_FOR_PROTECTION":
+      return InterventionType.INTERVENTION_TYPE_REQUEST_FOR_PROTECTION;
+    case 5:
+    case "INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION":
+      return InterventionType.INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION;
+    case 6:
+    case "INTERVENTION_TYPE_OTHER":
+      return InterventionType.INTERVENTION_TYPE_OTHER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InterventionType.UNRECOGNIZED;
+  }
+}
+
+export function interventionTypeToJSON(object: InterventionType): string {
+  switch (object) {
+    case InterventionType.INTERVENTION_TYPE_UNSPECIFIED:
+      return "INTERVENTION_TYPE_UNSPECIFIED";
+    case InterventionType.INTERVENTION_TYPE_COMPLAINT:
+      return "INTERVENTION_TYPE_COMPLAINT";
+    case InterventionType.INTERVENTION_TYPE_EARLY_WARNING:
+      return "INTERVENTION_TYPE_EARLY_WARNING";
+    case InterventionType.INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION:
+      return "INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION";
+    case InterventionType.INTERVENTION_TYPE_REQUEST_FOR_PROTECTION:
+      return "INTERVENTION_TYPE_REQUEST_FOR_PROTECTION";
+    case InterventionType.INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION:
+      return "INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION";
+    case InterventionType.INTERVENTION_TYPE_OTHER:
+      return "INTERVENTION_TYPE_OTHER";
+    case InterventionType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** OpenEvSys intervention status. */
+export enum InterventionStatus {
+  INTERVENTION_STATUS_UNSPECIFIED = 0,
+  INTERVENTION_STATUS_ACTION_PENDING = 1,
+  INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING = 2,
+  INTERVENTION_STATUS_SOME_ACTION_CONTINUING = 3,
+  INTERVENTION_STATUS_TOKEN_ACTION = 4,
+  INTERVENTION_STATUS_ACTION_NOT_CONTINUING = 5,
+  INTERVENTION_STATUS_NO_ACTION = 6,
+  /** INTERVENTION_STATUS_CLOSED - Final. */
+  INTERVENTION_STATUS_CLOSED = 7,
+  UNRECOGNIZED = -1,
+}
+
+export function interventionStatusFromJSON(object: any): InterventionStatus {
+  switch (object) {
+    case 0:
+    case "INTERVENTION_STATUS_UNSPECIFIED":
+      return InterventionStatus.INTERVENTION_STATUS_UNSPECIFIED;
+    case 1:
+    case "INTERVENTION_STATUS_ACTION_PENDING":
+      return InterventionStatus.INTERVENTION_STATUS_ACTION_PENDING;
+    case 2:
+    case "INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING":
+      return InterventionStatus.INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING;
+    case 3:
+    case "INTERVENTION_STATUS_SOME_ACTION_CONTINUING":
+      return InterventionStatus.INTERVENTION_STATUS_SOME_ACTION_CONTINUING;
+    case 4:
+    case "INTERVENTION_STATUS_TOKEN_ACTION":
+      return InterventionStatus.INTERVENTION_STATUS_TOKEN_ACTION;
+    case 5:
+    case "INTERVENTION_STATUS_ACTION_NOT_CONTINUING":
+      return InterventionStatus.INTERVENTION_STATUS_ACTION_NOT_CONTINUING;
+    case 6:
+    case "INTERVENTION_STATUS_NO_ACTION":
+      return InterventionStatus.INTERVENTION_STATUS_NO_ACTION;
+    case 7:
+    case "INTERVENTION_STATUS_CLOSED":
+      return InterventionStatus.INTERVENTION_STATUS_CLOSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InterventionStatus.UNRECOGNIZED;
+  }
+}
+
+export function interventionStatusToJSON(object: InterventionStatus): string {
+  switch (object) {
+    case InterventionStatus.INTERVENTION_STATUS_UNSPECIFIED:
+      return "INTERVENTION_STATUS_UNSPECIFIED";
+    case InterventionStatus.INTERVENTION_STATUS_ACTION_PENDING:
+      return "INTERVENTION_STATUS_ACTION_PENDING";
+    case InterventionStatus.INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING:
+      return "INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING";
+    case InterventionStatus.INTERVENTION_STATUS_SOME_ACTION_CONTINUING:
+      return "INTERVENTION_STATUS_SOME_ACTION_CONTINUING";
+    case InterventionStatus.INTERVENTION_STATUS_TOKEN_ACTION:
+      return "INTERVENTION_STATUS_TOKEN_ACTION";
+    case InterventionStatus.INTERVENTION_STATUS_ACTION_NOT_CONTINUING:
+      return "INTERVENTION_STATUS_ACTION_NOT_CONTINUING";
+    case InterventionStatus.INTERVENTION_STATUS_NO_ACTION:
+      return "INTERVENTION_STATUS_NO_ACTION";
+    case InterventionStatus.INTERVENTION_STATUS_CLOSED:
+      return "INTERVENTION_STATUS_CLOSED";
+    case InterventionStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * OpenEvSys responses of the addressee. "No response" is not recorded: it is what the overdue
+ * list shows.
+ */
+export enum AuthorityResponse {
+  AUTHORITY_RESPONSE_UNSPECIFIED = 0,
+  AUTHORITY_RESPONSE_FAVOURABLE_RESULTS = 1,
+  AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE = 2,
+  AUTHORITY_RESPONSE_PLEDGED_RELIEF = 3,
+  AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION = 4,
+  AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT = 5,
+  AUTHORITY_RESPONSE_COUNTERED_INTERVENTION = 6,
+  AUTHORITY_RESPONSE_DENIED_EVENT = 7,
+  AUTHORITY_RESPONSE_INHIBITED_INTERVENTION = 8,
+  AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION = 9,
+  AUTHORITY_RESPONSE_TOKEN_RESPONSE = 10,
+  UNRECOGNIZED = -1,
+}
+
+export function authorityResponseFromJSON(object: any): AuthorityResponse {
+  switch (object) {
+    case 0:
+    case "AUTHORITY_RESPONSE_UNSPECIFIED":
+      return AuthorityResponse.AUTHORITY_RESPONSE_UNSPECIFIED;
+    case 1:
+    case "AUTHORITY_RESPONSE_FAVOURABLE_RESULTS":
+      return AuthorityResponse.AUTHORITY_RESPONSE_FAVOURABLE_RESULTS;
+    case 2:
+    case "AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE":
+      return AuthorityResponse.AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE;
+    case 3:
+    case "AUTHORITY_RESPONSE_PLEDGED_RELIEF":
+      return AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_RELIEF;
+    case 4:
+    case "AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION":
+      return AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION;
+    case 5:
+    case "AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT":
+      return AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT;
+    case 6:
+    case "AUTHORITY_RESPONSE_COUNTERED_INTERVENTION":
+      return AuthorityResponse.AUTHORITY_RESPONSE_COUNTERED_INTERVENTION;
+    case 7:
+    case "AUTHORITY_RESPONSE_DENIED_EVENT":
+      return AuthorityResponse.AUTHORITY_RESPONSE_DENIED_EVENT;
+    case 8:
+    case "AUTHORITY_RESPONSE_INHIBITED_INTERVENTION":
+      return AuthorityResponse.AUTHORITY_RESPONSE_INHIBITED_INTERVENTION;
+    case 9:
+    case "AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION":
+      return AuthorityResponse.AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION;
+    case 10:
+    case "AUTHORITY_RESPONSE_TOKEN_RESPONSE":
+      return AuthorityResponse.AUTHORITY_RESPONSE_TOKEN_RESPONSE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuthorityResponse.UNRECOGNIZED;
+  }
+}
+
+export function authorityResponseToJSON(object: AuthorityResponse): string {
+  switch (object) {
+    case AuthorityResponse.AUTHORITY_RESPONSE_UNSPECIFIED:
+      return "AUTHORITY_RESPONSE_UNSPECIFIED";
+    case AuthorityResponse.AUTHORITY_RESPONSE_FAVOURABLE_RESULTS:
+      return "AUTHORITY_RESPONSE_FAVOURABLE_RESULTS";
+    case AuthorityResponse.AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE:
+      return "AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE";
+    case AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_RELIEF:
+      return "AUTHORITY_RESPONSE_PLEDGED_RELIEF";
+    case AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION:
+      return "AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION";
+    case AuthorityResponse.AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT:
+      return "AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT";
+    case AuthorityResponse.AUTHORITY_RESPONSE_COUNTERED_INTERVENTION:
+      return "AUTHORITY_RESPONSE_COUNTERED_INTERVENTION";
+    case AuthorityResponse.AUTHORITY_RESPONSE_DENIED_EVENT:
+      return "AUTHORITY_RESPONSE_DENIED_EVENT";
+    case AuthorityResponse.AUTHORITY_RESPONSE_INHIBITED_INTERVENTION:
+      return "AUTHORITY_RESPONSE_INHIBITED_INTERVENTION";
+    case AuthorityResponse.AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION:
+      return "AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION";
+    case AuthorityResponse.AUTHORITY_RESPONSE_TOKEN_RESPONSE:
+      return "AUTHORITY_RESPONSE_TOKEN_RESPONSE";
+    case AuthorityResponse.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** OpenEvSys impact on the situation. */
+export enum Impact {
+  IMPACT_UNSPECIFIED = 0,
+  IMPACT_STRONG_POSITIVE = 1,
+  IMPACT_POSITIVE = 2,
+  IMPACT_NONE = 3,
+  IMPACT_NEGATIVE = 4,
+  IMPACT_STRONG_NEGATIVE = 5,
+  IMPACT_UNKNOWN = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function impactFromJSON(object: any): Impact {
+  switch (object) {
+    case 0:
+    case "IMPACT_UNSPECIFIED":
+      return Impact.IMPACT_UNSPECIFIED;
+    case 1:
+    case "IMPACT_STRONG_POSITIVE":
+      return Impact.IMPACT_STRONG_POSITIVE;
+    case 2:
+    case "IMPACT_POSITIVE":
+      return Impact.IMPACT_POSITIVE;
+    case 3:
+    case "IMPACT_NONE":
+      return Impact.IMPACT_NONE;
+    case 4:
+    case "IMPACT_NEGATIVE":
+      return Impact.IMPACT_NEGATIVE;
+    case 5:
+    case "IMPACT_STRONG_NEGATIVE":
+      return Impact.IMPACT_STRONG_NEGATIVE;
+    case 6:
+    case "IMPACT_UNKNOWN":
+      return Impact.IMPACT_UNKNOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Impact.UNRECOGNIZED;
+  }
+}
+
+export function impactToJSON(object: Impact): string {
+  switch (object) {
+    case Impact.IMPACT_UNSPECIFIED:
+      return "IMPACT_UNSPECIFIED";
+    case Impact.IMPACT_STRONG_POSITIVE:
+      return "IMPACT_STRONG_POSITIVE";
+    case Impact.IMPACT_POSITIVE:
+      return "IMPACT_POSITIVE";
+    case Impact.IMPACT_NONE:
+      return "IMPACT_NONE";
+    case Impact.IMPACT_NEGATIVE:
+      return "IMPACT_NEGATIVE";
+    case Impact.IMPACT_STRONG_NEGATIVE:
+      return "IMPACT_STRONG_NEGATIVE";
+    case Impact.IMPACT_UNKNOWN:
+      return "IMPACT_UNKNOWN";
+    case Impact.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** OpenEvSys compensation. */
+export enum Compensation {
+  COMPENSATION_UNSPECIFIED = 0,
+  COMPENSATION_FULL = 1,
+  COMPENSATION_SUBSTANTIAL = 2,
+  COMPENSATION_PARTIAL = 3,
+  COMPENSATION_NONE = 4,
+  COMPENSATION_UNKNOWN = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function compensationFromJSON(object: any): Compensation {
+  switch (object) {
+    case 0:
+    case "COMPENSATION_UNSPECIFIED":
+      return Compensation.COMPENSATION_UNSPECIFIED;
+    case 1:
+    case "COMPENSATION_FULL":
+      return Compensation.COMPENSATION_FULL;
+    case 2:
+    case "COMPENSATION_SUBSTANTIAL":
+      return Compensation.COMPENSATION_SUBSTANTIAL;
+    case 3:
+    case "COMPENSATION_PARTIAL":
+      return Compensation.COMPENSATION_PARTIAL;
+    case 4:
+    case "COMPENSATION_NONE":
+      return Compensation.COMPENSATION_NONE;
+    case 5:
+    case "COMPENSATION_UNKNOWN":
+      return Compensation.COMPENSATION_UNKNOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Compensation.UNRECOGNIZED;
+  }
+}
+
+export function compensationToJSON(object: Compensation): string {
+  switch (object) {
+    case Compensation.COMPENSATION_UNSPECIFIED:
+      return "COMPENSATION_UNSPECIFIED";
+    case Compensation.COMPENSATION_FULL:
+      return "COMPENSATION_FULL";
+    case Compensation.COMPENSATION_SUBSTANTIAL:
+      return "COMPENSATION_SUBSTANTIAL";
+    case Compensation.COMPENSATION_PARTIAL:
+      return "COMPENSATION_PARTIAL";
+    case Compensation.COMPENSATION_NONE:
+      return "COMPENSATION_NONE";
+    case Compensation.COMPENSATION_UNKNOWN:
+      return "COMPENSATION_UNKNOWN";
+    case Compensation.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A victim: a case, or an anonymous profile (never a name). */
+export interface Victim {
+  caseId?: string | undefined;
+  anonymous?: AnonymousVictim | undefined;
+}
+
+export interface AnonymousVictim {
+  profile: Profile;
+  gender: Gender;
+  /** ISO 3166-2 subdivision code. */
+  province: string;
+}
+
+/** One act of the incident (HURIDOCS: event -> acts), against one victim, by one perpetrator category. */
+export interface IncidentAct {
+  act: Act;
+  victim: Victim | undefined;
+  perpetratorCategory: PerpetratorCategory;
+}
+
+export interface IncidentSource {
+  type: SourceType;
+  reliability: SourceReliability;
+}
+
 export interface RecordIncidentRequest {
   idempotencyKey: string;
   /** The victim, by case id: no names here. */
@@ -206,6 +961,16 @@ export interface RecordIncidentRequest {
   province: string;
   perpetratorCategory: PerpetratorCategory;
   sourceType: SourceType;
+  /**
+   * The full form: the incident's acts and sources. When acts is given, case_id, act and
+   * perpetrator_category are left unset; when sources is given, source_type is left unset.
+   */
+  acts: IncidentAct[];
+  sources: IncidentSource[];
+  /** Default: unverified. */
+  verificationStatus: VerificationStatus;
+  /** The reliability of source_type (the short form); default unknown. */
+  sourceReliability: SourceReliability;
 }
 
 export interface RecordIncidentResponse {
@@ -225,6 +990,511 @@ export interface IncidentRecorded {
   recordedAt: Date | undefined;
 }
 
+export interface SetIncidentVerificationRequest {
+  incidentId: string;
+  verificationStatus: VerificationStatus;
+}
+
+export interface SetIncidentVerificationResponse {
+}
+
+export interface OpenInvestigationRequest {
+  idempotencyKey: string;
+  incidentId: string;
+  body: Authority;
+  /** YYYY-MM-DD. */
+  openedOn: string;
+}
+
+export interface OpenInvestigationResponse {
+  investigationId: string;
+}
+
+export interface RecordInvestigationStepRequest {
+  investigationId: string;
+  step: InvestigationStep;
+  /** YYYY-MM-DD. */
+  on: string;
+  /** For INVESTIGATION_STEP_OUTCOME only. */
+  outcome: InvestigationOutcome;
+}
+
+export interface RecordInvestigationStepResponse {
+  status: InvestigationStatus;
+}
+
+export interface RecordInterventionRequest {
+  idempotencyKey: string;
+  incidentId: string;
+  type: InterventionType;
+  addressee: Authority;
+  sentAt: Date | undefined;
+}
+
+export interface RecordInterventionResponse {
+  interventionId: string;
+  /** sent_at plus the configured response time of the type. */
+  dueBy: Date | undefined;
+}
+
+export interface RecordAuthorityResponseRequest {
+  interventionId: string;
+  response: AuthorityResponse;
+  respondedAt:
+    | Date
+    | undefined;
+  /** Default unknown. */
+  impact: Impact;
+  /** Default unknown. */
+  compensation: Compensation;
+}
+
+export interface RecordAuthorityResponseResponse {
+  /** From sending to the first response, in whole hours. */
+  responseHours: number;
+}
+
+export interface SetInterventionStatusRequest {
+  interventionId: string;
+  status: InterventionStatus;
+}
+
+export interface SetInterventionStatusResponse {
+}
+
+export interface ListOverdueInterventionsRequest {
+  /** Default 100, at most 500. */
+  limit: number;
+}
+
+export interface OverdueIntervention {
+  interventionId: string;
+  incidentId: string;
+  type: InterventionType;
+  addressee: Authority;
+  sentAt: Date | undefined;
+  dueBy:
+    | Date
+    | undefined;
+  /** Whole days past due_by when listed. */
+  daysOverdue: number;
+}
+
+export interface ListOverdueInterventionsResponse {
+  /** Most overdue first. */
+  interventions: OverdueIntervention[];
+}
+
+export interface GetImpunityFiguresRequest {
+  /** Inclusive, YYYY-MM-DD, on the day the incident occurred. */
+  from: string;
+  to: string;
+}
+
+/** Counts of incidents; each share is its count divided by incidents (0 when there are none). */
+export interface ImpunityFigures {
+  incidents: number;
+  identified: number;
+  charged: number;
+  tried: number;
+  identifiedShare: number;
+  chargedShare: number;
+  triedShare: number;
+}
+
+export interface GetImpunityFiguresResponse {
+  /** Incidents with a killing, an attempted killing or an assault. */
+  killingsAndAttacks:
+    | ImpunityFigures
+    | undefined;
+  /** Of those, incidents with a killing. */
+  killings: ImpunityFigures | undefined;
+}
+
+function createBaseVictim(): Victim {
+  return { caseId: undefined, anonymous: undefined };
+}
+
+export const Victim: MessageFns<Victim> = {
+  encode(message: Victim, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== undefined) {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.anonymous !== undefined) {
+      AnonymousVictim.encode(message.anonymous, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Victim {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVictim();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.anonymous = AnonymousVictim.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Victim {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : undefined,
+      anonymous: isSet(object.anonymous) ? AnonymousVictim.fromJSON(object.anonymous) : undefined,
+    };
+  },
+
+  toJSON(message: Victim): unknown {
+    const obj: any = {};
+    if (message.caseId !== undefined) {
+      obj.caseId = message.caseId;
+    }
+    if (message.anonymous !== undefined) {
+      obj.anonymous = AnonymousVictim.toJSON(message.anonymous);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Victim>): Victim {
+    return Victim.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Victim>): Victim {
+    const message = createBaseVictim();
+    message.caseId = object.caseId ?? undefined;
+    message.anonymous = (object.anonymous !== undefined && object.anonymous !== null)
+      ? AnonymousVictim.fromPartial(object.anonymous)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAnonymousVictim(): AnonymousVictim {
+  return { profile: 0, gender: 0, province: "" };
+}
+
+export const AnonymousVictim: MessageFns<AnonymousVictim> = {
+  encode(message: AnonymousVictim, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.profile !== 0) {
+      writer.uint32(8).int32(message.profile);
+    }
+    if (message.gender !== 0) {
+      writer.uint32(16).int32(message.gender);
+    }
+    if (message.province !== "") {
+      writer.uint32(26).string(message.province);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnonymousVictim {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnonymousVictim();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.profile = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.gender = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.province = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnonymousVictim {
+    return {
+      profile: isSet(object.profile) ? profileFromJSON(object.profile) : 0,
+      gender: isSet(object.gender) ? genderFromJSON(object.gender) : 0,
+      province: isSet(object.province) ? globalThis.String(object.province) : "",
+    };
+  },
+
+  toJSON(message: AnonymousVictim): unknown {
+    const obj: any = {};
+    if (message.profile !== 0) {
+      obj.profile = profileToJSON(message.profile);
+    }
+    if (message.gender !== 0) {
+      obj.gender = genderToJSON(message.gender);
+    }
+    if (message.province !== "") {
+      obj.province = message.province;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AnonymousVictim>): AnonymousVictim {
+    return AnonymousVictim.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AnonymousVictim>): AnonymousVictim {
+    const message = createBaseAnonymousVictim();
+    message.profile = object.profile ?? 0;
+    message.gender = object.gender ?? 0;
+    message.province = object.province ?? "";
+    return message;
+  },
+};
+
+function createBaseIncidentAct(): IncidentAct {
+  return { act: 0, victim: undefined, perpetratorCategory: 0 };
+}
+
+export const IncidentAct: MessageFns<IncidentAct> = {
+  encode(message: IncidentAct, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.act !== 0) {
+      writer.uint32(8).int32(message.act);
+    }
+    if (message.victim !== undefined) {
+      Victim.encode(message.victim, writer.uint32(18).fork()).join();
+    }
+    if (message.perpetratorCategory !== 0) {
+      writer.uint32(24).int32(message.perpetratorCategory);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IncidentAct {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncidentAct();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.act = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.victim = Victim.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.perpetratorCategory = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IncidentAct {
+    return {
+      act: isSet(object.act) ? actFromJSON(object.act) : 0,
+      victim: isSet(object.victim) ? Victim.fromJSON(object.victim) : undefined,
+      perpetratorCategory: isSet(object.perpetratorCategory)
+        ? perpetratorCategoryFromJSON(object.perpetratorCategory)
+        : isSet(object.perpetrator_category)
+        ? perpetratorCategoryFromJSON(object.perpetrator_category)
+        : 0,
+    };
+  },
+
+  toJSON(message: IncidentAct): unknown {
+    const obj: any = {};
+    if (message.act !== 0) {
+      obj.act = actToJSON(message.act);
+    }
+    if (message.victim !== undefined) {
+      obj.victim = Victim.toJSON(message.victim);
+    }
+    if (message.perpetratorCategory !== 0) {
+      obj.perpetratorCategory = perpetratorCategoryToJSON(message.perpetratorCategory);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IncidentAct>): IncidentAct {
+    return IncidentAct.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IncidentAct>): IncidentAct {
+    const message = createBaseIncidentAct();
+    message.act = object.act ?? 0;
+    message.victim = (object.victim !== undefined && object.victim !== null)
+      ? Victim.fromPartial(object.victim)
+      : undefined;
+    message.perpetratorCategory = object.perpetratorCategory ?? 0;
+    return message;
+  },
+};
+
+function createBaseIncidentSource(): IncidentSource {
+  return { type: 0, reliability: 0 };
+}
+
+export const IncidentSource: MessageFns<IncidentSource> = {
+  encode(message: IncidentSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.reliability !== 0) {
+      writer.uint32(16).int32(message.reliability);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IncidentSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIncidentSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reliability = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IncidentSource {
+    return {
+      type: isSet(object.type) ? sourceTypeFromJSON(object.type) : 0,
+      reliability: isSet(object.reliability) ? sourceReliabilityFromJSON(object.reliability) : 0,
+    };
+  },
+
+  toJSON(message: IncidentSource): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = sourceTypeToJSON(message.type);
+    }
+    if (message.reliability !== 0) {
+      obj.reliability = sourceReliabilityToJSON(message.reliability);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IncidentSource>): IncidentSource {
+    return IncidentSource.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IncidentSource>): IncidentSource {
+    const message = createBaseIncidentSource();
+    message.type = object.type ?? 0;
+    message.reliability = object.reliability ?? 0;
+    return message;
+  },
+};
+
 function createBaseRecordIncidentRequest(): RecordIncidentRequest {
   return {
     idempotencyKey: "",
@@ -234,6 +1504,10 @@ function createBaseRecordIncidentRequest(): RecordIncidentRequest {
     province: "",
     perpetratorCategory: 0,
     sourceType: 0,
+    acts: [],
+    sources: [],
+    verificationStatus: 0,
+    sourceReliability: 0,
   };
 }
 
@@ -259,6 +1533,18 @@ export const RecordIncidentRequest: MessageFns<RecordIncidentRequest> = {
     }
     if (message.sourceType !== 0) {
       writer.uint32(56).int32(message.sourceType);
+    }
+    for (const v of message.acts) {
+      IncidentAct.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.sources) {
+      IncidentSource.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.verificationStatus !== 0) {
+      writer.uint32(80).int32(message.verificationStatus);
+    }
+    if (message.sourceReliability !== 0) {
+      writer.uint32(88).int32(message.sourceReliability);
     }
     return writer;
   },
@@ -332,6 +1618,38 @@ export const RecordIncidentRequest: MessageFns<RecordIncidentRequest> = {
             message.sourceType = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.acts.push(IncidentAct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.sources.push(IncidentSource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.verificationStatus = reader.int32() as any;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.sourceReliability = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -373,6 +1691,22 @@ export const RecordIncidentRequest: MessageFns<RecordIncidentRequest> = {
         : isSet(object.source_type)
         ? sourceTypeFromJSON(object.source_type)
         : 0,
+      acts: globalThis.Array.isArray(object?.acts)
+        ? object.acts.map((e: any) => IncidentAct.fromJSON(e))
+        : [],
+      sources: globalThis.Array.isArray(object?.sources)
+        ? object.sources.map((e: any) => IncidentSource.fromJSON(e))
+        : [],
+      verificationStatus: isSet(object.verificationStatus)
+        ? verificationStatusFromJSON(object.verificationStatus)
+        : isSet(object.verification_status)
+        ? verificationStatusFromJSON(object.verification_status)
+        : 0,
+      sourceReliability: isSet(object.sourceReliability)
+        ? sourceReliabilityFromJSON(object.sourceReliability)
+        : isSet(object.source_reliability)
+        ? sourceReliabilityFromJSON(object.source_reliability)
+        : 0,
     };
   },
 
@@ -399,6 +1733,18 @@ export const RecordIncidentRequest: MessageFns<RecordIncidentRequest> = {
     if (message.sourceType !== 0) {
       obj.sourceType = sourceTypeToJSON(message.sourceType);
     }
+    if (message.acts?.length) {
+      obj.acts = message.acts.map((e) => IncidentAct.toJSON(e));
+    }
+    if (message.sources?.length) {
+      obj.sources = message.sources.map((e) => IncidentSource.toJSON(e));
+    }
+    if (message.verificationStatus !== 0) {
+      obj.verificationStatus = verificationStatusToJSON(message.verificationStatus);
+    }
+    if (message.sourceReliability !== 0) {
+      obj.sourceReliability = sourceReliabilityToJSON(message.sourceReliability);
+    }
     return obj;
   },
 
@@ -414,6 +1760,10 @@ export const RecordIncidentRequest: MessageFns<RecordIncidentRequest> = {
     message.province = object.province ?? "";
     message.perpetratorCategory = object.perpetratorCategory ?? 0;
     message.sourceType = object.sourceType ?? 0;
+    message.acts = object.acts?.map((e) => IncidentAct.fromPartial(e)) || [];
+    message.sources = object.sources?.map((e) => IncidentSource.fromPartial(e)) || [];
+    message.verificationStatus = object.verificationStatus ?? 0;
+    message.sourceReliability = object.sourceReliability ?? 0;
     return message;
   },
 };
@@ -726,6 +2076,1820 @@ export const IncidentRecorded: MessageFns<IncidentRecorded> = {
   },
 };
 
+function createBaseSetIncidentVerificationRequest(): SetIncidentVerificationRequest {
+  return { incidentId: "", verificationStatus: 0 };
+}
+
+export const SetIncidentVerificationRequest: MessageFns<SetIncidentVerificationRequest> = {
+  encode(message: SetIncidentVerificationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incidentId !== "") {
+      writer.uint32(10).string(message.incidentId);
+    }
+    if (message.verificationStatus !== 0) {
+      writer.uint32(16).int32(message.verificationStatus);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetIncidentVerificationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetIncidentVerificationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.verificationStatus = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetIncidentVerificationRequest {
+    return {
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      verificationStatus: isSet(object.verificationStatus)
+        ? verificationStatusFromJSON(object.verificationStatus)
+        : isSet(object.verification_status)
+        ? verificationStatusFromJSON(object.verification_status)
+        : 0,
+    };
+  },
+
+  toJSON(message: SetIncidentVerificationRequest): unknown {
+    const obj: any = {};
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.verificationStatus !== 0) {
+      obj.verificationStatus = verificationStatusToJSON(message.verificationStatus);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetIncidentVerificationRequest>): SetIncidentVerificationRequest {
+    return SetIncidentVerificationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetIncidentVerificationRequest>): SetIncidentVerificationRequest {
+    const message = createBaseSetIncidentVerificationRequest();
+    message.incidentId = object.incidentId ?? "";
+    message.verificationStatus = object.verificationStatus ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetIncidentVerificationResponse(): SetIncidentVerificationResponse {
+  return {};
+}
+
+export const SetIncidentVerificationResponse: MessageFns<SetIncidentVerificationResponse> = {
+  encode(_: SetIncidentVerificationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetIncidentVerificationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetIncidentVerificationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetIncidentVerificationResponse {
+    return {};
+  },
+
+  toJSON(_: SetIncidentVerificationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetIncidentVerificationResponse>): SetIncidentVerificationResponse {
+    return SetIncidentVerificationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SetIncidentVerificationResponse>): SetIncidentVerificationResponse {
+    const message = createBaseSetIncidentVerificationResponse();
+    return message;
+  },
+};
+
+function createBaseOpenInvestigationRequest(): OpenInvestigationRequest {
+  return { idempotencyKey: "", incidentId: "", body: 0, openedOn: "" };
+}
+
+export const OpenInvestigationRequest: MessageFns<OpenInvestigationRequest> = {
+  encode(message: OpenInvestigationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.idempotencyKey !== "") {
+      writer.uint32(10).string(message.idempotencyKey);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(18).string(message.incidentId);
+    }
+    if (message.body !== 0) {
+      writer.uint32(24).int32(message.body);
+    }
+    if (message.openedOn !== "") {
+      writer.uint32(34).string(message.openedOn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenInvestigationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenInvestigationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.body = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.openedOn = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenInvestigationRequest {
+    return {
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      body: isSet(object.body) ? authorityFromJSON(object.body) : 0,
+      openedOn: isSet(object.openedOn)
+        ? globalThis.String(object.openedOn)
+        : isSet(object.opened_on)
+        ? globalThis.String(object.opened_on)
+        : "",
+    };
+  },
+
+  toJSON(message: OpenInvestigationRequest): unknown {
+    const obj: any = {};
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.body !== 0) {
+      obj.body = authorityToJSON(message.body);
+    }
+    if (message.openedOn !== "") {
+      obj.openedOn = message.openedOn;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpenInvestigationRequest>): OpenInvestigationRequest {
+    return OpenInvestigationRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpenInvestigationRequest>): OpenInvestigationRequest {
+    const message = createBaseOpenInvestigationRequest();
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.body = object.body ?? 0;
+    message.openedOn = object.openedOn ?? "";
+    return message;
+  },
+};
+
+function createBaseOpenInvestigationResponse(): OpenInvestigationResponse {
+  return { investigationId: "" };
+}
+
+export const OpenInvestigationResponse: MessageFns<OpenInvestigationResponse> = {
+  encode(message: OpenInvestigationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.investigationId !== "") {
+      writer.uint32(10).string(message.investigationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenInvestigationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenInvestigationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.investigationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenInvestigationResponse {
+    return {
+      investigationId: isSet(object.investigationId)
+        ? globalThis.String(object.investigationId)
+        : isSet(object.investigation_id)
+        ? globalThis.String(object.investigation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: OpenInvestigationResponse): unknown {
+    const obj: any = {};
+    if (message.investigationId !== "") {
+      obj.investigationId = message.investigationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpenInvestigationResponse>): OpenInvestigationResponse {
+    return OpenInvestigationResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpenInvestigationResponse>): OpenInvestigationResponse {
+    const message = createBaseOpenInvestigationResponse();
+    message.investigationId = object.investigationId ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordInvestigationStepRequest(): RecordInvestigationStepRequest {
+  return { investigationId: "", step: 0, on: "", outcome: 0 };
+}
+
+export const RecordInvestigationStepRequest: MessageFns<RecordInvestigationStepRequest> = {
+  encode(message: RecordInvestigationStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.investigationId !== "") {
+      writer.uint32(10).string(message.investigationId);
+    }
+    if (message.step !== 0) {
+      writer.uint32(16).int32(message.step);
+    }
+    if (message.on !== "") {
+      writer.uint32(26).string(message.on);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(32).int32(message.outcome);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordInvestigationStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordInvestigationStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.investigationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.step = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.on = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordInvestigationStepRequest {
+    return {
+      investigationId: isSet(object.investigationId)
+        ? globalThis.String(object.investigationId)
+        : isSet(object.investigation_id)
+        ? globalThis.String(object.investigation_id)
+        : "",
+      step: isSet(object.step) ? investigationStepFromJSON(object.step) : 0,
+      on: isSet(object.on) ? globalThis.String(object.on) : "",
+      outcome: isSet(object.outcome) ? investigationOutcomeFromJSON(object.outcome) : 0,
+    };
+  },
+
+  toJSON(message: RecordInvestigationStepRequest): unknown {
+    const obj: any = {};
+    if (message.investigationId !== "") {
+      obj.investigationId = message.investigationId;
+    }
+    if (message.step !== 0) {
+      obj.step = investigationStepToJSON(message.step);
+    }
+    if (message.on !== "") {
+      obj.on = message.on;
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = investigationOutcomeToJSON(message.outcome);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordInvestigationStepRequest>): RecordInvestigationStepRequest {
+    return RecordInvestigationStepRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordInvestigationStepRequest>): RecordInvestigationStepRequest {
+    const message = createBaseRecordInvestigationStepRequest();
+    message.investigationId = object.investigationId ?? "";
+    message.step = object.step ?? 0;
+    message.on = object.on ?? "";
+    message.outcome = object.outcome ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordInvestigationStepResponse(): RecordInvestigationStepResponse {
+  return { status: 0 };
+}
+
+export const RecordInvestigationStepResponse: MessageFns<RecordInvestigationStepResponse> = {
+  encode(message: RecordInvestigationStepResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordInvestigationStepResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordInvestigationStepResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordInvestigationStepResponse {
+    return { status: isSet(object.status) ? investigationStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: RecordInvestigationStepResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = investigationStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordInvestigationStepResponse>): RecordInvestigationStepResponse {
+    return RecordInvestigationStepResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordInvestigationStepResponse>): RecordInvestigationStepResponse {
+    const message = createBaseRecordInvestigationStepResponse();
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordInterventionRequest(): RecordInterventionRequest {
+  return { idempotencyKey: "", incidentId: "", type: 0, addressee: 0, sentAt: undefined };
+}
+
+export const RecordInterventionRequest: MessageFns<RecordInterventionRequest> = {
+  encode(message: RecordInterventionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.idempotencyKey !== "") {
+      writer.uint32(10).string(message.idempotencyKey);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(18).string(message.incidentId);
+    }
+    if (message.type !== 0) {
+      writer.uint32(24).int32(message.type);
+    }
+    if (message.addressee !== 0) {
+      writer.uint32(32).int32(message.addressee);
+    }
+    if (message.sentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordInterventionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordInterventionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.idempotencyKey = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.addressee = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordInterventionRequest {
+    return {
+      idempotencyKey: isSet(object.idempotencyKey)
+        ? globalThis.String(object.idempotencyKey)
+        : isSet(object.idempotency_key)
+        ? globalThis.String(object.idempotency_key)
+        : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      type: isSet(object.type) ? interventionTypeFromJSON(object.type) : 0,
+      addressee: isSet(object.addressee) ? authorityFromJSON(object.addressee) : 0,
+      sentAt: isSet(object.sentAt)
+        ? fromJsonTimestamp(object.sentAt)
+        : isSet(object.sent_at)
+        ? fromJsonTimestamp(object.sent_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RecordInterventionRequest): unknown {
+    const obj: any = {};
+    if (message.idempotencyKey !== "") {
+      obj.idempotencyKey = message.idempotencyKey;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.type !== 0) {
+      obj.type = interventionTypeToJSON(message.type);
+    }
+    if (message.addressee !== 0) {
+      obj.addressee = authorityToJSON(message.addressee);
+    }
+    if (message.sentAt !== undefined) {
+      obj.sentAt = message.sentAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordInterventionRequest>): RecordInterventionRequest {
+    return RecordInterventionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordInterventionRequest>): RecordInterventionRequest {
+    const message = createBaseRecordInterventionRequest();
+    message.idempotencyKey = object.idempotencyKey ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.type = object.type ?? 0;
+    message.addressee = object.addressee ?? 0;
+    message.sentAt = object.sentAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRecordInterventionResponse(): RecordInterventionResponse {
+  return { interventionId: "", dueBy: undefined };
+}
+
+export const RecordInterventionResponse: MessageFns<RecordInterventionResponse> = {
+  encode(message: RecordInterventionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.interventionId !== "") {
+      writer.uint32(10).string(message.interventionId);
+    }
+    if (message.dueBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueBy), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordInterventionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordInterventionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.interventionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dueBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordInterventionResponse {
+    return {
+      interventionId: isSet(object.interventionId)
+        ? globalThis.String(object.interventionId)
+        : isSet(object.intervention_id)
+        ? globalThis.String(object.intervention_id)
+        : "",
+      dueBy: isSet(object.dueBy)
+        ? fromJsonTimestamp(object.dueBy)
+        : isSet(object.due_by)
+        ? fromJsonTimestamp(object.due_by)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RecordInterventionResponse): unknown {
+    const obj: any = {};
+    if (message.interventionId !== "") {
+      obj.interventionId = message.interventionId;
+    }
+    if (message.dueBy !== undefined) {
+      obj.dueBy = message.dueBy.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordInterventionResponse>): RecordInterventionResponse {
+    return RecordInterventionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordInterventionResponse>): RecordInterventionResponse {
+    const message = createBaseRecordInterventionResponse();
+    message.interventionId = object.interventionId ?? "";
+    message.dueBy = object.dueBy ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRecordAuthorityResponseRequest(): RecordAuthorityResponseRequest {
+  return { interventionId: "", response: 0, respondedAt: undefined, impact: 0, compensation: 0 };
+}
+
+export const RecordAuthorityResponseRequest: MessageFns<RecordAuthorityResponseRequest> = {
+  encode(message: RecordAuthorityResponseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.interventionId !== "") {
+      writer.uint32(10).string(message.interventionId);
+    }
+    if (message.response !== 0) {
+      writer.uint32(16).int32(message.response);
+    }
+    if (message.respondedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.respondedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.impact !== 0) {
+      writer.uint32(32).int32(message.impact);
+    }
+    if (message.compensation !== 0) {
+      writer.uint32(40).int32(message.compensation);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordAuthorityResponseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordAuthorityResponseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.interventionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.response = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.respondedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.impact = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.compensation = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordAuthorityResponseRequest {
+    return {
+      interventionId: isSet(object.interventionId)
+        ? globalThis.String(object.interventionId)
+        : isSet(object.intervention_id)
+        ? globalThis.String(object.intervention_id)
+        : "",
+      response: isSet(object.response) ? authorityResponseFromJSON(object.response) : 0,
+      respondedAt: isSet(object.respondedAt)
+        ? fromJsonTimestamp(object.respondedAt)
+        : isSet(object.responded_at)
+        ? fromJsonTimestamp(object.responded_at)
+        : undefined,
+      impact: isSet(object.impact) ? impactFromJSON(object.impact) : 0,
+      compensation: isSet(object.compensation) ? compensationFromJSON(object.compensation) : 0,
+    };
+  },
+
+  toJSON(message: RecordAuthorityResponseRequest): unknown {
+    const obj: any = {};
+    if (message.interventionId !== "") {
+      obj.interventionId = message.interventionId;
+    }
+    if (message.response !== 0) {
+      obj.response = authorityResponseToJSON(message.response);
+    }
+    if (message.respondedAt !== undefined) {
+      obj.respondedAt = message.respondedAt.toISOString();
+    }
+    if (message.impact !== 0) {
+      obj.impact = impactToJSON(message.impact);
+    }
+    if (message.compensation !== 0) {
+      obj.compensation = compensationToJSON(message.compensation);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordAuthorityResponseRequest>): RecordAuthorityResponseRequest {
+    return RecordAuthorityResponseRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordAuthorityResponseRequest>): RecordAuthorityResponseRequest {
+    const message = createBaseRecordAuthorityResponseRequest();
+    message.interventionId = object.interventionId ?? "";
+    message.response = object.response ?? 0;
+    message.respondedAt = object.respondedAt ?? undefined;
+    message.impact = object.impact ?? 0;
+    message.compensation = object.compensation ?? 0;
+    return message;
+  },
+};
+
+function createBaseRecordAuthorityResponseResponse(): RecordAuthorityResponseResponse {
+  return { responseHours: 0 };
+}
+
+export const RecordAuthorityResponseResponse: MessageFns<RecordAuthorityResponseResponse> = {
+  encode(message: RecordAuthorityResponseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.responseHours !== 0) {
+      writer.uint32(8).int64(message.responseHours);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordAuthorityResponseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordAuthorityResponseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.responseHours = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordAuthorityResponseResponse {
+    return {
+      responseHours: isSet(object.responseHours)
+        ? globalThis.Number(object.responseHours)
+        : isSet(object.response_hours)
+        ? globalThis.Number(object.response_hours)
+        : 0,
+    };
+  },
+
+  toJSON(message: RecordAuthorityResponseResponse): unknown {
+    const obj: any = {};
+    if (message.responseHours !== 0) {
+      obj.responseHours = Math.round(message.responseHours);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RecordAuthorityResponseResponse>): RecordAuthorityResponseResponse {
+    return RecordAuthorityResponseResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RecordAuthorityResponseResponse>): RecordAuthorityResponseResponse {
+    const message = createBaseRecordAuthorityResponseResponse();
+    message.responseHours = object.responseHours ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetInterventionStatusRequest(): SetInterventionStatusRequest {
+  return { interventionId: "", status: 0 };
+}
+
+export const SetInterventionStatusRequest: MessageFns<SetInterventionStatusRequest> = {
+  encode(message: SetInterventionStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.interventionId !== "") {
+      writer.uint32(10).string(message.interventionId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetInterventionStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetInterventionStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.interventionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetInterventionStatusRequest {
+    return {
+      interventionId: isSet(object.interventionId)
+        ? globalThis.String(object.interventionId)
+        : isSet(object.intervention_id)
+        ? globalThis.String(object.intervention_id)
+        : "",
+      status: isSet(object.status) ? interventionStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: SetInterventionStatusRequest): unknown {
+    const obj: any = {};
+    if (message.interventionId !== "") {
+      obj.interventionId = message.interventionId;
+    }
+    if (message.status !== 0) {
+      obj.status = interventionStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetInterventionStatusRequest>): SetInterventionStatusRequest {
+    return SetInterventionStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetInterventionStatusRequest>): SetInterventionStatusRequest {
+    const message = createBaseSetInterventionStatusRequest();
+    message.interventionId = object.interventionId ?? "";
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetInterventionStatusResponse(): SetInterventionStatusResponse {
+  return {};
+}
+
+export const SetInterventionStatusResponse: MessageFns<SetInterventionStatusResponse> = {
+  encode(_: SetInterventionStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetInterventionStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetInterventionStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetInterventionStatusResponse {
+    return {};
+  },
+
+  toJSON(_: SetInterventionStatusResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetInterventionStatusResponse>): SetInterventionStatusResponse {
+    return SetInterventionStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SetInterventionStatusResponse>): SetInterventionStatusResponse {
+    const message = createBaseSetInterventionStatusResponse();
+    return message;
+  },
+};
+
+function createBaseListOverdueInterventionsRequest(): ListOverdueInterventionsRequest {
+  return { limit: 0 };
+}
+
+export const ListOverdueInterventionsRequest: MessageFns<ListOverdueInterventionsRequest> = {
+  encode(message: ListOverdueInterventionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOverdueInterventionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOverdueInterventionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOverdueInterventionsRequest {
+    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+  },
+
+  toJSON(message: ListOverdueInterventionsRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOverdueInterventionsRequest>): ListOverdueInterventionsRequest {
+    return ListOverdueInterventionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOverdueInterventionsRequest>): ListOverdueInterventionsRequest {
+    const message = createBaseListOverdueInterventionsRequest();
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseOverdueIntervention(): OverdueIntervention {
+  return {
+    interventionId: "",
+    incidentId: "",
+    type: 0,
+    addressee: 0,
+    sentAt: undefined,
+    dueBy: undefined,
+    daysOverdue: 0,
+  };
+}
+
+export const OverdueIntervention: MessageFns<OverdueIntervention> = {
+  encode(message: OverdueIntervention, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.interventionId !== "") {
+      writer.uint32(10).string(message.interventionId);
+    }
+    if (message.incidentId !== "") {
+      writer.uint32(18).string(message.incidentId);
+    }
+    if (message.type !== 0) {
+      writer.uint32(24).int32(message.type);
+    }
+    if (message.addressee !== 0) {
+      writer.uint32(32).int32(message.addressee);
+    }
+    if (message.sentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(42).fork()).join();
+    }
+    if (message.dueBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueBy), writer.uint32(50).fork()).join();
+    }
+    if (message.daysOverdue !== 0) {
+      writer.uint32(56).int32(message.daysOverdue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OverdueIntervention {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOverdueIntervention();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.interventionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.incidentId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.addressee = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.dueBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.daysOverdue = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OverdueIntervention {
+    return {
+      interventionId: isSet(object.interventionId)
+        ? globalThis.String(object.interventionId)
+        : isSet(object.intervention_id)
+        ? globalThis.String(object.intervention_id)
+        : "",
+      incidentId: isSet(object.incidentId)
+        ? globalThis.String(object.incidentId)
+        : isSet(object.incident_id)
+        ? globalThis.String(object.incident_id)
+        : "",
+      type: isSet(object.type) ? interventionTypeFromJSON(object.type) : 0,
+      addressee: isSet(object.addressee) ? authorityFromJSON(object.addressee) : 0,
+      sentAt: isSet(object.sentAt)
+        ? fromJsonTimestamp(object.sentAt)
+        : isSet(object.sent_at)
+        ? fromJsonTimestamp(object.sent_at)
+        : undefined,
+      dueBy: isSet(object.dueBy)
+        ? fromJsonTimestamp(object.dueBy)
+        : isSet(object.due_by)
+        ? fromJsonTimestamp(object.due_by)
+        : undefined,
+      daysOverdue: isSet(object.daysOverdue)
+        ? globalThis.Number(object.daysOverdue)
+        : isSet(object.days_overdue)
+        ? globalThis.Number(object.days_overdue)
+        : 0,
+    };
+  },
+
+  toJSON(message: OverdueIntervention): unknown {
+    const obj: any = {};
+    if (message.interventionId !== "") {
+      obj.interventionId = message.interventionId;
+    }
+    if (message.incidentId !== "") {
+      obj.incidentId = message.incidentId;
+    }
+    if (message.type !== 0) {
+      obj.type = interventionTypeToJSON(message.type);
+    }
+    if (message.addressee !== 0) {
+      obj.addressee = authorityToJSON(message.addressee);
+    }
+    if (message.sentAt !== undefined) {
+      obj.sentAt = message.sentAt.toISOString();
+    }
+    if (message.dueBy !== undefined) {
+      obj.dueBy = message.dueBy.toISOString();
+    }
+    if (message.daysOverdue !== 0) {
+      obj.daysOverdue = Math.round(message.daysOverdue);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OverdueIntervention>): OverdueIntervention {
+    return OverdueIntervention.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OverdueIntervention>): OverdueIntervention {
+    const message = createBaseOverdueIntervention();
+    message.interventionId = object.interventionId ?? "";
+    message.incidentId = object.incidentId ?? "";
+    message.type = object.type ?? 0;
+    message.addressee = object.addressee ?? 0;
+    message.sentAt = object.sentAt ?? undefined;
+    message.dueBy = object.dueBy ?? undefined;
+    message.daysOverdue = object.daysOverdue ?? 0;
+    return message;
+  },
+};
+
+function createBaseListOverdueInterventionsResponse(): ListOverdueInterventionsResponse {
+  return { interventions: [] };
+}
+
+export const ListOverdueInterventionsResponse: MessageFns<ListOverdueInterventionsResponse> = {
+  encode(message: ListOverdueInterventionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.interventions) {
+      OverdueIntervention.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOverdueInterventionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOverdueInterventionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.interventions.push(OverdueIntervention.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOverdueInterventionsResponse {
+    return {
+      interventions: globalThis.Array.isArray(object?.interventions)
+        ? object.interventions.map((e: any) => OverdueIntervention.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListOverdueInterventionsResponse): unknown {
+    const obj: any = {};
+    if (message.interventions?.length) {
+      obj.interventions = message.interventions.map((e) => OverdueIntervention.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListOverdueInterventionsResponse>): ListOverdueInterventionsResponse {
+    return ListOverdueInterventionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListOverdueInterventionsResponse>): ListOverdueInterventionsResponse {
+    const message = createBaseListOverdueInterventionsResponse();
+    message.interventions = object.interventions?.map((e) => OverdueIntervention.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetImpunityFiguresRequest(): GetImpunityFiguresRequest {
+  return { from: "", to: "" };
+}
+
+export const GetImpunityFiguresRequest: MessageFns<GetImpunityFiguresRequest> = {
+  encode(message: GetImpunityFiguresRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImpunityFiguresRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImpunityFiguresRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImpunityFiguresRequest {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+    };
+  },
+
+  toJSON(message: GetImpunityFiguresRequest): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetImpunityFiguresRequest>): GetImpunityFiguresRequest {
+    return GetImpunityFiguresRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetImpunityFiguresRequest>): GetImpunityFiguresRequest {
+    const message = createBaseGetImpunityFiguresRequest();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    return message;
+  },
+};
+
+function createBaseImpunityFigures(): ImpunityFigures {
+  return { incidents: 0, identified: 0, charged: 0, tried: 0, identifiedShare: 0, chargedShare: 0, triedShare: 0 };
+}
+
+export const ImpunityFigures: MessageFns<ImpunityFigures> = {
+  encode(message: ImpunityFigures, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.incidents !== 0) {
+      writer.uint32(8).int32(message.incidents);
+    }
+    if (message.identified !== 0) {
+      writer.uint32(16).int32(message.identified);
+    }
+    if (message.charged !== 0) {
+      writer.uint32(24).int32(message.charged);
+    }
+    if (message.tried !== 0) {
+      writer.uint32(32).int32(message.tried);
+    }
+    if (message.identifiedShare !== 0) {
+      writer.uint32(41).double(message.identifiedShare);
+    }
+    if (message.chargedShare !== 0) {
+      writer.uint32(49).double(message.chargedShare);
+    }
+    if (message.triedShare !== 0) {
+      writer.uint32(57).double(message.triedShare);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImpunityFigures {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImpunityFigures();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.incidents = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.identified = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.charged = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.tried = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.identifiedShare = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.chargedShare = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.triedShare = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImpunityFigures {
+    return {
+      incidents: isSet(object.incidents) ? globalThis.Number(object.incidents) : 0,
+      identified: isSet(object.identified) ? globalThis.Number(object.identified) : 0,
+      charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
+      tried: isSet(object.tried) ? globalThis.Number(object.tried) : 0,
+      identifiedShare: isSet(object.identifiedShare)
+        ? globalThis.Number(object.identifiedShare)
+        : isSet(object.identified_share)
+        ? globalThis.Number(object.identified_share)
+        : 0,
+      chargedShare: isSet(object.chargedShare)
+        ? globalThis.Number(object.chargedShare)
+        : isSet(object.charged_share)
+        ? globalThis.Number(object.charged_share)
+        : 0,
+      triedShare: isSet(object.triedShare)
+        ? globalThis.Number(object.triedShare)
+        : isSet(object.tried_share)
+        ? globalThis.Number(object.tried_share)
+        : 0,
+    };
+  },
+
+  toJSON(message: ImpunityFigures): unknown {
+    const obj: any = {};
+    if (message.incidents !== 0) {
+      obj.incidents = Math.round(message.incidents);
+    }
+    if (message.identified !== 0) {
+      obj.identified = Math.round(message.identified);
+    }
+    if (message.charged !== 0) {
+      obj.charged = Math.round(message.charged);
+    }
+    if (message.tried !== 0) {
+      obj.tried = Math.round(message.tried);
+    }
+    if (message.identifiedShare !== 0) {
+      obj.identifiedShare = floatToJson(message.identifiedShare);
+    }
+    if (message.chargedShare !== 0) {
+      obj.chargedShare = floatToJson(message.chargedShare);
+    }
+    if (message.triedShare !== 0) {
+      obj.triedShare = floatToJson(message.triedShare);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ImpunityFigures>): ImpunityFigures {
+    return ImpunityFigures.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ImpunityFigures>): ImpunityFigures {
+    const message = createBaseImpunityFigures();
+    message.incidents = object.incidents ?? 0;
+    message.identified = object.identified ?? 0;
+    message.charged = object.charged ?? 0;
+    message.tried = object.tried ?? 0;
+    message.identifiedShare = object.identifiedShare ?? 0;
+    message.chargedShare = object.chargedShare ?? 0;
+    message.triedShare = object.triedShare ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetImpunityFiguresResponse(): GetImpunityFiguresResponse {
+  return { killingsAndAttacks: undefined, killings: undefined };
+}
+
+export const GetImpunityFiguresResponse: MessageFns<GetImpunityFiguresResponse> = {
+  encode(message: GetImpunityFiguresResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.killingsAndAttacks !== undefined) {
+      ImpunityFigures.encode(message.killingsAndAttacks, writer.uint32(10).fork()).join();
+    }
+    if (message.killings !== undefined) {
+      ImpunityFigures.encode(message.killings, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImpunityFiguresResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImpunityFiguresResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.killingsAndAttacks = ImpunityFigures.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.killings = ImpunityFigures.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImpunityFiguresResponse {
+    return {
+      killingsAndAttacks: isSet(object.killingsAndAttacks)
+        ? ImpunityFigures.fromJSON(object.killingsAndAttacks)
+        : isSet(object.killings_and_attacks)
+        ? ImpunityFigures.fromJSON(object.killings_and_attacks)
+        : undefined,
+      killings: isSet(object.killings) ? ImpunityFigures.fromJSON(object.killings) : undefined,
+    };
+  },
+
+  toJSON(message: GetImpunityFiguresResponse): unknown {
+    const obj: any = {};
+    if (message.killingsAndAttacks !== undefined) {
+      obj.killingsAndAttacks = ImpunityFigures.toJSON(message.killingsAndAttacks);
+    }
+    if (message.killings !== undefined) {
+      obj.killings = ImpunityFigures.toJSON(message.killings);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetImpunityFiguresResponse>): GetImpunityFiguresResponse {
+    return GetImpunityFiguresResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetImpunityFiguresResponse>): GetImpunityFiguresResponse {
+    const message = createBaseGetImpunityFiguresResponse();
+    message.killingsAndAttacks = (object.killingsAndAttacks !== undefined && object.killingsAndAttacks !== null)
+      ? ImpunityFigures.fromPartial(object.killingsAndAttacks)
+      : undefined;
+    message.killings = (object.killings !== undefined && object.killings !== null)
+      ? ImpunityFigures.fromPartial(object.killings)
+      : undefined;
+    return message;
+  },
+};
+
 export type AccountabilityServiceService = typeof AccountabilityServiceService;
 export const AccountabilityServiceService = {
   /** A monitor organisation records an incident against a case. */
@@ -775,6 +3939,291 @@ export const AccountabilityServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+/**
+ * What monitors record and ask after an incident: its verification, investigations, interventions
+ * to authorities and their responses, and the figures. Served by the accountability service beside
+ * AccountabilityService (whose one RPC others implement in tests, so it does not grow).
+ */
+export type MonitoringServiceService = typeof MonitoringServiceService;
+export const MonitoringServiceService = {
+  /** A monitor changes how far an incident is verified (independent of its sources' reliability). */
+  setIncidentVerification: {
+    path: "/aman.accountability.v1.MonitoringService/SetIncidentVerification" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetIncidentVerificationRequest): Buffer =>
+      Buffer.from(SetIncidentVerificationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetIncidentVerificationRequest => SetIncidentVerificationRequest.decode(value),
+    responseSerialize: (value: SetIncidentVerificationResponse): Buffer =>
+      Buffer.from(SetIncidentVerificationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetIncidentVerificationResponse =>
+      SetIncidentVerificationResponse.decode(value),
+  },
+  /** A monitor records that a body opened an investigation into an incident. */
+  openInvestigation: {
+    path: "/aman.accountability.v1.MonitoringService/OpenInvestigation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OpenInvestigationRequest): Buffer =>
+      Buffer.from(OpenInvestigationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OpenInvestigationRequest => OpenInvestigationRequest.decode(value),
+    responseSerialize: (value: OpenInvestigationResponse): Buffer =>
+      Buffer.from(OpenInvestigationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OpenInvestigationResponse => OpenInvestigationResponse.decode(value),
+  },
+  /**
+   * A step of an investigation: suspect identified, charged, tried, outcome, or closed without
+   * accountability. Out of order: AMAN_ERR_ILLEGAL_STATE.
+   */
+  recordInvestigationStep: {
+    path: "/aman.accountability.v1.MonitoringService/RecordInvestigationStep" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordInvestigationStepRequest): Buffer =>
+      Buffer.from(RecordInvestigationStepRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordInvestigationStepRequest => RecordInvestigationStepRequest.decode(value),
+    responseSerialize: (value: RecordInvestigationStepResponse): Buffer =>
+      Buffer.from(RecordInvestigationStepResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordInvestigationStepResponse =>
+      RecordInvestigationStepResponse.decode(value),
+  },
+  /**
+   * A complaint, early warning or other intervention sent to an authority; its response is due
+   * by a date set by the intervention type.
+   */
+  recordIntervention: {
+    path: "/aman.accountability.v1.MonitoringService/RecordIntervention" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordInterventionRequest): Buffer =>
+      Buffer.from(RecordInterventionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordInterventionRequest => RecordInterventionRequest.decode(value),
+    responseSerialize: (value: RecordInterventionResponse): Buffer =>
+      Buffer.from(RecordInterventionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordInterventionResponse => RecordInterventionResponse.decode(value),
+  },
+  recordAuthorityResponse: {
+    path: "/aman.accountability.v1.MonitoringService/RecordAuthorityResponse" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordAuthorityResponseRequest): Buffer =>
+      Buffer.from(RecordAuthorityResponseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordAuthorityResponseRequest => RecordAuthorityResponseRequest.decode(value),
+    responseSerialize: (value: RecordAuthorityResponseResponse): Buffer =>
+      Buffer.from(RecordAuthorityResponseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordAuthorityResponseResponse =>
+      RecordAuthorityResponseResponse.decode(value),
+  },
+  setInterventionStatus: {
+    path: "/aman.accountability.v1.MonitoringService/SetInterventionStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetInterventionStatusRequest): Buffer =>
+      Buffer.from(SetInterventionStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetInterventionStatusRequest => SetInterventionStatusRequest.decode(value),
+    responseSerialize: (value: SetInterventionStatusResponse): Buffer =>
+      Buffer.from(SetInterventionStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetInterventionStatusResponse => SetInterventionStatusResponse.decode(value),
+  },
+  /** Interventions still open whose authority has not responded by their due date. */
+  listOverdueInterventions: {
+    path: "/aman.accountability.v1.MonitoringService/ListOverdueInterventions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOverdueInterventionsRequest): Buffer =>
+      Buffer.from(ListOverdueInterventionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOverdueInterventionsRequest =>
+      ListOverdueInterventionsRequest.decode(value),
+    responseSerialize: (value: ListOverdueInterventionsResponse): Buffer =>
+      Buffer.from(ListOverdueInterventionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOverdueInterventionsResponse =>
+      ListOverdueInterventionsResponse.decode(value),
+  },
+  /** For a period, the share of killings and attacks whose perpetrator was identified, charged, tried. */
+  getImpunityFigures: {
+    path: "/aman.accountability.v1.MonitoringService/GetImpunityFigures" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetImpunityFiguresRequest): Buffer =>
+      Buffer.from(GetImpunityFiguresRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetImpunityFiguresRequest => GetImpunityFiguresRequest.decode(value),
+    responseSerialize: (value: GetImpunityFiguresResponse): Buffer =>
+      Buffer.from(GetImpunityFiguresResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetImpunityFiguresResponse => GetImpunityFiguresResponse.decode(value),
+  },
+} as const;
+
+export interface MonitoringServiceServer extends UntypedServiceImplementation {
+  /** A monitor changes how far an incident is verified (independent of its sources' reliability). */
+  setIncidentVerification: handleUnaryCall<SetIncidentVerificationRequest, SetIncidentVerificationResponse>;
+  /** A monitor records that a body opened an investigation into an incident. */
+  openInvestigation: handleUnaryCall<OpenInvestigationRequest, OpenInvestigationResponse>;
+  /**
+   * A step of an investigation: suspect identified, charged, tried, outcome, or closed without
+   * accountability. Out of order: AMAN_ERR_ILLEGAL_STATE.
+   */
+  recordInvestigationStep: handleUnaryCall<RecordInvestigationStepRequest, RecordInvestigationStepResponse>;
+  /**
+   * A complaint, early warning or other intervention sent to an authority; its response is due
+   * by a date set by the intervention type.
+   */
+  recordIntervention: handleUnaryCall<RecordInterventionRequest, RecordInterventionResponse>;
+  recordAuthorityResponse: handleUnaryCall<RecordAuthorityResponseRequest, RecordAuthorityResponseResponse>;
+  setInterventionStatus: handleUnaryCall<SetInterventionStatusRequest, SetInterventionStatusResponse>;
+  /** Interventions still open whose authority has not responded by their due date. */
+  listOverdueInterventions: handleUnaryCall<ListOverdueInterventionsRequest, ListOverdueInterventionsResponse>;
+  /** For a period, the share of killings and attacks whose perpetrator was identified, charged, tried. */
+  getImpunityFigures: handleUnaryCall<GetImpunityFiguresRequest, GetImpunityFiguresResponse>;
+}
+
+export interface MonitoringServiceClient extends Client {
+  /** A monitor changes how far an incident is verified (independent of its sources' reliability). */
+  setIncidentVerification(
+    request: SetIncidentVerificationRequest,
+    callback: (error: ServiceError | null, response: SetIncidentVerificationResponse) => void,
+  ): ClientUnaryCall;
+  setIncidentVerification(
+    request: SetIncidentVerificationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetIncidentVerificationResponse) => void,
+  ): ClientUnaryCall;
+  setIncidentVerification(
+    request: SetIncidentVerificationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetIncidentVerificationResponse) => void,
+  ): ClientUnaryCall;
+  /** A monitor records that a body opened an investigation into an incident. */
+  openInvestigation(
+    request: OpenInvestigationRequest,
+    callback: (error: ServiceError | null, response: OpenInvestigationResponse) => void,
+  ): ClientUnaryCall;
+  openInvestigation(
+    request: OpenInvestigationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OpenInvestigationResponse) => void,
+  ): ClientUnaryCall;
+  openInvestigation(
+    request: OpenInvestigationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OpenInvestigationResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A step of an investigation: suspect identified, charged, tried, outcome, or closed without
+   * accountability. Out of order: AMAN_ERR_ILLEGAL_STATE.
+   */
+  recordInvestigationStep(
+    request: RecordInvestigationStepRequest,
+    callback: (error: ServiceError | null, response: RecordInvestigationStepResponse) => void,
+  ): ClientUnaryCall;
+  recordInvestigationStep(
+    request: RecordInvestigationStepRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordInvestigationStepResponse) => void,
+  ): ClientUnaryCall;
+  recordInvestigationStep(
+    request: RecordInvestigationStepRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordInvestigationStepResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A complaint, early warning or other intervention sent to an authority; its response is due
+   * by a date set by the intervention type.
+   */
+  recordIntervention(
+    request: RecordInterventionRequest,
+    callback: (error: ServiceError | null, response: RecordInterventionResponse) => void,
+  ): ClientUnaryCall;
+  recordIntervention(
+    request: RecordInterventionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordInterventionResponse) => void,
+  ): ClientUnaryCall;
+  recordIntervention(
+    request: RecordInterventionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordInterventionResponse) => void,
+  ): ClientUnaryCall;
+  recordAuthorityResponse(
+    request: RecordAuthorityResponseRequest,
+    callback: (error: ServiceError | null, response: RecordAuthorityResponseResponse) => void,
+  ): ClientUnaryCall;
+  recordAuthorityResponse(
+    request: RecordAuthorityResponseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordAuthorityResponseResponse) => void,
+  ): ClientUnaryCall;
+  recordAuthorityResponse(
+    request: RecordAuthorityResponseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordAuthorityResponseResponse) => void,
+  ): ClientUnaryCall;
+  setInterventionStatus(
+    request: SetInterventionStatusRequest,
+    callback: (error: ServiceError | null, response: SetInterventionStatusResponse) => void,
+  ): ClientUnaryCall;
+  setInterventionStatus(
+    request: SetInterventionStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetInterventionStatusResponse) => void,
+  ): ClientUnaryCall;
+  setInterventionStatus(
+    request: SetInterventionStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetInterventionStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** Interventions still open whose authority has not responded by their due date. */
+  listOverdueInterventions(
+    request: ListOverdueInterventionsRequest,
+    callback: (error: ServiceError | null, response: ListOverdueInterventionsResponse) => void,
+  ): ClientUnaryCall;
+  listOverdueInterventions(
+    request: ListOverdueInterventionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOverdueInterventionsResponse) => void,
+  ): ClientUnaryCall;
+  listOverdueInterventions(
+    request: ListOverdueInterventionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOverdueInterventionsResponse) => void,
+  ): ClientUnaryCall;
+  /** For a period, the share of killings and attacks whose perpetrator was identified, charged, tried. */
+  getImpunityFigures(
+    request: GetImpunityFiguresRequest,
+    callback: (error: ServiceError | null, response: GetImpunityFiguresResponse) => void,
+  ): ClientUnaryCall;
+  getImpunityFigures(
+    request: GetImpunityFiguresRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetImpunityFiguresResponse) => void,
+  ): ClientUnaryCall;
+  getImpunityFigures(
+    request: GetImpunityFiguresRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetImpunityFiguresResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const MonitoringServiceClient = makeGenericClientConstructor(
+  MonitoringServiceService,
+  "aman.accountability.v1.MonitoringService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MonitoringServiceClient;
+  service: typeof MonitoringServiceService;
+  serviceName: string;
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -803,6 +4252,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isSet(value: any): boolean {
