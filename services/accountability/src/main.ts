@@ -1,24 +1,16 @@
-import { accountability } from '@aman/contracts';
 import { runService } from '@aman/service-kit';
 
-import { ACCOUNTABILITY_SERVICE, accountabilityServer } from './adapters/grpcServer.ts';
-import { Incidents } from './application/incidents.ts';
+import { accountabilityConfigSpec, responsePolicyOf } from './adapters/config.ts';
+import { startAccountability } from './service.ts';
 
-await runService('accountability', async (kit) => {
-  const store = await kit.platform.eventStore();
-  await kit.platform.publish('accountability', store);
-  const incidents = new Incidents(store);
-  return {
-    grpc: [
-      {
-        name: ACCOUNTABILITY_SERVICE,
-        definition: accountability.AccountabilityServiceService,
-        implementation: accountabilityServer({
-          incidents,
-          identity: kit.identity,
-          logger: kit.logger,
-        }),
-      },
-    ],
-  };
-});
+await runService(
+  'accountability',
+  (kit, config) =>
+    startAccountability({
+      platform: kit.platform,
+      identity: kit.identity,
+      logger: kit.logger,
+      responsePolicy: responsePolicyOf(config),
+    }),
+  accountabilityConfigSpec,
+);

@@ -1,20 +1,7 @@
-// The accountability rules: incidents after the HURIDOCS Events Standard Formats. No I/O.
-export {
-  incidentDecider,
-  incidentStream,
-  type IdempotencyKeyUsed,
-  type IncidentCommand,
-  type IncidentEvent,
-  type IncidentRecorded,
-  type IncidentRecordedData,
-  type IncidentState,
-  type RecordIncident,
-} from './incident.ts';
-export {
-  ACTS,
-  PERPETRATOR_CATEGORIES,
-  SOURCE_TYPES,
-  type Act,
-  type PerpetratorCategory,
-  type SourceType,
-} from './vocabulary.ts';
+// The accountability rules: incidents after the HURIDOCS Events Standard Formats, investigations,
+// interventions to authorities and their responses, and the monitor's figures. No I/O.
+export * from './incident.ts';
+export * from './investigation.ts';
+export * from './intervention.ts';
+export * from './figures.ts';
+export * from './vocabulary.ts';

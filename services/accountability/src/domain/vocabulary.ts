@@ -1,11 +1,12 @@
 /**
- * HURIDOCS-style vocabularies as the incident rules use them: string literals equal to the
- * protobuf enum names in proto/aman/accountability/v1, so event data is the messages' JSON form.
- * `*_UNSPECIFIED` is never a valid value and is left out.
+ * HURIDOCS and OpenEvSys vocabularies as the accountability rules use them: string literals equal
+ * to the protobuf enum names in proto/aman/accountability/v1, so event data is the messages' JSON
+ * form. `*_UNSPECIFIED` is never a valid value and is left out. A unit test keeps each list equal
+ * to its enum.
  */
 
-export { ACTS, PERPETRATOR_CATEGORIES } from '@aman/contracts/vocabulary';
-export type { Act, PerpetratorCategory } from '@aman/contracts/vocabulary';
+export { ACTS, GENDERS, PERPETRATOR_CATEGORIES, PROFILES } from '@aman/contracts/vocabulary';
+export type { Act, Gender, PerpetratorCategory, Profile } from '@aman/contracts/vocabulary';
 
 export const SOURCE_TYPES = [
   'SOURCE_TYPE_VICTIM',
@@ -14,3 +15,115 @@ export const SOURCE_TYPES = [
   'SOURCE_TYPE_MEDIA',
 ] as const;
 export type SourceType = (typeof SOURCE_TYPES)[number];
+
+export const VERIFICATION_STATUSES = [
+  'VERIFICATION_STATUS_UNVERIFIED',
+  'VERIFICATION_STATUS_POSSIBLE',
+  'VERIFICATION_STATUS_LIKELY',
+  'VERIFICATION_STATUS_CONFIRMED',
+  'VERIFICATION_STATUS_CONFIRMED_NOT_A_VIOLATION',
+] as const;
+export type VerificationStatus = (typeof VERIFICATION_STATUSES)[number];
+
+export const SOURCE_RELIABILITIES = [
+  'SOURCE_RELIABILITY_HIGHLY_RELIABLE',
+  'SOURCE_RELIABILITY_RELIABLE',
+  'SOURCE_RELIABILITY_FAIRLY_RELIABLE',
+  'SOURCE_RELIABILITY_UNRELIABLE',
+  'SOURCE_RELIABILITY_HIGHLY_UNRELIABLE',
+  'SOURCE_RELIABILITY_UNKNOWN',
+] as const;
+export type SourceReliability = (typeof SOURCE_RELIABILITIES)[number];
+
+export const AUTHORITIES = [
+  'AUTHORITY_POLICE',
+  'AUTHORITY_PROSECUTOR',
+  'AUTHORITY_INTELLIGENCE_SERVICE',
+  'AUTHORITY_MINISTRY',
+  'AUTHORITY_PROTECTION_COMMISSION',
+  'AUTHORITY_NATIONAL_HUMAN_RIGHTS_INSTITUTION',
+  'AUTHORITY_COURT',
+  'AUTHORITY_DE_FACTO_AUTHORITIES',
+  'AUTHORITY_OTHER',
+] as const;
+export type Authority = (typeof AUTHORITIES)[number];
+
+export const INVESTIGATION_STEPS = [
+  'INVESTIGATION_STEP_SUSPECT_IDENTIFIED',
+  'INVESTIGATION_STEP_CHARGED',
+  'INVESTIGATION_STEP_TRIED',
+  'INVESTIGATION_STEP_OUTCOME',
+  'INVESTIGATION_STEP_CLOSED_WITHOUT_ACCOUNTABILITY',
+] as const;
+export type InvestigationStep = (typeof INVESTIGATION_STEPS)[number];
+
+export const INVESTIGATION_OUTCOMES = [
+  'INVESTIGATION_OUTCOME_CONVICTED',
+  'INVESTIGATION_OUTCOME_ACQUITTED',
+  'INVESTIGATION_OUTCOME_CASE_DISMISSED',
+] as const;
+export type InvestigationOutcome = (typeof INVESTIGATION_OUTCOMES)[number];
+
+export const INVESTIGATION_STATUSES = [
+  'INVESTIGATION_STATUS_OPENED',
+  'INVESTIGATION_STATUS_SUSPECT_IDENTIFIED',
+  'INVESTIGATION_STATUS_CHARGED',
+  'INVESTIGATION_STATUS_TRIED',
+  'INVESTIGATION_STATUS_CONCLUDED',
+  'INVESTIGATION_STATUS_CLOSED_WITHOUT_ACCOUNTABILITY',
+] as const;
+export type InvestigationStatus = (typeof INVESTIGATION_STATUSES)[number];
+
+export const INTERVENTION_TYPES = [
+  'INTERVENTION_TYPE_COMPLAINT',
+  'INTERVENTION_TYPE_EARLY_WARNING',
+  'INTERVENTION_TYPE_DEMAND_FOR_INVESTIGATION',
+  'INTERVENTION_TYPE_REQUEST_FOR_PROTECTION',
+  'INTERVENTION_TYPE_PETITION_TO_OVERTURN_DECISION',
+  'INTERVENTION_TYPE_OTHER',
+] as const;
+export type InterventionType = (typeof INTERVENTION_TYPES)[number];
+
+export const INTERVENTION_STATUSES = [
+  'INTERVENTION_STATUS_ACTION_PENDING',
+  'INTERVENTION_STATUS_SIGNIFICANT_ACTION_CONTINUING',
+  'INTERVENTION_STATUS_SOME_ACTION_CONTINUING',
+  'INTERVENTION_STATUS_TOKEN_ACTION',
+  'INTERVENTION_STATUS_ACTION_NOT_CONTINUING',
+  'INTERVENTION_STATUS_NO_ACTION',
+  'INTERVENTION_STATUS_CLOSED',
+] as const;
+export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
+
+export const AUTHORITY_RESPONSES = [
+  'AUTHORITY_RESPONSE_FAVOURABLE_RESULTS',
+  'AUTHORITY_RESPONSE_PROVIDED_ASSISTANCE',
+  'AUTHORITY_RESPONSE_PLEDGED_RELIEF',
+  'AUTHORITY_RESPONSE_PLEDGED_INVESTIGATION',
+  'AUTHORITY_RESPONSE_PLEDGED_PUNISHMENT',
+  'AUTHORITY_RESPONSE_COUNTERED_INTERVENTION',
+  'AUTHORITY_RESPONSE_DENIED_EVENT',
+  'AUTHORITY_RESPONSE_INHIBITED_INTERVENTION',
+  'AUTHORITY_RESPONSE_REQUESTED_MORE_INFORMATION',
+  'AUTHORITY_RESPONSE_TOKEN_RESPONSE',
+] as const;
+export type AuthorityResponse = (typeof AUTHORITY_RESPONSES)[number];
+
+export const IMPACTS = [
+  'IMPACT_STRONG_POSITIVE',
+  'IMPACT_POSITIVE',
+  'IMPACT_NONE',
+  'IMPACT_NEGATIVE',
+  'IMPACT_STRONG_NEGATIVE',
+  'IMPACT_UNKNOWN',
+] as const;
+export type Impact = (typeof IMPACTS)[number];
+
+export const COMPENSATIONS = [
+  'COMPENSATION_FULL',
+  'COMPENSATION_SUBSTANTIAL',
+  'COMPENSATION_PARTIAL',
+  'COMPENSATION_NONE',
+  'COMPENSATION_UNKNOWN',
+] as const;
+export type Compensation = (typeof COMPENSATIONS)[number];
