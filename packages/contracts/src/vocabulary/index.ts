@@ -91,6 +91,10 @@ export const ACTS = [
   'ACT_DEATH_THREAT',
   'ACT_HOUSE_RAID',
   'ACT_HARASSMENT',
+  'ACT_THREAT',
+  'ACT_INTIMIDATION',
+  'ACT_SURVEILLANCE',
+  'ACT_ATTACK_ON_FAMILY',
 ] as const;
 export type Act = (typeof ACTS)[number];
 

@@ -193,14 +193,29 @@ function recordIncident(command: RecordIncident, state: IncidentState): Incident
   ];
 }
 
+/** Acts from the gravest down: which one a case's IncidentRecorded names. */
+const GRAVITY: readonly Act[] = [
+  'ACT_KILLING',
+  'ACT_ATTEMPTED_KILLING',
+  'ACT_ABDUCTION',
+  'ACT_ASSAULT',
+  'ACT_ATTACK_ON_FAMILY',
+  'ACT_ARBITRARY_DETENTION',
+  'ACT_DEATH_THREAT',
+  'ACT_HOUSE_RAID',
+  'ACT_THREAT',
+  'ACT_INTIMIDATION',
+  'ACT_SURVEILLANCE',
+  'ACT_HARASSMENT',
+];
+
 /** One public IncidentRecorded per case among the victims, with the gravest act against it. */
 function recordedPerCase(incident: IncidentDocumentedData): IncidentRecorded[] {
   const gravest = new Map<string, IncidentAct>();
   for (const act of incident.acts) {
     if (!('caseId' in act.victim)) continue;
     const known = gravest.get(act.victim.caseId);
-    // ACTS runs from the gravest act down.
-    if (known === undefined || ACTS.indexOf(act.act) < ACTS.indexOf(known.act)) {
+    if (known === undefined || GRAVITY.indexOf(act.act) < GRAVITY.indexOf(known.act)) {
       gravest.set(act.victim.caseId, act);
     }
   }

@@ -143,6 +143,41 @@ describe('incident', () => {
       ]);
   });
 
+  it('ranks an attack on the family above threats and surveillance, whatever the enum order', () => {
+    const acts = [
+      {
+        act: 'ACT_SURVEILLANCE',
+        victim: { caseId: 'case-1' },
+        perpetratorCategory: 'PERPETRATOR_CATEGORY_UNKNOWN',
+      },
+      {
+        act: 'ACT_ATTACK_ON_FAMILY',
+        victim: { caseId: 'case-1' },
+        perpetratorCategory: 'PERPETRATOR_CATEGORY_NON_STATE_ARMED_GROUP',
+      },
+      {
+        act: 'ACT_DEATH_THREAT',
+        victim: { caseId: 'case-1' },
+        perpetratorCategory: 'PERPETRATOR_CATEGORY_UNKNOWN',
+      },
+    ] as const;
+    spec
+      .given([])
+      .when(withData({ acts }))
+      .then([
+        { type: 'IncidentDocumented', data: { ...documented.data, acts: [...acts] } },
+        {
+          type: 'IncidentRecorded',
+          data: {
+            ...recorded.data,
+            act: 'ACT_ATTACK_ON_FAMILY',
+            perpetratorCategory: 'PERPETRATOR_CATEGORY_NON_STATE_ARMED_GROUP',
+          },
+        },
+        keyUsed,
+      ]);
+  });
+
   it('publishes nothing for an incident whose victims are all anonymous', () => {
     const acts = [
       {

@@ -40,6 +40,11 @@ const ACT_WEIGHTS: Record<Act, number> = {
   ACT_ARBITRARY_DETENTION: 5,
   ACT_HOUSE_RAID: 3,
   ACT_HARASSMENT: 1,
+  // Added after v1 was frozen; no assessment made under v1 ever saw them.
+  ACT_THREAT: 3,
+  ACT_INTIMIDATION: 2,
+  ACT_SURVEILLANCE: 2,
+  ACT_ATTACK_ON_FAMILY: 6,
 };
 
 const LIFE_THREATENING: ReadonlySet<Act> = new Set([
@@ -96,6 +101,10 @@ const ACT_WORDS: Record<Act, string> = {
   ACT_ARBITRARY_DETENTION: 'an arbitrary detention',
   ACT_HOUSE_RAID: 'a house raid',
   ACT_HARASSMENT: 'harassment',
+  ACT_THREAT: 'a threat',
+  ACT_INTIMIDATION: 'intimidation',
+  ACT_SURVEILLANCE: 'surveillance',
+  ACT_ATTACK_ON_FAMILY: 'an attack on family members',
 };
 
 const PERPETRATOR_WORDS: Record<PerpetratorCategory, string> = {

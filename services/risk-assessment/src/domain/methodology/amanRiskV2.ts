@@ -104,6 +104,12 @@ const ACTS: Record<Act, { weight: number; words: string }> = {
   ACT_ARBITRARY_DETENTION: { weight: 5, words: 'an arbitrary detention' },
   ACT_HOUSE_RAID: { weight: 3, words: 'a house raid' },
   ACT_HARASSMENT: { weight: 1, words: 'harassment' },
+  // Acts accountability records since v2 (none was assessed under v2 before): weighed as the
+  // threat kinds they resemble.
+  ACT_THREAT: { weight: 3, words: 'a threat' },
+  ACT_INTIMIDATION: { weight: 2, words: 'intimidation' },
+  ACT_SURVEILLANCE: { weight: 2, words: 'surveillance' },
+  ACT_ATTACK_ON_FAMILY: { weight: 6, words: 'an attack on family members' },
 };
 
 const PERPETRATORS: Record<PerpetratorCategory, { weight: number; words: string }> = {

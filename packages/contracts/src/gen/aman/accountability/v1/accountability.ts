@@ -42,6 +42,12 @@ export enum Act {
   ACT_DEATH_THREAT = 6,
   ACT_HOUSE_RAID = 7,
   ACT_HARASSMENT = 8,
+  /** ACT_THREAT - A threat that is not a death threat (to expose, to arrest, to ruin). */
+  ACT_THREAT = 9,
+  ACT_INTIMIDATION = 10,
+  ACT_SURVEILLANCE = 11,
+  /** ACT_ATTACK_ON_FAMILY - Violence against the defender's relatives, to reach the defender. */
+  ACT_ATTACK_ON_FAMILY = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -74,6 +80,18 @@ export function actFromJSON(object: any): Act {
     case 8:
     case "ACT_HARASSMENT":
       return Act.ACT_HARASSMENT;
+    case 9:
+    case "ACT_THREAT":
+      return Act.ACT_THREAT;
+    case 10:
+    case "ACT_INTIMIDATION":
+      return Act.ACT_INTIMIDATION;
+    case 11:
+    case "ACT_SURVEILLANCE":
+      return Act.ACT_SURVEILLANCE;
+    case 12:
+    case "ACT_ATTACK_ON_FAMILY":
+      return Act.ACT_ATTACK_ON_FAMILY;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -101,6 +119,14 @@ export function actToJSON(object: Act): string {
       return "ACT_HOUSE_RAID";
     case Act.ACT_HARASSMENT:
       return "ACT_HARASSMENT";
+    case Act.ACT_THREAT:
+      return "ACT_THREAT";
+    case Act.ACT_INTIMIDATION:
+      return "ACT_INTIMIDATION";
+    case Act.ACT_SURVEILLANCE:
+      return "ACT_SURVEILLANCE";
+    case Act.ACT_ATTACK_ON_FAMILY:
+      return "ACT_ATTACK_ON_FAMILY";
     case Act.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
