@@ -45,6 +45,7 @@ describe('gateway (inject, no services)', () => {
         risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
         referral: client('referral', referral.ReferralServiceClient),
         accountability: client('accountability', accountability.AccountabilityServiceClient),
+        monitoring: client('accountability', accountability.MonitoringServiceClient),
         projections: client('projections', projections.ProjectionsServiceClient),
       },
     });
@@ -134,12 +135,20 @@ describe('gateway (inject, no services)', () => {
       '/v1/cases/{caseId}/threats',
       '/v1/cases/{caseId}/withdrawal',
       '/v1/incidents',
+      '/v1/incidents/{incidentId}/interventions',
+      '/v1/incidents/{incidentId}/investigations',
+      '/v1/incidents/{incidentId}/verification',
+      '/v1/interventions/overdue',
+      '/v1/interventions/{interventionId}/responses',
+      '/v1/interventions/{interventionId}/status',
+      '/v1/investigations/{investigationId}/steps',
       '/v1/referrals',
       '/v1/referrals/{referralId}/accept',
       '/v1/referrals/{referralId}/acknowledge',
       '/v1/referrals/{referralId}/complete',
       '/v1/referrals/{referralId}/decline',
       '/v1/referrals/{referralId}/packet',
+      '/v1/statistics/impunity',
     ]);
   });
 });

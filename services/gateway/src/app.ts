@@ -22,6 +22,7 @@ export interface GatewayClients {
   readonly risk: ServiceClient<risk.RiskAssessmentServiceClient>;
   readonly referral: ServiceClient<referral.ReferralServiceClient>;
   readonly accountability: ServiceClient<accountability.AccountabilityServiceClient>;
+  readonly monitoring: ServiceClient<accountability.MonitoringServiceClient>;
   readonly projections: ServiceClient<projections.ProjectionsServiceClient>;
 }
 
@@ -823,6 +824,299 @@ export async function buildApp(options: GatewayOptions) {
         { principal: principalOf(request) },
       );
       return reply.status(201).send({ incidentId: recorded.incidentId });
+    },
+  );
+
+  const Timestamp = Type.String({ format: 'date-time' });
+
+  app.post(
+    '/v1/incidents/:incidentId/verification',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'How far the incident is verified (apart from its sources’ reliability)',
+        tags: ['monitor'],
+        params: Type.Object({ incidentId: Id }, strict),
+        body: Type.Object(
+          { verificationStatus: oneOf(accountability.VerificationStatus, 'verification') },
+          strict,
+        ),
+        response: { 200: Type.Object({}), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await clients.monitoring.call(
+        'setIncidentVerification',
+        accountability.SetIncidentVerificationRequest.fromJSON({
+          incidentId: request.params.incidentId,
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return {};
+    },
+  );
+
+  app.post(
+    '/v1/incidents/:incidentId/investigations',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'A body opened an investigation into the incident',
+        tags: ['monitor'],
+        params: Type.Object({ incidentId: Id }, strict),
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          { body: oneOf(accountability.Authority, 'who investigates'), openedOn: Day },
+          strict,
+        ),
+        response: { 201: Type.Object({ investigationId: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const opened = await clients.monitoring.call(
+        'openInvestigation',
+        accountability.OpenInvestigationRequest.fromJSON({
+          incidentId: request.params.incidentId,
+          idempotencyKey: request.headers['idempotency-key'],
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply.status(201).send({ investigationId: opened.investigationId });
+    },
+  );
+
+  app.post(
+    '/v1/investigations/:investigationId/steps',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary:
+          'A step: suspect identified, charged, tried, outcome, or closed without accountability',
+        tags: ['monitor'],
+        params: Type.Object({ investigationId: Id }, strict),
+        body: Type.Object(
+          {
+            step: oneOf(accountability.InvestigationStep, 'the step'),
+            on: Day,
+            outcome: Type.Optional(oneOf(accountability.InvestigationOutcome, 'for an outcome')),
+          },
+          strict,
+        ),
+        response: { 200: Type.Object({ status: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const recorded = await clients.monitoring.call(
+        'recordInvestigationStep',
+        accountability.RecordInvestigationStepRequest.fromJSON({
+          investigationId: request.params.investigationId,
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return { status: accountability.investigationStatusToJSON(recorded.status) };
+    },
+  );
+
+  app.post(
+    '/v1/incidents/:incidentId/interventions',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'A complaint, early warning or other intervention sent to an authority',
+        description: 'Its response is due by a date the intervention type sets.',
+        tags: ['monitor'],
+        params: Type.Object({ incidentId: Id }, strict),
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            type: oneOf(accountability.InterventionType, 'the intervention'),
+            addressee: oneOf(accountability.Authority, 'the authority addressed'),
+            sentAt: Timestamp,
+          },
+          strict,
+        ),
+        response: {
+          201: Type.Object({ interventionId: Type.String(), dueBy: Type.String() }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const sent = await clients.monitoring.call(
+        'recordIntervention',
+        accountability.RecordInterventionRequest.fromJSON({
+          incidentId: request.params.incidentId,
+          idempotencyKey: request.headers['idempotency-key'],
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return reply
+        .status(201)
+        .send({ interventionId: sent.interventionId, dueBy: timestamp(sent.dueBy) });
+    },
+  );
+
+  app.post(
+    '/v1/interventions/:interventionId/responses',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'The authority’s response, its impact and any compensation',
+        tags: ['monitor'],
+        params: Type.Object({ interventionId: Id }, strict),
+        body: Type.Object(
+          {
+            response: oneOf(accountability.AuthorityResponse, 'the response'),
+            respondedAt: Timestamp,
+            impact: Type.Optional(oneOf(accountability.Impact, 'its impact')),
+            compensation: Type.Optional(oneOf(accountability.Compensation, 'compensation')),
+          },
+          strict,
+        ),
+        response: { 200: Type.Object({ responseHours: Type.Integer() }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const responded = await clients.monitoring.call(
+        'recordAuthorityResponse',
+        accountability.RecordAuthorityResponseRequest.fromJSON({
+          interventionId: request.params.interventionId,
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return { responseHours: responded.responseHours };
+    },
+  );
+
+  app.post(
+    '/v1/interventions/:interventionId/status',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'The intervention’s status',
+        tags: ['monitor'],
+        params: Type.Object({ interventionId: Id }, strict),
+        body: Type.Object(
+          { status: oneOf(accountability.InterventionStatus, 'the status') },
+          strict,
+        ),
+        response: { 200: Type.Object({}), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      await clients.monitoring.call(
+        'setInterventionStatus',
+        accountability.SetInterventionStatusRequest.fromJSON({
+          interventionId: request.params.interventionId,
+          ...request.body,
+        }),
+        { principal: principalOf(request) },
+      );
+      return {};
+    },
+  );
+
+  app.get(
+    '/v1/interventions/overdue',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary:
+          'Interventions whose authority has not responded by the due date, most overdue first',
+        tags: ['monitor'],
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+          strict,
+        ),
+        response: {
+          200: Type.Object({
+            interventions: Type.Array(
+              Type.Object({
+                interventionId: Type.String(),
+                incidentId: Type.String(),
+                type: Type.String(),
+                addressee: Type.String(),
+                sentAt: Type.String(),
+                dueBy: Type.String(),
+                daysOverdue: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const overdue = await clients.monitoring.call(
+        'listOverdueInterventions',
+        { limit: request.query.limit ?? 100 },
+        { principal: principalOf(request) },
+      );
+      return {
+        interventions: overdue.interventions.map((item) => ({
+          interventionId: item.interventionId,
+          incidentId: item.incidentId,
+          type: accountability.interventionTypeToJSON(item.type),
+          addressee: accountability.authorityToJSON(item.addressee),
+          sentAt: timestamp(item.sentAt),
+          dueBy: timestamp(item.dueBy),
+          daysOverdue: item.daysOverdue,
+        })),
+      };
+    },
+  );
+
+  const Figures = Type.Object({
+    incidents: Type.Integer(),
+    identified: Type.Integer(),
+    charged: Type.Integer(),
+    tried: Type.Integer(),
+    identifiedShare: Type.Number(),
+    chargedShare: Type.Number(),
+    triedShare: Type.Number(),
+  });
+  const figuresOf = (given: accountability.ImpunityFigures | undefined) => {
+    const found = given ?? accountability.ImpunityFigures.fromPartial({});
+    return {
+      incidents: found.incidents,
+      identified: found.identified,
+      charged: found.charged,
+      tried: found.tried,
+      identifiedShare: found.identifiedShare,
+      chargedShare: found.chargedShare,
+      triedShare: found.triedShare,
+    };
+  };
+
+  app.get(
+    '/v1/statistics/impunity',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary:
+          'For a period, the share of killings and attacks whose perpetrator was identified, charged, tried',
+        tags: ['monitor'],
+        querystring: Type.Object({ from: Day, to: Day }, strict),
+        response: {
+          200: Type.Object({ killingsAndAttacks: Figures, killings: Figures }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const figures = await clients.monitoring.call(
+        'getImpunityFigures',
+        { from: request.query.from, to: request.query.to },
+        { principal: principalOf(request) },
+      );
+      return {
+        killingsAndAttacks: figuresOf(figures.killingsAndAttacks),
+        killings: figuresOf(figures.killings),
+      };
     },
   );
 

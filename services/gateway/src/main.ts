@@ -24,6 +24,11 @@ await runService(
         config.accountability,
         accountability.AccountabilityServiceClient,
       ),
+      monitoring: client(
+        'accountability',
+        config.accountability,
+        accountability.MonitoringServiceClient,
+      ),
       projections: client('projections', config.projections, projections.ProjectionsServiceClient),
     };
     const app = await buildApp({ keys, clients, logger: kit.logger });
