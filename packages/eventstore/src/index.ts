@@ -13,6 +13,7 @@ export type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
+  StreamHead,
   VerifyResult,
 } from './types.ts';
 export { BoundedMap } from './boundedMap.ts';

@@ -12,6 +12,7 @@ import type {
   ReadStreamOptions,
   LogVerifyResult,
   StoredEvent,
+  StreamHead,
   VerifyResult,
 } from './types.ts';
 import { upcast, type UpcasterRegistry } from './upcasting.ts';
@@ -275,6 +276,16 @@ export function checkReadAll(options: ReadAllOptions): { after: number; limit: n
     after: positiveInteger(options.after ?? 0, 'after', 0, Number.MAX_SAFE_INTEGER),
     limit: positiveInteger(options.limit ?? 1000, 'limit', 1, MAX_READ_PAGE),
   };
+}
+
+/** A checked global position to read stream heads at (≥ 0). */
+export function checkHeadPosition(upTo: number): number {
+  return positiveInteger(upTo, 'upTo', 0, Number.MAX_SAFE_INTEGER);
+}
+
+/** Stream heads in the one order every adapter gives them: by name, in code-unit order. */
+export function sortHeads(heads: StreamHead[]): StreamHead[] {
+  return heads.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
 }
 
 export function expectedVersionHolds(

@@ -119,6 +119,14 @@ export interface LogVerifyResult {
   readonly reason?: string;
 }
 
+/** A stream's last event as of some global position: what a checkpoint anchors. */
+export interface StreamHead {
+  readonly stream: string;
+  readonly version: number;
+  /** The hash of the stream's event at `version`. */
+  readonly hash: string;
+}
+
 /** The port every event store adapter implements; one contract suite tests them all. */
 export interface EventStore {
   append<E extends DomainEvent = DomainEvent>(
@@ -135,6 +143,12 @@ export interface EventStore {
   streamVersion(stream: string): Promise<number | undefined>;
   /** The global position of the last event (0 when empty). */
   headPosition(): Promise<number>;
+  /**
+   * Every stream's head as of global position `upTo` (its last event at or before it), ordered
+   * by stream name (code-unit order; names are ASCII). Streams with no event by then are left
+   * out. Read from indexes where the adapter has them; not a hot path.
+   */
+  streamHeads(upTo: number): Promise<StreamHead[]>;
   /** Recomputes the stream's hash chain over the stored form and reports the first break. */
   verify(stream: string): Promise<VerifyResult>;
   /**

@@ -24,6 +24,7 @@ export function tracedEventStore(store: EventStore, system: 'sqlite' | 'mongodb'
     readAll: (options) => store.readAll(options),
     streamVersion: (stream) => store.streamVersion(stream),
     headPosition: () => store.headPosition(),
+    streamHeads: (upTo) => store.streamHeads(upTo),
     verify: (stream) => store.verify(stream),
     verifyLog: () => store.verifyLog(),
     close: () => store.close(),

@@ -22,7 +22,9 @@ import {
   assertSameAppend,
   chainRows,
   checkReadAll,
+  checkHeadPosition,
   checkReadStream,
+  sortHeads,
   validateStreamName,
   expectedVersionHolds,
   prepareEvents,
@@ -42,6 +44,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
+  StreamHead as AnchoredHead,
   VerifyResult,
 } from '../types.ts';
 import type { UpcasterRegistry } from '../upcasting.ts';
@@ -772,6 +775,55 @@ export class MongoEventStore implements EventStore {
   async headPosition(): Promise<number> {
     this.#assertOpen();
     return this.#walkForward(0);
+  }
+
+  /**
+   * From the stream index (one read of small documents; a scan on FerretDB), checked against the
+   * log: positions are dense, so the heads' versions add up to `upTo` exactly when the index
+   * knows every commit up to it. When it does not (a writer died before indexing its commit),
+   * the heads are read from the log itself.
+   */
+  async streamHeads(upTo: number): Promise<AnchoredHead[]> {
+    this.#assertOpen();
+    const at = checkHeadPosition(upTo);
+    const last = new Map<string, { entry: StreamEntry; fromVersion: number }>();
+    for await (const entry of this.#streams.find({ position: { $lte: at } })) {
+      const cut = entry._id.lastIndexOf('#');
+      const stream = entry._id.slice(0, cut);
+      const fromVersion = Number(entry._id.slice(cut + 1));
+      const known = last.get(stream);
+      if (known === undefined || known.entry.toVersion < entry.toVersion) {
+        last.set(stream, { entry, fromVersion });
+      }
+    }
+    const heads: AnchoredHead[] = [];
+    for (const [stream, { entry, fromVersion }] of last) {
+      const toPosition = entry.position + entry.toVersion - fromVersion;
+      if (toPosition <= at) {
+        heads.push({ stream, version: entry.toVersion, hash: entry.lastHash });
+        continue;
+      }
+      // The commit holds `at` and events after it: the head is the event at `at`.
+      const row = (await this.#commitAt(entry.position))?.events.find((e) => e.position === at);
+      if (row === undefined) return this.#streamHeadsFromLog(at);
+      heads.push({ stream, version: row.version, hash: row.hash });
+    }
+    const counted = heads.reduce((sum, head) => sum + head.version, 0);
+    return counted === at ? sortHeads(heads) : this.#streamHeadsFromLog(at);
+  }
+
+  /** The rare path that scans the log: every commit that starts at or before `upTo`. */
+  async #streamHeadsFromLog(upTo: number): Promise<AnchoredHead[]> {
+    const heads = new Map<string, AnchoredHead>();
+    for await (const commit of this.#commits.find({ fromPosition: { $lte: upTo } })) {
+      for (const row of commit.events) {
+        const known = heads.get(row.stream);
+        if (row.position <= upTo && (known === undefined || known.version < row.version)) {
+          heads.set(row.stream, { stream: row.stream, version: row.version, hash: row.hash });
+        }
+      }
+    }
+    return sortHeads([...heads.values()]);
   }
 
   async verify(stream: string): Promise<VerifyResult> {

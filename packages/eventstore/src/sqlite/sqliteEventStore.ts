@@ -13,7 +13,9 @@ import {
   assertSameAppend,
   chainRows,
   checkReadAll,
+  checkHeadPosition,
   checkReadStream,
+  sortHeads,
   validateStreamName,
   expectedVersionHolds,
   prepareEvents,
@@ -33,6 +35,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
+  StreamHead,
   VerifyResult,
 } from '../types.ts';
 import type { UpcasterRegistry } from '../upcasting.ts';
@@ -210,6 +213,10 @@ export class SqliteEventStore implements EventStore {
         "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
       ),
       log: db.prepare<[], EventColumns>('SELECT * FROM events ORDER BY position'),
+      // With MAX(), SQLite takes the bare column `hash` from the row holding the maximum.
+      heads: db.prepare<[number], StreamHead>(
+        'SELECT stream, MAX(version) AS version, hash FROM events WHERE position <= ? GROUP BY stream',
+      ),
       insert: db.prepare(
         `INSERT INTO events (position, id, stream, version, type, schema_version, data,
            occurred_at, recorded_at, actor_organisation_id, actor_principal_id, correlation_id,
@@ -394,6 +401,18 @@ export class SqliteEventStore implements EventStore {
 
   headPosition(): Promise<number> {
     return this.#read(() => this.#statements.headPosition.get()?.position ?? 0);
+  }
+
+  streamHeads(upTo: number): Promise<StreamHead[]> {
+    return this.#read(() =>
+      sortHeads(
+        this.#statements.heads.all(checkHeadPosition(upTo)).map(({ stream, version, hash }) => ({
+          stream,
+          version,
+          hash,
+        })),
+      ),
+    );
   }
 
   verify(stream: string): Promise<VerifyResult> {

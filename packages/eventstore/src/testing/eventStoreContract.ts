@@ -6,7 +6,7 @@ import { expectAmanError } from '@aman/testing';
 import type { Decider } from '../commands/decider.ts';
 import { handleCommand } from '../commands/handleCommand.ts';
 import { GENESIS_HASH } from '../records.ts';
-import type { EventStore, NewEvent } from '../types.ts';
+import type { EventStore, NewEvent, StreamHead } from '../types.ts';
 import type { UpcasterRegistry } from '../upcasting.ts';
 import { uuidv7 } from '../uuid.ts';
 import { tailConcurrentWriters } from './tailing.ts';
@@ -744,6 +744,47 @@ export function eventStoreContract(name: string, harness: () => Promise<EventSto
         const rest = await store.readAll({ after: start + 3 });
         expect(rest.map((e) => e.data['i'])).toEqual([3]);
         expect(await store.headPosition()).toBe(start + 4);
+      });
+
+      it('lists every stream head as of a position, as the log replayed up to it says', async () => {
+        const streams = [newStream('heads-b'), newStream('heads-a')];
+        await store.append(streams[0] ?? '', [event('Tick'), event('Tick')], {
+          expectedVersion: 'no_stream',
+        });
+        const { position: inside } = await store.append(
+          streams[1] ?? '',
+          [event('Tick'), event('Tick'), event('Tick')],
+          { expectedVersion: 'no_stream' },
+        );
+        await store.append(streams[0] ?? '', [event('Tick')], { expectedVersion: 2 });
+        const replayed = async (upTo: number): Promise<StreamHead[]> => {
+          const heads = new Map<string, StreamHead>();
+          for (let after = 0; after < upTo;) {
+            const page = await store.readAll({ after, limit: 1000 });
+            if (page.length === 0) break;
+            for (const e of page) {
+              if (e.position <= upTo) {
+                heads.set(e.stream, { stream: e.stream, version: e.version, hash: e.hash });
+              }
+            }
+            after = page[page.length - 1]?.position ?? upTo;
+          }
+          return [...heads.values()].sort((a, b) => (a.stream < b.stream ? -1 : 1));
+        };
+        const head = await store.headPosition();
+        // At the head, inside a commit of three events, and from another instance.
+        for (const upTo of [head, inside - 1, 0]) {
+          expect(await store.streamHeads(upTo)).toEqual(await replayed(upTo));
+        }
+        const other = await h.open();
+        try {
+          const heads = await other.streamHeads(head);
+          expect(heads.find((x) => x.stream === streams[0])?.version).toBe(3);
+          expect(heads.find((x) => x.stream === streams[1])).toMatchObject({ version: 3 });
+          expect(heads.map((x) => x.stream)).toEqual(heads.map((x) => x.stream).sort());
+        } finally {
+          await other.close();
+        }
       });
 
       it('never lets a tailing reader skip an event while many writers commit', async () => {
