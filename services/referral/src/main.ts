@@ -1,10 +1,17 @@
 import { intake, referral } from '@aman/contracts';
-import { ServiceClient, addressOf, runService } from '@aman/service-kit';
+import {
+  INSECURE_LOOPBACK_VARIABLE,
+  OutboundClient,
+  allowInsecureLoopbackFrom,
+} from '@aman/outbound';
+import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { REFERRAL_SERVICE_NAME, referralServer } from './adapters/grpcServer.ts';
 import { intakePackets } from './adapters/intakePackets.ts';
 import { httpWebhookSender } from './adapters/webhookSender.ts';
+import { runDeadlines } from './application/deadlineTimers.ts';
 import { ProviderDirectory } from './application/providerDirectory.ts';
+import { ProviderFeed } from './application/providerFeed.ts';
 import { Referrals } from './application/referrals.ts';
 import { RoutingProcess } from './application/routingProcess.ts';
 import { WebhookDelivery } from './application/webhookDelivery.ts';
@@ -22,22 +29,36 @@ await runService(
     });
     const providers = new ProviderDirectory(store);
     const readModels = await kit.platform.readModels();
+    // Deadlines keep a timer store of their own: webhook attempts have theirs.
+    const deadlineTimers = await kit.platform.timers('deadline_timers');
     const referrals = await Referrals.open({
       store,
       readModels,
       packets: intakePackets(intakeClient),
+      timers: deadlineTimers,
     });
-    const routing = await RoutingProcess.open(readModels, referrals, kit.logger);
+    const routing = await RoutingProcess.open(readModels, referrals, kit.logger, providers);
+    const deadlines = runDeadlines({ timers: deadlineTimers, referrals, logger: kit.logger });
     const routingSubscription = await kit.platform.subscribe(
       'routing',
       ['intake', 'risk', 'referral'],
       (event) => routing.onEvent(event),
     );
+    // Every call to a provider's URL goes through the SSRF rules of @aman/outbound.
+    const outbound = new OutboundClient({ allowInsecureLoopback: config.insecureLoopbackWebhooks });
     const deliveries = new WebhookDelivery({
+      store,
+      timers: await kit.platform.timers(),
+      readModels,
       referrals,
       providers,
-      sender: httpWebhookSender(),
+      sender: httpWebhookSender(outbound),
       logger: kit.logger,
+      retry: {
+        attempts: config.webhookAttempts,
+        firstDelayMs: config.webhookFirstRetryMs,
+        maxDelayMs: config.webhookMaxRetryMs,
+      },
     });
     // Intake too: a case's erasure is told to every provider that had it.
     const webhookSubscription = await kit.platform.subscribe(
@@ -54,6 +75,7 @@ await runService(
           implementation: referralServer({
             providers,
             referrals,
+            feed: new ProviderFeed({ store, referrals, directory: providers }),
             identity: kit.identity,
             logger: kit.logger,
           }),
@@ -61,12 +83,41 @@ await runService(
       ],
       stop: async () => {
         // Subscriptions first, so that a delivery cut short is left for the next start.
-        const stopped = Promise.all([routingSubscription.stop(), webhookSubscription.stop()]);
-        deliveries.stop();
+        const stopped = Promise.all([
+          routingSubscription.stop(),
+          webhookSubscription.stop(),
+          deadlines.stop(),
+        ]);
+        await deliveries.stop();
         await stopped;
         intakeClient.close();
       },
     };
   },
-  { intake: addressOf('intake') },
+  {
+    intake: addressOf('intake'),
+    insecureLoopbackWebhooks: {
+      name: INSECURE_LOOPBACK_VARIABLE,
+      description: 'development only: webhooks may go to plain http on loopback (1 or true)',
+      parse: allowInsecureLoopbackFrom,
+    },
+    webhookAttempts: env.integer(
+      'AMAN_WEBHOOK_ATTEMPTS',
+      'attempts at one webhook notification before it is dead-lettered',
+      12,
+      1,
+    ),
+    webhookFirstRetryMs: env.integer(
+      'AMAN_WEBHOOK_FIRST_RETRY_MS',
+      'wait after a webhook’s first failed attempt, doubled after each further one',
+      10_000,
+      1,
+    ),
+    webhookMaxRetryMs: env.integer(
+      'AMAN_WEBHOOK_MAX_RETRY_MS',
+      'longest wait between two attempts at a webhook',
+      3_600_000,
+      1,
+    ),
+  },
 );

@@ -1,3 +1,4 @@
+import { OutboundClient } from '@aman/outbound';
 import { SpanKind, currentTraceparent, inSpan } from '@aman/service-kit';
 
 import type { WebhookSender } from '../application/webhookDelivery.ts';
@@ -6,11 +7,19 @@ import type { WebhookSender } from '../application/webhookDelivery.ts';
 export const WEBHOOK_TIMEOUT_MS = 5_000;
 
 /**
- * Sends webhooks with Node's fetch: never following a redirect (a 3xx is a failed attempt, not
- * a hop to wherever it points), within a timeout, carrying the trace so the provider's side can
- * join it. Resolves with the status; the answer's body is not read.
+ * Sends webhooks through `@aman/outbound`: the URL checked again at every attempt (https, no
+ * private or reserved address after resolution, the checked address pinned), no redirect
+ * followed (a 3xx is a failed attempt), within a timeout, the answer's body never read. Carries
+ * the trace (`traceparent`) so the provider's side can join it. Resolves with the status.
+ *
+ * A number instead of a client is a client with the default rules and that total timeout
+ * (older callers); main.ts passes a client configured from the environment.
  */
-export function httpWebhookSender(timeoutMs = WEBHOOK_TIMEOUT_MS): WebhookSender {
+export function httpWebhookSender(
+  outbound: OutboundClient | number = new OutboundClient({ timeoutMs: WEBHOOK_TIMEOUT_MS }),
+): WebhookSender {
+  const client =
+    typeof outbound === 'number' ? new OutboundClient({ timeoutMs: outbound }) : outbound;
   return {
     send: (url, webhook, context) =>
       inSpan(
@@ -25,10 +34,8 @@ export function httpWebhookSender(timeoutMs = WEBHOOK_TIMEOUT_MS): WebhookSender
         },
         async (span) => {
           const traceparent = currentTraceparent();
-          const response = await fetch(url, {
-            method: 'POST',
-            redirect: 'manual',
-            signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), context.signal]),
+          const answer = await client.post(url, {
+            signal: context.signal,
             headers: {
               ...webhook.headers,
               'content-type': 'application/json',
@@ -36,9 +43,9 @@ export function httpWebhookSender(timeoutMs = WEBHOOK_TIMEOUT_MS): WebhookSender
             },
             body: webhook.body,
           });
-          span.setAttribute('http.response.status_code', response.status);
-          await response.body?.cancel();
-          return response.status;
+          span.setAttribute('http.response.status_code', answer.status);
+          span.setAttribute('network.peer.address', answer.address);
+          return answer.status;
         },
       ),
   };

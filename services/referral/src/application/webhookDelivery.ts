@@ -1,13 +1,36 @@
-import { UnavailableError } from '@aman/errors';
-import { BoundedMap } from '@aman/eventstore';
-import { CONTEXTS, idFrom, type ConsumedEvent, type Logger } from '@aman/service-kit';
+import { ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
+import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
+import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
+import {
+  CONTEXTS,
+  SpanKind,
+  actorOf,
+  contextFromTraceparent,
+  eventMetadata,
+  idFrom,
+  inSpan,
+  type ConsumedEvent,
+  type Logger,
+  type Principal,
+} from '@aman/service-kit';
+import { TimerRunner, type TimerFiring, type TimerStore } from '@aman/timers';
 
 import {
   noticesOwed,
-  type OwedNotice,
-  type ReferralRoutedData,
+  type Notice,
+  type ReferralState,
   type ReferralStatus,
 } from '../domain/index.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  headOf,
+  notificationQueueDecider,
+  type NotificationEvent,
+  type NotificationQueuedData,
+  type QueueCommand,
+  type QueueState,
+  type RetryPolicy,
+} from '../notifications/index.ts';
 import {
   revocationNotification,
   routedNotification,
@@ -15,8 +38,11 @@ import {
   type SignedWebhook,
   type ThinNotification,
 } from '../webhooks/index.ts';
-import type { ProviderDirectory } from './providerDirectory.ts';
+import { everyDocument } from './everyDocument.ts';
+import { REFERRAL_SERVICE } from './events.ts';
 import type { Referrals } from './referrals.ts';
+
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../notifications/index.ts';
 
 /** Sends one signed webhook; resolves with the HTTP status, rejects when no answer came. */
 export interface WebhookSender {
@@ -27,57 +53,132 @@ export interface WebhookSender {
   ) => Promise<number>;
 }
 
-export interface RetryPolicy {
-  /** Attempts in all for one notification. */
-  readonly attempts: number;
-  /** Wait before the second attempt, doubled before each further one. */
-  readonly firstDelayMs: number;
+/**
+ * Where a provider's webhooks go and the secrets they are signed with: during a rotation the new
+ * and the old secret (`secrets`), otherwise the one `secret`.
+ */
+export interface WebhookEndpoints {
+  readonly webhookEndpoint: (providerOrganisationId: string) => Promise<
+    | {
+        readonly url: string;
+        readonly secret: string;
+        readonly secrets?: readonly string[];
+      }
+    | undefined
+  >;
 }
 
-/** Five attempts over about 15 s of waiting (1 + 2 + 4 + 8), plus each attempt's own timeout. */
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 5, firstDelayMs: 1_000 };
+/** A notification that holds back its provider's later ones about the case, for an operator. */
+export type DeadLetter = {
+  readonly notificationId: string;
+  readonly providerOrganisationId: string;
+  readonly caseId: string;
+  readonly referralId: string;
+  readonly notice: string;
+  readonly attempts: number;
+  readonly reason: string;
+  readonly deadAt: string;
+  /** Later notifications of the same provider and case waiting behind it. */
+  readonly heldBack: number;
+};
 
-const NOT_ACCEPTED = 'the provider’s webhook endpoint did not accept the notification';
+/** Identifies one notification for an operator: the provider, the case and the webhook id. */
+export type NotificationRef = {
+  readonly providerOrganisationId: string;
+  readonly caseId: string;
+  readonly notificationId: string;
+};
+
+const ATTEMPT_KIND = 'referral.webhook-attempt';
 const REVOKED: ReferralStatus = 'REFERRAL_STATUS_REVOKED';
+/** Statuses in which a referral's routing may still be owed to its provider. */
+const UNDELIVERED: readonly string[] = [
+  'REFERRAL_STATUS_ROUTED',
+  REVOKED,
+  'REFERRAL_STATUS_EXPIRED',
+];
+
+/** One provider's notifications about one case, in order. */
+export function notificationQueueStream(providerOrganisationId: string, caseId: string): string {
+  return `webhooks-${idFrom('webhooks', providerOrganisationId, caseId)}`;
+}
 
 /**
  * Tells providers, by thin notifications signed the Standard Webhooks way: a referral routed to
- * them, a referral revoked, a case erased (delete what you kept). Each is retried with backoff
- * within the handler, so that one referral's events keep their order, and carries one webhook id
- * for all its attempts, so the provider can deduplicate: the ReferralRouted event's id for a
- * routing, an id derived from the notice and the referral otherwise. A 2xx answer is recorded on
- * the referral, and what the referral says was delivered is not sent again (redelivery, replay).
+ * them, a referral revoked, a case erased (delete what you kept). At least once, in order per
+ * provider and case, durable across restarts:
  *
- * A case's erasure also reaches the providers of referrals that had already ended: on CaseErased
- * this handler revokes the case's referrals itself (as the routing process does; whichever comes
- * second decides nothing), so that a referral ending at the same moment cannot slip between the
- * erasure and its notice.
+ * - each event that concerns a provider appends a `NotificationQueued` to the queue stream of
+ *   that provider and case (`webhooks-<id>`), with one webhook id for all its attempts;
+ * - only the queue's head is sent, by a durable timer (`Platform.timers()`) per attempt; a failed
+ *   attempt is recorded with its next time (exponential backoff with jitter), and after the
+ *   policy's attempts the head is dead-lettered, holding back the queue's later notifications
+ *   while other cases keep flowing, until an operator redelivers or discards it;
+ * - a 2xx answer is recorded on the referral (`RecordDelivery`, which drives `delivered`), then
+ *   on the queue, and the next head is scheduled.
+ *
+ * Every step reads the queue and decides (a repeated timer or event decides nothing), and then
+ * makes sure the head's timer exists, so a crash between two writes is healed by the repeat.
  */
 export class WebhookDelivery {
+  readonly #store: EventStore;
   readonly #referrals: Referrals;
-  readonly #providers: ProviderDirectory;
+  readonly #endpoints: WebhookEndpoints;
   readonly #sender: WebhookSender;
+  readonly #timers: TimerStore;
   readonly #retry: RetryPolicy;
   readonly #logger: Logger;
+  readonly #random: () => number;
+  readonly #runner: TimerRunner;
   readonly #stopping = new AbortController();
-  /**
-   * Notifications (by webhook id) that used up their attempts: the bus retries a failing handler
-   * too, and its retries must not multiply the calls to a provider that is down.
-   */
-  readonly #exhausted = new BoundedMap<string, true>(10_000);
+  #deadLetters: Promise<ReadModelCollection> | undefined;
+  readonly #readModels: ReadModelStore | undefined;
 
   constructor(options: {
     readonly referrals: Referrals;
-    readonly providers: ProviderDirectory;
+    readonly providers: WebhookEndpoints;
     readonly sender: WebhookSender;
     readonly logger: Logger;
-    readonly retry?: RetryPolicy;
+    /** The referral service's event store: the queues are streams of it. */
+    readonly store?: EventStore;
+    /** The service's durable timers (`Platform.timers()`): one per attempt. */
+    readonly timers?: TimerStore;
+    /** Where the dead letters are listed for operators. */
+    readonly readModels?: ReadModelStore;
+    readonly retry?: Partial<RetryPolicy>;
+    /** How often the timers are polled (default 1 s). */
+    readonly pollMs?: number;
+    readonly random?: () => number;
   }) {
+    if (options.store === undefined || options.timers === undefined) {
+      // No in-memory fallback: retries that a restart forgets would break at-least-once.
+      throw new ValidationError(
+        'webhook delivery needs the service’s event store and durable timers (Platform.timers())',
+      );
+    }
+    this.#store = options.store;
+    this.#timers = options.timers;
+    this.#readModels = options.readModels;
     this.#referrals = options.referrals;
-    this.#providers = options.providers;
+    this.#endpoints = options.providers;
     this.#sender = options.sender;
     this.#logger = options.logger;
-    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#random = options.random ?? Math.random;
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const { attempts, firstDelayMs, maxDelayMs } = this.#retry;
+    if (![attempts, firstDelayMs, maxDelayMs].every((n) => Number.isSafeInteger(n) && n >= 1)) {
+      throw new ValidationError('webhook retry attempts and delays must be positive integers');
+    }
+    this.#runner = new TimerRunner({
+      store: this.#timers,
+      handle: (firing) => this.#fire(firing),
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      onProblem: (problem) => {
+        if (problem.stage === 'store') this.#logger.error({ err: problem.error }, 'webhook timers');
+        else this.#logger.warn(problem, 'webhook attempt failed to run');
+      },
+    });
+    this.#runner.start();
   }
 
   /** One consumed event: a routing, a revocation, or a case's erasure. */
@@ -95,136 +196,301 @@ export class WebhookDelivery {
     }
   }
 
+  /** The dead-lettered notifications, for an operator (oldest queue id first). */
+  async deadLetters(principal: Principal | undefined): Promise<DeadLetter[]> {
+    operator(principal);
+    const documents = await everyDocument(await this.#deadLetterCollection());
+    return documents.map((data) => data as unknown as DeadLetter);
+  }
+
+  /** Sends a dead-lettered notification again, a new round of attempts; the queue resumes after. */
+  async redeliver(principal: Principal | undefined, ref: NotificationRef): Promise<void> {
+    const by = operator(principal);
+    await this.#decide(ref, {
+      type: 'Redeliver',
+      data: { notificationId: ref.notificationId, by, at: new Date().toISOString() },
+    });
+  }
+
+  /** Gives up a dead-lettered notification for good: the queue moves on to the next one. */
+  async discard(principal: Principal | undefined, ref: NotificationRef): Promise<void> {
+    const by = operator(principal);
+    await this.#decide(ref, {
+      type: 'Discard',
+      data: { notificationId: ref.notificationId, by, at: new Date().toISOString() },
+    });
+  }
+
+  /** Stops the timers after the attempt in flight; ends a call that is still waiting. */
+  async stop(): Promise<void> {
+    const stopped = this.#runner.stop();
+    this.#stopping.abort();
+    await stopped;
+  }
+
   async #routed(referralId: string, event: ConsumedEvent): Promise<void> {
-    // The referral's own stream is the truth: what it says was delivered is not sent again.
     const state = await this.#referrals.state(referralId);
+    // What the referral says was delivered (a redelivered event, the pull feed) is not sent.
     if (state.status !== 'REFERRAL_STATUS_ROUTED') return;
-    const referral = state.referral;
-    const webhookId = event.id.replaceAll('.', '');
-    if (await this.#send(referral, webhookId, routedNotification(referral))) {
-      await this.#referrals.recordDelivery(referral, 'referral.routed', event.id);
-    }
+    await this.#enqueue(state, event, {
+      notificationId: event.id.replaceAll('.', ''),
+      notice: 'referral.routed',
+      payload: routedNotification(state.referral),
+    });
   }
 
   async #revoked(referralId: string, event: ConsumedEvent): Promise<void> {
     const state = await this.#referrals.state(referralId);
     const owed = noticesOwed(state).revocation;
     if (state.status === 'NOT_ROUTED' || owed === undefined) return;
-    await this.#notify(state.referral, owed, event.id);
+    await this.#enqueue(state, event, {
+      notificationId: idFrom(owed.notice, referralId),
+      notice: owed.notice,
+      payload: revocationNotification(state.referral, owed),
+    });
   }
 
-  /** Every provider that had the case is told once; one that is down does not hold up the rest. */
+  /** Every provider that had the case is told, in its own queue. */
   async #caseErased(caseId: string, event: ConsumedEvent): Promise<void> {
-    let failure: Error | undefined;
     for (const referral of await this.#referrals.ofCase(caseId)) {
+      // Revoked here too (as routing does; whichever is second decides nothing), so that a
+      // referral ending at this moment cannot slip between the erasure and its notice.
       const { state } = await this.#referrals.revoke(referral, 'case_erased', event.id);
       // A referral the erasure revoked is told by its revocation's event.
       const owed = noticesOwed(state).erasure;
       if (state.status === 'NOT_ROUTED' || owed === undefined) continue;
-      try {
-        await this.#notify(state.referral, owed, event.id);
-      } catch (error) {
-        failure ??= error instanceof Error ? error : new UnavailableError(NOT_ACCEPTED);
-      }
-    }
-    if (failure !== undefined) throw failure;
-  }
-
-  async #notify(
-    referral: ReferralRoutedData,
-    owed: OwedNotice,
-    causationId: string,
-  ): Promise<void> {
-    const webhookId = idFrom(owed.notice, referral.referralId);
-    if (await this.#send(referral, webhookId, revocationNotification(referral, owed))) {
-      await this.#referrals.recordDelivery(referral, owed.notice, causationId);
-    }
-  }
-
-  /**
-   * Sends one notification to the referral's provider until it answers 2xx: true then, false
-   * when the provider has no endpoint; throws once the attempts are used up.
-   */
-  async #send(
-    referral: ReferralRoutedData,
-    webhookId: string,
-    payload: ThinNotification,
-  ): Promise<boolean> {
-    const { referralId } = referral;
-    if (this.#exhausted.get(webhookId) === true) throw new UnavailableError(NOT_ACCEPTED);
-    const endpoint = await this.#providers.webhookEndpoint(referral.providerOrganisationId);
-    if (endpoint === undefined) {
-      this.#logger.warn({ referralId }, 'the provider has no webhook endpoint; nothing sent');
-      return false;
-    }
-    // Only the origin is logged: a path or query can hold the provider's own token.
-    const origin = new URL(endpoint.url).origin;
-    for (let attempt = 1; attempt <= this.#retry.attempts; attempt += 1) {
-      this.#throwIfStopping();
-      // Signed again for every attempt: the timestamp is the attempt's.
-      const webhook = signedWebhook(endpoint.secret, {
-        id: webhookId,
-        timestamp: new Date(),
-        payload,
+      await this.#enqueue(state, event, {
+        notificationId: idFrom(owed.notice, referral.referralId),
+        notice: owed.notice,
+        payload: revocationNotification(state.referral, owed),
       });
-      let answer: { readonly status: number } | { readonly error: string };
-      try {
-        const status = await this.#sender.send(endpoint.url, webhook, {
-          referralId,
-          signal: this.#stopping.signal,
-        });
-        answer = { status };
-      } catch (error) {
-        this.#throwIfStopping();
-        // The error's name only: a message can repeat the URL.
-        answer = { error: error instanceof Error ? error.name : typeof error };
-      }
-      if ('status' in answer && answer.status >= 200 && answer.status < 300) {
-        this.#logger.info({ referralId, notice: payload.type, attempt }, 'webhook delivered');
-        return true;
-      }
-      this.#logger.warn(
-        {
-          referralId,
-          notice: payload.type,
-          endpoint: origin,
-          attempt,
-          of: this.#retry.attempts,
-          ...answer,
-        },
-        'webhook not accepted',
-      );
-      if (attempt < this.#retry.attempts) {
-        await this.#pause(this.#retry.firstDelayMs * 2 ** (attempt - 1));
-      }
     }
-    this.#exhausted.set(webhookId, true);
-    throw new UnavailableError(NOT_ACCEPTED);
   }
 
-  /**
-   * Ends the waits and calls in progress. Stop the subscription first: the handler then fails
-   * while the bus is stopping, which leaves the event for the next start instead of
-   * dead-lettering it.
-   */
-  stop(): void {
-    this.#stopping.abort();
+  async #enqueue(
+    state: Exclude<ReferralState, { readonly status: 'NOT_ROUTED' }>,
+    event: ConsumedEvent,
+    notification: {
+      readonly notificationId: string;
+      readonly notice: Notice;
+      readonly payload: ThinNotification;
+    },
+  ): Promise<void> {
+    const { referralId, caseId, providerOrganisationId } = state.referral;
+    const data: NotificationQueuedData = {
+      notificationId: notification.notificationId,
+      providerOrganisationId,
+      caseId,
+      referralId,
+      notice: notification.notice,
+      payload: notification.payload,
+      causationId: event.id,
+      queuedAt: new Date().toISOString(),
+    };
+    await this.#decide(
+      { providerOrganisationId, caseId },
+      { type: 'Enqueue', data },
+      event.traceparent,
+    );
   }
 
-  #throwIfStopping(): void {
-    if (this.#stopping.signal.aborted) throw new UnavailableError('webhook delivery is stopping');
+  /** Decides on a queue, then makes sure its head has its timer and its dead letter is listed. */
+  async #decide(
+    ref: Omit<NotificationRef, 'notificationId'>,
+    command: QueueCommand,
+    traceparent?: string,
+  ): Promise<QueueState> {
+    const stream = notificationQueueStream(ref.providerOrganisationId, ref.caseId);
+    const { state } = await handleCommand(this.#store, stream, notificationQueueDecider, command, {
+      metadata: eventMetadata({
+        actor: { organisationId: REFERRAL_SERVICE, principalId: REFERRAL_SERVICE },
+        correlationId: ref.caseId,
+      }),
+    });
+    await this.#settle(stream, ref, state, traceparent);
+    return state;
   }
 
-  #pause(ms: number): Promise<void> {
-    const signal = this.#stopping.signal;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
+  async #settle(
+    stream: string,
+    ref: Omit<NotificationRef, 'notificationId'>,
+    state: QueueState,
+    traceparent?: string,
+  ): Promise<void> {
+    const head = headOf(state);
+    const heldBack =
+      head === undefined
+        ? 0
+        : state.notifications.filter((queued) => queued.status === 'pending').length -
+          (head.status === 'pending' ? 1 : 0);
+    const dead =
+      head?.status === 'dead'
+        ? {
+            notificationId: head.notification.notificationId,
+            providerOrganisationId: ref.providerOrganisationId,
+            caseId: ref.caseId,
+            referralId: head.notification.referralId,
+            notice: head.notification.notice,
+            attempts: head.attempt,
+            reason: head.reason ?? '',
+            deadAt: head.nextAttemptAt,
+            heldBack,
+          }
+        : undefined;
+    const letters = await this.#deadLetterCollection();
+    const listed = await letters.get(stream);
+    if (dead !== undefined || listed?.data !== undefined) {
+      await letters.write([{ id: stream, data: dead, versions: {} }]);
+    }
+    if (head?.status !== 'pending') return;
+    const { notificationId } = head.notification;
+    await this.#timers.schedule({
+      id: `webhook:${notificationId}:${head.round}:${head.attempt}`,
+      kind: ATTEMPT_KIND,
+      dueAt: head.nextAttemptAt,
+      payload: {
+        providerOrganisationId: ref.providerOrganisationId,
+        caseId: ref.caseId,
+        notificationId,
+        round: head.round,
+        attempt: head.attempt,
+      },
+      ...(traceparent === undefined ? {} : { traceparent }),
     });
   }
+
+  /** One attempt at a queue's head, as its timer fires. */
+  async #fire({ timer }: TimerFiring): Promise<void> {
+    const { providerOrganisationId, caseId, notificationId, round, attempt } = timer.payload;
+    if (
+      typeof providerOrganisationId !== 'string' ||
+      typeof caseId !== 'string' ||
+      typeof notificationId !== 'string' ||
+      typeof round !== 'number' ||
+      typeof attempt !== 'number'
+    ) {
+      throw new ValidationError('a webhook attempt timer lacks its queue or attempt');
+    }
+    const ref = { providerOrganisationId, caseId };
+    const stream = notificationQueueStream(providerOrganisationId, caseId);
+    const { state } = await loadState(this.#store, stream, notificationQueueDecider);
+    const head = headOf(state);
+    if (
+      head?.notification.notificationId !== notificationId ||
+      head.status !== 'pending' ||
+      head.round !== round ||
+      head.attempt !== attempt
+    ) {
+      // Already decided (a repeated firing): make sure what follows is scheduled.
+      await this.#settle(stream, ref, state, timer.traceparent);
+      return;
+    }
+    const outcome = await inSpan(
+      'webhook.attempt',
+      { parent: contextFromTraceparent(timer.traceparent), kind: SpanKind.INTERNAL },
+      () => this.#attempt(head.notification, attempt),
+    );
+    await this.#decide(
+      ref,
+      {
+        type: 'RecordAttempt',
+        data: {
+          notificationId,
+          round,
+          attempt,
+          at: new Date().toISOString(),
+          outcome,
+          policy: this.#retry,
+          random: this.#random(),
+        },
+      },
+      timer.traceparent,
+    );
+  }
+
+  /** Sends the notification once: delivered (and recorded on the referral), failed or skipped. */
+  async #attempt(
+    notification: NotificationQueuedData,
+    attempt: number,
+  ): Promise<
+    | { readonly delivered: true; readonly status: number }
+    | { readonly delivered: false; readonly reason: string }
+    | { readonly skipped: string }
+  > {
+    const { referralId, notice } = notification;
+    const referral = await this.#referrals.state(referralId);
+    if (referral.status === 'NOT_ROUTED') return { skipped: 'referral_unknown' };
+    // Delivered by other means meanwhile (the pull feed): not sent again. A referral revoked or
+    // expired before its routing got through is still told in order, routing then revocation.
+    if (notice === 'referral.routed' && !UNDELIVERED.includes(referral.status)) {
+      return { skipped: 'delivered_otherwise' };
+    }
+    const endpoint = await this.#endpoints.webhookEndpoint(notification.providerOrganisationId);
+    if (endpoint === undefined) {
+      // A provider without an endpoint reads the pull feed: nothing to retry.
+      return { skipped: 'no_endpoint' };
+    }
+    // Only the origin is logged: a path or query can hold the provider's own token.
+    const origin = URL.canParse(endpoint.url) ? new URL(endpoint.url).origin : 'invalid';
+    // Signed again for every attempt: the timestamp is the attempt's.
+    const webhook = signedWebhook(endpoint.secrets ?? [endpoint.secret], {
+      id: notification.notificationId,
+      timestamp: new Date(),
+      payload: notification.payload,
+    });
+    let reason: string;
+    try {
+      const status = await this.#sender.send(endpoint.url, webhook, {
+        referralId,
+        signal: this.#stopping.signal,
+      });
+      if (status >= 200 && status < 300) {
+        if (isNotice(notice)) {
+          await this.#referrals.recordDelivery(referral.referral, notice, notification.causationId);
+        }
+        this.#logger.info({ referralId, notice, attempt }, 'webhook delivered');
+        return { delivered: true, status };
+      }
+      reason = `status ${status}`;
+    } catch (error) {
+      // A code or a class name: a message can repeat the URL.
+      reason =
+        error instanceof Error && 'reason' in error && typeof error.reason === 'string'
+          ? error.reason
+          : error instanceof Error && 'code' in error && typeof error.code === 'string'
+            ? error.code
+            : error instanceof Error
+              ? error.name
+              : typeof error;
+    }
+    this.#logger.warn(
+      { referralId, notice, endpoint: origin, attempt, of: this.#retry.attempts, reason },
+      'webhook not accepted',
+    );
+    return { delivered: false, reason };
+  }
+
+  #deadLetterCollection(): Promise<ReadModelCollection> {
+    if (this.#readModels === undefined) {
+      throw new ValidationError('webhook delivery needs the read models to list dead letters');
+    }
+    this.#deadLetters ??= this.#readModels.collection('webhook_dead_letters', {
+      indexes: ['providerOrganisationId'],
+    });
+    return this.#deadLetters;
+  }
+}
+
+export type { NotificationEvent };
+
+function isNotice(notice: string): notice is Notice {
+  return notice === 'referral.routed' || notice === 'referral.revoked' || notice === 'case.erased';
+}
+
+function operator(principal: Principal | undefined): string {
+  if (principal === undefined) throw new UnauthenticatedError();
+  if (principal.organisationType !== 'admin') {
+    throw new ForbiddenError('only an operator redelivers or discards webhook notifications');
+  }
+  return actorOf(principal).principalId;
 }

@@ -26,8 +26,17 @@ export type WebhookMessage = {
 // The signed content is `id.timestamp.body`: an id with a `.` could shift the boundaries.
 const MESSAGE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Signs one delivery attempt with the endpoint's `whsec_` secret (HMAC-SHA256, `v1`). */
-export function signedWebhook(secret: string, message: WebhookMessage): SignedWebhook {
+/**
+ * Signs one delivery attempt with each of the endpoint's `whsec_` secrets (HMAC-SHA256, `v1`),
+ * space-separated in one `webhook-signature` header: while a secret is rotated the old and the
+ * new one are both given, and a receiver that knows either verifies.
+ */
+export function signedWebhook(
+  secrets: string | readonly string[],
+  message: WebhookMessage,
+): SignedWebhook {
+  const keys = typeof secrets === 'string' ? [secrets] : secrets;
+  if (keys.length === 0) throw new ValidationError('a webhook is signed with at least one secret');
   if (!MESSAGE_ID.test(message.id)) {
     throw new ValidationError('webhook id must be 1 to 128 letters, digits, _ or -');
   }
@@ -40,7 +49,9 @@ export function signedWebhook(secret: string, message: WebhookMessage): SignedWe
     headers: {
       'webhook-id': message.id,
       'webhook-timestamp': String(Math.floor(message.timestamp.getTime() / 1000)),
-      'webhook-signature': webhookFor(secret).sign(message.id, message.timestamp, body),
+      'webhook-signature': keys
+        .map((secret) => webhookFor(secret).sign(message.id, message.timestamp, body))
+        .join(' '),
     },
   };
 }

@@ -77,6 +77,26 @@ describe('signedWebhook', () => {
     expect(new Webhook(SECRET).verify(body, headers)).toEqual(routedNotification(routed));
   });
 
+  it('signs with every secret during a rotation, so a receiver knowing either one verifies', () => {
+    const old = SECRET;
+    const rotated = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const { body, headers } = signedWebhook([rotated, old], message());
+    expect(headers['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(new Webhook(old).verify(body, headers)).toEqual(routedNotification(routed));
+    expect(new Webhook(rotated).verify(body, headers)).toEqual(routedNotification(routed));
+    // A secret that is in neither is still refused.
+    expect(() =>
+      new Webhook(`whsec_${Buffer.alloc(32, 9).toString('base64')}`).verify(body, headers),
+    ).toThrow('No matching signature');
+  });
+
+  it('refuses to sign with no secret at all', async () => {
+    await expectAmanError(
+      Promise.resolve().then(() => signedWebhook([], message())),
+      'AMAN_ERR_VALIDATION',
+    );
+  });
+
   it('sends the minified JSON it signed and the attempt time in whole seconds', () => {
     const timestamp = new Date('2025-03-01T10:00:05.750Z');
     const { body, headers } = signedWebhook(SECRET, { ...message(), timestamp });
