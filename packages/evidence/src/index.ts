@@ -15,3 +15,4 @@ export {
 export { CHECKPOINT_ISSUED, CHECKPOINT_STREAM, CheckpointIssuer } from './issuer.ts';
 export { leafData, merkleRoot } from './merkle.ts';
 export { verifyStoreAgainst, type EvidenceFinding, type EvidenceReport } from './verifyStore.ts';
+export { CHECKPOINT_COLLECTED, CHECKPOINT_REFUSED, collectedStreamOf } from './collection.ts';

@@ -1,5 +1,15 @@
-import { accountability, intake, referral, risk } from '@aman/contracts';
+import { accountability, evidence, intake, referral, risk } from '@aman/contracts';
 import { EventCodecs, bind } from '@aman/messaging';
+
+/**
+ * Every context also publishes its service's evidence checkpoints (`@aman/evidence`), which
+ * accountability collects: a checkpoint leaves its service as its other events do.
+ */
+const checkpointIssued = bind(
+  'EvidenceCheckpointIssued',
+  'aman.evidence.v1.CheckpointIssued',
+  evidence.CheckpointIssued,
+);
 
 /**
  * The producing contexts: each one's service, topic, CloudEvents source and the stored event
@@ -19,13 +29,17 @@ export const CONTEXTS = {
       bind('CaseWithdrawn', 'aman.intake.v1.CaseWithdrawn', intake.CaseWithdrawn),
       bind('CaseErased', 'aman.intake.v1.CaseErased', intake.CaseErased),
       bind('PacketReleased', 'aman.intake.v1.PacketReleased', intake.PacketReleased),
+      checkpointIssued,
     ],
   },
   risk: {
     service: 'risk-assessment',
     topic: 'aman.risk.v1',
     source: '/aman/risk',
-    bindings: [bind('RiskAssessed', 'aman.risk.v1.RiskAssessed', risk.RiskAssessed)],
+    bindings: [
+      bind('RiskAssessed', 'aman.risk.v1.RiskAssessed', risk.RiskAssessed),
+      checkpointIssued,
+    ],
   },
   referral: {
     service: 'referral',
@@ -43,6 +57,7 @@ export const CONTEXTS = {
         'aman.referral.v1.ReferralStatusChanged',
         referral.ReferralStatusChanged,
       ),
+      checkpointIssued,
     ],
   },
   accountability: {
@@ -55,6 +70,7 @@ export const CONTEXTS = {
         'aman.accountability.v1.IncidentRecorded',
         accountability.IncidentRecorded,
       ),
+      checkpointIssued,
     ],
   },
 } as const;

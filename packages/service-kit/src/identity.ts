@@ -13,6 +13,7 @@ import {
 } from 'jose';
 
 import { UnauthenticatedError } from '@aman/errors';
+import { ed25519Signer, type CheckpointSigner } from '@aman/evidence';
 
 export const ORGANISATION_TYPES = ['ngo', 'provider', 'monitor', 'operator', 'admin'] as const;
 export type OrganisationType = (typeof ORGANISATION_TYPES)[number];
@@ -43,14 +44,21 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
  */
 export class ServiceIdentity {
   readonly name: string;
+  /** Where every service's public key is (`<service>.pub.jwk`): the trust root. */
+  readonly keysDir: string;
+  /**
+   * Signs the service's evidence checkpoints with its own key: detached Ed25519 over canonical
+   * JSON, which can never be mistaken for a token's signing input (base64url, no braces).
+   */
+  readonly checkpointSigner: CheckpointSigner;
   readonly #privateKey: CryptoKey;
-  readonly #keysDir: string;
   readonly #publicKeys = new Map<string, CryptoKey>();
 
-  private constructor(name: string, privateKey: CryptoKey, keysDir: string) {
+  private constructor(name: string, privateKey: CryptoKey, keysDir: string, jwk: JWK) {
     this.name = name;
     this.#privateKey = privateKey;
-    this.#keysDir = keysDir;
+    this.keysDir = keysDir;
+    this.checkpointSigner = ed25519Signer(name, jwk);
   }
 
   /** Loads `<name>.key.jwk` from the key directory, creating the key pair on first start. */
@@ -71,7 +79,7 @@ export class ServiceIdentity {
       writeFileSync(join(keysDir, `${name}.pub.jwk`), JSON.stringify(publicJwk), { mode: 0o644 });
     }
     const key = (await importJWK(jwk, ALGORITHM)) as CryptoKey;
-    return new ServiceIdentity(name, key, keysDir);
+    return new ServiceIdentity(name, key, keysDir, jwk);
   }
 
   /** A token for one call to `audience`, acting for `principal` (none for the service itself). */
@@ -117,7 +125,7 @@ export class ServiceIdentity {
     if (known !== undefined) return known;
     let jwk: JWK;
     try {
-      jwk = JSON.parse(readFileSync(join(this.#keysDir, `${service}.pub.jwk`), 'utf8')) as JWK;
+      jwk = JSON.parse(readFileSync(join(this.keysDir, `${service}.pub.jwk`), 'utf8')) as JWK;
     } catch {
       throw new UnauthenticatedError('the calling service is not known');
     }

@@ -11,6 +11,7 @@ import {
   type EventStore,
   type JsonObject,
 } from '@aman/eventstore';
+import { CheckpointIssuer, type CheckpointSigner } from '@aman/evidence';
 import {
   EmbeddedBus,
   KafkaBus,
@@ -68,6 +69,8 @@ export class Platform {
   #mongo: MongoClient | undefined;
   #kafka: KafkaBus | undefined;
   #embedded: EmbeddedBus | undefined;
+  /** The first event store the service opened: the one its checkpoints anchor. */
+  #ownStore: EventStore | undefined;
 
   constructor(config: PlatformConfig, service: string, logger: Logger) {
     this.#config = config;
@@ -115,7 +118,26 @@ export class Platform {
       store = await MongoEventStore.open(await this.#client());
     }
     this.#closers.push(() => store.close());
-    return tracedEventStore(store, this.#config.mode === 'embedded' ? 'sqlite' : 'mongodb');
+    const traced = tracedEventStore(store, this.#config.mode === 'embedded' ? 'sqlite' : 'mongodb');
+    this.#ownStore ??= traced;
+    return traced;
+  }
+
+  /**
+   * Issues the service's evidence checkpoints over its own event store every `intervalMs` (the
+   * first after one interval), published with its context's events. None when the service
+   * opened no store or its events leave no context (nobody would collect them).
+   */
+  issueCheckpoints(signer: CheckpointSigner, intervalMs: number): CheckpointIssuer | undefined {
+    const store = this.#ownStore;
+    const publishes = Object.values(CONTEXTS).some((spec) => spec.service === this.#service);
+    if (store === undefined || !publishes || intervalMs <= 0) return undefined;
+    const issuer = new CheckpointIssuer({ store, signer });
+    issuer.start(intervalMs, (error) => {
+      this.#logger.error({ err: error }, 'evidence checkpoint failed');
+    });
+    this.#closers.push(() => issuer.stop());
+    return issuer;
   }
 
   async readModels(): Promise<ReadModelStore> {
@@ -142,12 +164,17 @@ export class Platform {
     return store;
   }
 
-  /** The service's durable timers: `<service>.timers.db`, or collections of its database. */
-  async timers(): Promise<TimerStore> {
+  /**
+   * The service's durable timers: `<service>.timers.db`, or collections of its database. Each
+   * TimerRunner completes every timer it claims, so two runners with different handlers need
+   * stores of their own: `name` gives one (`<service>.<name>.db`, or the `<name>` collections).
+   */
+  async timers(name = 'timers'): Promise<TimerStore> {
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error('a timer store name is a-z, 0-9, _');
     const store =
       this.#config.mode === 'embedded'
-        ? new SqliteTimerStore({ path: this.#sqlitePath('timers') })
-        : await MongoTimerStore.open(await this.#client());
+        ? new SqliteTimerStore({ path: this.#sqlitePath(name) })
+        : await MongoTimerStore.open({ ...(await this.#client()), collection: name });
     this.#closers.push(() => store.close());
     return store;
   }

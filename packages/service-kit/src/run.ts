@@ -45,6 +45,12 @@ const baseSpec = {
   databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
   topicPrefix: env.optional('AMAN_TOPIC_PREFIX', 'prefix of Kafka topics and consumer groups'),
   host: env.string('AMAN_HOST', 'interface to listen on', '127.0.0.1'),
+  evidenceMinutes: env.integer(
+    'AMAN_EVIDENCE_INTERVAL_MINUTES',
+    'minutes between evidence checkpoints over the service store (0: none)',
+    15,
+    0,
+  ),
 };
 
 type BaseConfig = { [K in keyof typeof baseSpec]: ReturnType<(typeof baseSpec)[K]['parse']> };
@@ -72,6 +78,8 @@ export interface Environment {
   readonly keysDir: string;
   readonly host: string;
   readonly platform: PlatformConfig;
+  /** How often a service checkpoints its store (ms; 0: never). */
+  readonly evidenceIntervalMs: number;
 }
 
 /**
@@ -86,6 +94,7 @@ export function environmentOf(source: NodeJS.ProcessEnv = process.env): Environm
     keysDir: resolve(config.keysDir ?? resolve(dataDir, 'keys')),
     host: config.host,
     platform: platformConfig(config, dataDir),
+    evidenceIntervalMs: config.evidenceMinutes * 60_000,
   };
 }
 
@@ -119,6 +128,7 @@ export async function runService<Extra = Record<string, never>>(
   const identity = await ServiceIdentity.load(name, keysDir);
   const kit: ServiceKit = { name, platform, identity, logger, dataDir };
   const started = await start(kit, extra);
+  platform.issueCheckpoints(identity.checkpointSigner, environment.evidenceIntervalMs);
   let server: GrpcServer | undefined;
   if (started.grpc !== undefined && port !== undefined) {
     server = await startGrpcServer({ host, port, services: started.grpc });
