@@ -24,7 +24,13 @@ const services = [
   ['gateway', 'services/gateway/dist/main.js'],
 ];
 
-const env = { ...process.env, AMAN_DATA_DIR: dataDir };
+// `pnpm start` is for trying Aman on one machine: the demo's webhook receiver listens on plain
+// http on loopback, which the referral service refuses unless told otherwise.
+const env = {
+  AMAN_ALLOW_INSECURE_LOOPBACK_WEBHOOKS: '1',
+  ...process.env,
+  AMAN_DATA_DIR: dataDir,
+};
 const children = [];
 let stopping = false;
 
