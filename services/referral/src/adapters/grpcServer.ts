@@ -2,19 +2,48 @@ import { common, referral } from '@aman/contracts';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
 import type { ProviderDirectory } from '../application/providerDirectory.ts';
+import type { ProviderFeed } from '../application/providerFeed.ts';
 import type { Referrals } from '../application/referrals.ts';
-import type { Need, RecipientType, ReferralAction, RiskLevel } from '../domain/index.ts';
+import type {
+  DeliveryChannel,
+  Gender,
+  Need,
+  Profile,
+  ProgrammeStatus,
+  RecipientType,
+  ReferralAction,
+  RiskLevel,
+} from '../domain/index.ts';
 
 export const REFERRAL_SERVICE_NAME = 'aman.referral.v1.ReferralService';
 
+const needs = (values: readonly common.Need[]) =>
+  values.map((need) => common.needToJSON(need) as Need);
+const levels = (values: readonly common.RiskLevel[]) =>
+  values.map((level) => common.riskLevelToJSON(level) as RiskLevel);
+const profiles = (values: readonly common.Profile[]) =>
+  values.map((profile) => common.profileToJSON(profile) as Profile);
+const genders = (values: readonly common.Gender[]) =>
+  values.map((gender) => common.genderToJSON(gender) as Gender);
+
+/** UNSPECIFIED reads as the webhook channel, as every registration did before issue 9. */
+function channelOf(channel: referral.DeliveryChannel): DeliveryChannel {
+  return channel === referral.DeliveryChannel.DELIVERY_CHANNEL_UNSPECIFIED
+    ? 'DELIVERY_CHANNEL_WEBHOOK'
+    : (referral.deliveryChannelToJSON(channel) as DeliveryChannel);
+}
+
 /**
- * ReferralService over gRPC: the admin CLI registers providers; providers, through the gateway,
- * fetch packets and answer. Enums become the domain's names here; the deciders refuse
- * UNSPECIFIED and unknown values.
+ * ReferralService over gRPC: the admin CLI registers providers and programmes; providers, through
+ * the gateway, fetch packets, answer and read their feed; NGOs, through the gateway, answer
+ * requests for information and follow their referrals. Enums become the domain's names here; the
+ * deciders refuse UNSPECIFIED and unknown values. Responses are built from the domain's
+ * protobuf-JSON shapes.
  */
 export function referralServer(deps: {
   readonly providers: ProviderDirectory;
   readonly referrals: Referrals;
+  readonly feed?: ProviderFeed;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): referral.ReferralServiceServer {
@@ -27,13 +56,63 @@ export function referralServer(deps: {
           deps.providers.register(call.caller.principal, {
             organisationId: request.organisationId,
             type: common.recipientTypeToJSON(request.type) as RecipientType,
-            services: request.services.map((need) => common.needToJSON(need) as Need),
-            riskLevels: request.riskLevels.map(
-              (level) => common.riskLevelToJSON(level) as RiskLevel,
-            ),
+            services: needs(request.services),
+            riskLevels: levels(request.riskLevels),
             webhookUrl: request.webhookUrl,
             webhookSecret: request.webhookSecret,
+            profiles: profiles(request.profiles),
+            provinces: request.provinces,
+            genders: genders(request.genders),
+            genderSensitive: request.genderSensitive,
+            capacity: request.capacity,
+            languages: request.languages,
+            deliveryChannel: channelOf(request.deliveryChannel),
           }),
+      },
+      setProviderStatus: {
+        callers: ['admin'],
+        handle: async (request, call) => ({
+          active: await deps.providers.setStatus(
+            call.caller.principal,
+            request.organisationId,
+            request.active,
+          ),
+        }),
+      },
+      registerProgramme: {
+        callers: ['admin'],
+        handle: async (request, call) => {
+          const criteria = request.criteria ?? referral.Eligibility.fromPartial({});
+          const defined = await deps.providers.defineProgramme(call.caller.principal, {
+            programmeId: request.programmeId,
+            providerOrganisationId: request.providerOrganisationId,
+            name: request.name,
+            services: needs(request.services),
+            criteria: {
+              profiles: profiles(criteria.profiles),
+              riskLevels: levels(criteria.riskLevels),
+              provinces: criteria.provinces,
+              genders: genders(criteria.genders),
+            },
+            quota: request.quota,
+          });
+          return {
+            criteriaVersion: defined.criteriaVersion,
+            status: referral.programmeStatusFromJSON(defined.status),
+          };
+        },
+      },
+      setProgrammeStatus: {
+        callers: ['admin'],
+        handle: async (request, call) => ({
+          status: referral.programmeStatusFromJSON(
+            await deps.providers.setProgrammeStatus(
+              call.caller.principal,
+              request.programmeId,
+              referral.programmeStatusToJSON(request.status) as ProgrammeStatus,
+            ),
+          ),
+        }),
       },
       getPacket: {
         callers: ['gateway'],
@@ -51,6 +130,35 @@ export function referralServer(deps: {
             request.reason,
           );
           return { status: referral.referralStatusFromJSON(status) };
+        },
+      },
+      answerInfoRequest: {
+        callers: ['gateway'],
+        handle: async (request, call) => ({
+          status: referral.referralStatusFromJSON(
+            await deps.referrals.answerInfoRequest(call.caller.principal, request.referralId),
+          ),
+        }),
+      },
+      getReferralFeedback: {
+        callers: ['gateway'],
+        handle: async (request, call) => ({
+          referrals: (await deps.referrals.feedback(call.caller.principal, request.caseId)).map(
+            (feedback) => referral.ReferralFeedback.fromJSON(feedback),
+          ),
+        }),
+      },
+      readFeed: {
+        callers: ['gateway'],
+        handle: async (request, call) => {
+          if (deps.feed === undefined) throw new Error('the pull feed is not wired');
+          const page = await deps.feed.read(call.caller.principal, request.cursor, request.limit);
+          return {
+            notifications: page.notifications.map(({ id, type, timestamp, data }) =>
+              referral.FeedNotification.fromJSON({ id, type, timestamp, ...data }),
+            ),
+            nextCursor: page.nextCursor,
+          };
         },
       },
     },

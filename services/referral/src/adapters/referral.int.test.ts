@@ -342,7 +342,7 @@ function referralSuite(
   afterAll(async () => {
     // As main.ts stops: subscriptions first, then delivery, so nothing in flight is dead-lettered.
     const stopped = Promise.all(subscriptions.map((subscription) => subscription.stop()));
-    deliveries.stop();
+    await deliveries.stop();
     await stopped;
     asAdmin.close();
     asGateway.close();
@@ -437,6 +437,8 @@ function referralSuite(
           return 'ERASURE_REQUESTED';
         case 'ProviderNotified':
           return `NOTIFIED ${event.data.notice}`;
+        default:
+          return event.type;
       }
     });
   /** The verified webhooks a path received of one notice type. */

@@ -1,20 +1,39 @@
 import { ForbiddenError, UnauthenticatedError } from '@aman/errors';
-import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
+import { handleCommand, loadState, type EventMetadata, type EventStore } from '@aman/eventstore';
 import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
+  programmeDecider,
+  programmeStream,
   providerDecider,
   providerStream,
+  type DefineProgramme,
+  type ProgrammeStatus,
   type ProviderEvent,
   type ProviderState,
   type RegisterProvider,
   type WebhookEndpoint,
 } from '../domain/index.ts';
+import { REFERRAL_SERVICE } from './events.ts';
 
 /** What an administrator registers; the provider id and the time are Aman's. */
 export type ProviderRegistration = Omit<RegisterProvider['data'], 'providerId' | 'registeredAt'>;
 
-/** The provider directory: registrations, and where each provider's webhooks go. */
+/** What an administrator defines of a programme; the time is Aman's. */
+export type ProgrammeDefinition = Omit<DefineProgramme['data'], 'at'>;
+
+function administrator(principal: Principal | undefined, what: string): Principal {
+  if (principal === undefined) throw new UnauthenticatedError();
+  if (principal.organisationType !== 'admin') {
+    throw new ForbiddenError(`only an administrator ${what}`);
+  }
+  return principal;
+}
+
+/**
+ * The provider directory: registrations (with eligibility, capacity, languages and channel),
+ * suspension, where each provider's webhooks go, and the programmes providers run.
+ */
 export class ProviderDirectory {
   readonly #store: EventStore;
 
@@ -27,10 +46,7 @@ export class ProviderDirectory {
     principal: Principal | undefined,
     registration: ProviderRegistration,
   ): Promise<{ readonly providerId: string }> {
-    if (principal === undefined) throw new UnauthenticatedError();
-    if (principal.organisationType !== 'admin') {
-      throw new ForbiddenError('only an administrator registers providers');
-    }
+    const admin = administrator(principal, 'registers providers');
     const providerId = idFrom('provider', registration.organisationId);
     const result = await handleCommand(
       this.#store,
@@ -41,7 +57,7 @@ export class ProviderDirectory {
         data: { ...registration, providerId, registeredAt: new Date().toISOString() },
       },
       {
-        metadata: eventMetadata({ actor: actorOf(principal), correlationId: providerId }),
+        metadata: eventMetadata({ actor: actorOf(admin), correlationId: providerId }),
       },
     );
     return {
@@ -50,13 +66,98 @@ export class ProviderDirectory {
     };
   }
 
-  /** Where and with which secret the provider's webhooks go; undefined for no such provider. */
+  /** Suspends a provider (routing passes it by) or makes it active again. */
+  async setStatus(
+    principal: Principal | undefined,
+    organisationId: string,
+    active: boolean,
+  ): Promise<boolean> {
+    const admin = administrator(principal, 'suspends providers');
+    const result = await handleCommand(
+      this.#store,
+      providerStream(organisationId),
+      providerDecider,
+      { type: 'SetProviderStatus', data: { active, at: new Date().toISOString() } },
+      { metadata: eventMetadata({ actor: actorOf(admin), correlationId: organisationId }) },
+    );
+    return result.state.status === 'REGISTERED' && result.state.active;
+  }
+
+  /** Defines a programme, or a new version of its criteria; the same definition is a no-op. */
+  async defineProgramme(
+    principal: Principal | undefined,
+    definition: ProgrammeDefinition,
+  ): Promise<{ readonly criteriaVersion: number; readonly status: ProgrammeStatus }> {
+    const admin = administrator(principal, 'defines programmes');
+    const result = await handleCommand(
+      this.#store,
+      programmeStream(definition.programmeId),
+      programmeDecider,
+      { type: 'DefineProgramme', data: { ...definition, at: new Date().toISOString() } },
+      {
+        metadata: eventMetadata({ actor: actorOf(admin), correlationId: definition.programmeId }),
+      },
+    );
+    const { state } = result;
+    if (state.status === 'UNDEFINED') throw new Error('a defined programme has no state');
+    return { criteriaVersion: state.programme.criteriaVersion, status: state.status };
+  }
+
+  /** Opens, suspends, closes (for good) or marks full a programme. */
+  async setProgrammeStatus(
+    principal: Principal | undefined,
+    programmeId: string,
+    status: ProgrammeStatus,
+  ): Promise<ProgrammeStatus> {
+    const admin = administrator(principal, 'sets a programme’s status');
+    const result = await handleCommand(
+      this.#store,
+      programmeStream(programmeId),
+      programmeDecider,
+      { type: 'SetProgrammeStatus', data: { status, at: new Date().toISOString() } },
+      { metadata: eventMetadata({ actor: actorOf(admin), correlationId: programmeId }) },
+    );
+    if (result.state.status === 'UNDEFINED') throw new Error('a programme lost its state');
+    return result.state.status;
+  }
+
+  /** An accepted referral takes a place of its programme's quota, once. */
+  async takePlace(programmeId: string, referralId: string, causationId: string): Promise<void> {
+    const metadata: EventMetadata = eventMetadata({
+      actor: { organisationId: REFERRAL_SERVICE, principalId: REFERRAL_SERVICE },
+      correlationId: programmeId,
+      causationId,
+    });
+    await handleCommand(
+      this.#store,
+      programmeStream(programmeId),
+      programmeDecider,
+      { type: 'TakePlace', data: { referralId, at: new Date().toISOString() } },
+      { metadata },
+    );
+  }
+
+  /** Where and with which secret the provider's webhooks go; undefined for a pull-feed one. */
   async webhookEndpoint(organisationId: string): Promise<WebhookEndpoint | undefined> {
+    const state = await this.#provider(organisationId);
+    return state.status === 'REGISTERED' ? (state.webhook ?? undefined) : undefined;
+  }
+
+  /** Whether the organisation is a provider that reads its notifications from the pull feed. */
+  async pullsFeed(organisationId: string): Promise<boolean> {
+    const state = await this.#provider(organisationId);
+    return (
+      state.status === 'REGISTERED' &&
+      state.provider.deliveryChannel === 'DELIVERY_CHANNEL_PULL_FEED'
+    );
+  }
+
+  async #provider(organisationId: string): Promise<ProviderState> {
     const { state } = await loadState<ProviderState, ProviderEvent>(
       this.#store,
       providerStream(organisationId),
       providerDecider,
     );
-    return state.status === 'REGISTERED' ? (state.webhook ?? undefined) : undefined;
+    return state;
   }
 }

@@ -1,20 +1,27 @@
 import type { intake } from '@aman/contracts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
+import type { TimerFiring, TimerStore } from '@aman/timers';
 import {
   handleCommand,
   loadState,
   type CommandResult,
   type EventMetadata,
   type EventStore,
+  type JsonObject,
 } from '@aman/eventstore';
 import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
 import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
+  FINAL,
+  DEADLINES,
   mayReadPacket,
   referralDecider,
   referralStream,
   type CaseFacts,
+  type Deadline,
+  type DeadlineClass,
+  type Need,
   type Notice,
   type ProviderMatch,
   type RecipientType,
@@ -24,8 +31,11 @@ import {
   type ReferralRoutedData,
   type ReferralState,
   type ReferralStatus,
+  type ReferralStep,
   type RevocationReason,
+  type RoutedReferral,
 } from '../domain/index.ts';
+import { REFERRAL_DEADLINE, deadlineTimers } from './deadlineTimers.ts';
 import { everyDocument } from './everyDocument.ts';
 import { REFERRAL_SERVICE } from './events.ts';
 
@@ -39,6 +49,39 @@ export type CaseReferral = {
   /** The provider's directory id: what a consent grant names. */
   readonly providerId: string;
   readonly recipientType: RecipientType;
+  /** '' for the provider itself. Absent from entries indexed before issue 9. */
+  readonly programmeId?: string;
+  readonly needsServed?: readonly Need[];
+  /** The referral's status as last decided here; UNKNOWN until its routing is appended. */
+  readonly status?: ReferralStatus | 'UNKNOWN';
+  /** Routed and not ended: counts against its provider's capacity. */
+  readonly open?: boolean;
+};
+
+/** What the referring NGO is told of one referral: only the steps reached, each with its time. */
+export type ReferralFeedback = {
+  readonly referralId: string;
+  readonly providerOrganisationId: string;
+  readonly recipientType: RecipientType;
+  readonly programmeId: string;
+  readonly criteriaVersion: number;
+  readonly status: ReferralStatus;
+  readonly receivedAt: string;
+  readonly deliveredAt?: string;
+  readonly seenAt?: string;
+  readonly acknowledgedAt?: string;
+  readonly decidedAt?: string;
+  readonly acknowledgeBy: string;
+  readonly decideBy: string;
+  readonly steps: readonly ReferralStep[];
+  readonly programmeStatus: string;
+};
+
+/** How fast the case's providers must answer, from its newest RiskAssessed. */
+export type CaseDeadlines = {
+  readonly deadlineClass: DeadlineClass;
+  readonly acknowledgeWithinSeconds: number;
+  readonly decideWithinSeconds: number;
 };
 
 /** Where a referral's minimised, consented packet comes from (intake). */
@@ -51,6 +94,14 @@ export interface PacketSource {
     },
     provider: Principal,
   ) => Promise<intake.ReferralPacket | undefined>;
+}
+
+function ngo(principal: Principal | undefined): Principal {
+  if (principal === undefined) throw new UnauthenticatedError();
+  if (principal.organisationType !== 'ngo') {
+    throw new ForbiddenError('only the referring NGO does this');
+  }
+  return principal;
 }
 
 function provider(principal: Principal | undefined): Principal {
@@ -66,28 +117,56 @@ export class Referrals {
   readonly #store: EventStore;
   readonly #byCase: ReadModelCollection;
   readonly #packets: PacketSource;
+  readonly #timers: TimerStore | undefined;
 
-  private constructor(store: EventStore, byCase: ReadModelCollection, packets: PacketSource) {
+  private constructor(
+    store: EventStore,
+    byCase: ReadModelCollection,
+    packets: PacketSource,
+    timers: TimerStore | undefined,
+  ) {
     this.#store = store;
     this.#byCase = byCase;
     this.#packets = packets;
+    this.#timers = timers;
   }
 
   static async open(options: {
     readonly store: EventStore;
     readonly readModels: ReadModelStore;
     readonly packets: PacketSource;
+    /** Where deadlines wait (`Platform.timers('deadline_timers')`); none: no deadlines kept. */
+    readonly timers?: TimerStore;
   }): Promise<Referrals> {
     return new Referrals(
       options.store,
-      await options.readModels.collection('case_referrals', { indexes: ['caseId'] }),
+      await options.readModels.collection('case_referrals', {
+        indexes: ['caseId', 'providerOrganisationId', 'programmeId', 'open'],
+      }),
       options.packets,
+      options.timers,
     );
   }
 
-  /** The referral's id for a case and provider: one referral per pair, whenever it is routed. */
-  static idOf(caseId: string, providerOrganisationId: string): string {
-    return idFrom('referral', caseId, providerOrganisationId);
+  /**
+   * The referral's id for a case and provider, or one of its programmes: one referral per pair,
+   * whenever it is routed.
+   */
+  static idOf(caseId: string, providerOrganisationId: string, programmeId = ''): string {
+    return programmeId === ''
+      ? idFrom('referral', caseId, providerOrganisationId)
+      : idFrom('referral', caseId, providerOrganisationId, programmeId);
+  }
+
+  /** How many referrals a provider works on now (routed and not ended). */
+  async load(providerOrganisationId: string): Promise<number> {
+    return this.#byCase.count({ providerOrganisationId, open: true });
+  }
+
+  /** The referrals made to a programme, as indexed. */
+  async ofProgramme(programmeId: string): Promise<CaseReferral[]> {
+    const documents = await everyDocument(this.#byCase, { programmeId });
+    return documents.map((data) => data as unknown as CaseReferral);
   }
 
   async state(referralId: string): Promise<ReferralState> {
@@ -104,11 +183,15 @@ export class Referrals {
    * (a redelivered event, a re-assessment) decides nothing. True when this call routed it.
    */
   async route(
-    caseFacts: Pick<CaseFacts, 'caseId' | 'organisationId' | 'deadlineClass'>,
+    caseFacts: Pick<CaseFacts, 'caseId' | 'organisationId'> & CaseDeadlines,
     match: ProviderMatch,
     causationId: string,
   ): Promise<boolean> {
-    const referralId = Referrals.idOf(caseFacts.caseId, match.providerOrganisationId);
+    const referralId = Referrals.idOf(
+      caseFacts.caseId,
+      match.providerOrganisationId,
+      match.programmeId,
+    );
     // Indexed before it is routed, so that no referral is ever missing from its case's list
     // (a revocation that finds the entry but no referral yet has nothing to revoke).
     const entry: CaseReferral = {
@@ -118,8 +201,17 @@ export class Referrals {
       providerOrganisationId: match.providerOrganisationId,
       providerId: match.providerId,
       recipientType: match.recipientType,
+      programmeId: match.programmeId,
+      needsServed: match.needsServed,
+      status: 'UNKNOWN',
+      open: true,
     };
-    await this.#byCase.write([{ id: referralId, data: entry, versions: {} }]);
+    const indexed = await this.#byCase.get(referralId);
+    if (indexed === undefined) {
+      await this.#byCase.write([
+        { id: referralId, data: entry as unknown as JsonObject, versions: {} },
+      ]);
+    }
     const result = await this.#decide(
       referralId,
       {
@@ -132,12 +224,117 @@ export class Referrals {
           recipientType: match.recipientType,
           reasons: match.reasons,
           deadlineClass: caseFacts.deadlineClass,
+          acknowledgeWithinSeconds: caseFacts.acknowledgeWithinSeconds,
+          decideWithinSeconds: caseFacts.decideWithinSeconds,
+          programmeId: match.programmeId,
+          criteriaVersion: match.criteriaVersion,
           routedAt: new Date().toISOString(),
         },
       },
       onBehalfOf(caseFacts.organisationId, caseFacts.caseId, causationId),
     );
     return result.events.length > 0;
+  }
+
+  /**
+   * A re-assessment: the referral's open deadlines come forward if the new level asks for it
+   * (never back), and their timers are kept. Deciding it again decides nothing.
+   */
+  async tighten(
+    referral: CaseReferral,
+    deadlines: CaseDeadlines,
+    causationId: string,
+  ): Promise<boolean> {
+    const result = await this.#decide(
+      referral.referralId,
+      { type: 'TightenDeadlines', data: { ...deadlines, at: new Date().toISOString() } },
+      onBehalfOf(referral.organisationId, referral.caseId, causationId),
+    );
+    return result.events.length > 0;
+  }
+
+  /**
+   * Makes sure the timers of a referral's open deadlines exist (scheduling is idempotent):
+   * after every decision, and again on a redelivered event, so a crash between an append and
+   * its schedule loses no deadline.
+   */
+  async keepDeadlines(referralId: string): Promise<void> {
+    if (this.#timers === undefined) return;
+    for (const timer of deadlineTimers(await this.state(referralId))) {
+      await this.#timers.schedule(timer);
+    }
+  }
+
+  /** The deadline TimerRunner's handler: a missed deadline expires and escalates the referral. */
+  async fireDeadline({ timer }: TimerFiring): Promise<void> {
+    if (timer.kind !== REFERRAL_DEADLINE) return;
+    const { referralId, deadline } = timer.payload;
+    if (typeof referralId !== 'string' || !isDeadline(deadline)) return;
+    const state = await this.state(referralId);
+    if (state.status === 'NOT_ROUTED') return;
+    const { organisationId, caseId } = state.referral;
+    await this.#decide(
+      referralId,
+      { type: 'MissDeadline', data: { deadline, at: new Date().toISOString() } },
+      onBehalfOf(organisationId, caseId, timer.id),
+    );
+  }
+
+  /** The referring NGO answered the provider's request for information. */
+  async answerInfoRequest(
+    principal: Principal | undefined,
+    referralId: string,
+  ): Promise<ReferralStatus> {
+    const answering = ngo(principal);
+    const state = await this.state(referralId);
+    if (
+      state.status === 'NOT_ROUTED' ||
+      state.referral.organisationId !== answering.organisationId
+    ) {
+      throw new NotFoundError('referral not found');
+    }
+    const result = await this.#decide(
+      referralId,
+      {
+        type: 'AnswerInfoRequest',
+        data: { organisationId: answering.organisationId, at: new Date().toISOString() },
+      },
+      eventMetadata({ actor: actorOf(answering), correlationId: state.referral.caseId }),
+    );
+    if (result.state.status === 'NOT_ROUTED') throw new NotFoundError('referral not found');
+    return result.state.status;
+  }
+
+  /** The referral's programme stopped taking referrals: its NGO is told while it is pending. */
+  async noteProgrammeStatus(
+    referral: CaseReferral,
+    programmeId: string,
+    status: string,
+    causationId: string,
+  ): Promise<boolean> {
+    const result = await this.#decide(
+      referral.referralId,
+      { type: 'NoteProgrammeStatus', data: { programmeId, status, at: new Date().toISOString() } },
+      onBehalfOf(referral.organisationId, referral.caseId, causationId),
+    );
+    return result.events.length > 0;
+  }
+
+  /**
+   * What the case's NGO is told of each referral of its case: received (routed), delivered,
+   * seen, acknowledged, decided, each with its time, never a step not reached. Another NGO's
+   * case has no referrals as far as it can tell.
+   */
+  async feedback(principal: Principal | undefined, caseId: string): Promise<ReferralFeedback[]> {
+    const asking = ngo(principal);
+    const feedback: ReferralFeedback[] = [];
+    for (const entry of await this.ofCase(caseId)) {
+      if (entry.organisationId !== asking.organisationId) continue;
+      const state = await this.state(entry.referralId);
+      if (state.status === 'NOT_ROUTED') continue;
+      feedback.push(feedbackOf(state));
+    }
+    return feedback;
   }
 
   /** The referrals a case was routed to (or was about to be), in referral id order. */
@@ -223,6 +420,17 @@ export class Referrals {
       reader,
     );
     if (packet === undefined) throw new NotFoundError('referral not found');
+    // Seen once the packet is in hand: a refused fetch is not a sighting.
+    if (state.seenAt === undefined) {
+      await this.#decide(
+        referralId,
+        {
+          type: 'RecordPacketFetched',
+          data: { providerOrganisationId: reader.organisationId, at: new Date().toISOString() },
+        },
+        eventMetadata({ actor: actorOf(reader), correlationId: state.referral.caseId }),
+      );
+    }
     return packet;
   }
 
@@ -238,15 +446,71 @@ export class Referrals {
     return state.referral;
   }
 
-  #decide(
+  /**
+   * Decides, then keeps the referral's index entry (status, open) and its deadline timers in
+   * line with what the stream now says, also when nothing new was decided (a repeat heals what a
+   * crash between the append and these writes left undone).
+   */
+  async #decide(
     referralId: string,
     command: ReferralCommand,
     metadata: EventMetadata,
   ): Promise<CommandResult<ReferralState, ReferralEvent>> {
-    return handleCommand(this.#store, referralStream(referralId), referralDecider, command, {
-      metadata,
-    });
+    const result = await handleCommand(
+      this.#store,
+      referralStream(referralId),
+      referralDecider,
+      command,
+      { metadata },
+    );
+    const { state } = result;
+    if (state.status !== 'NOT_ROUTED') {
+      const indexed = await this.#byCase.get(referralId);
+      const entry = indexed?.data as CaseReferral | undefined;
+      const open = !FINAL.includes(state.status);
+      if (entry !== undefined && (entry.status !== state.status || entry.open !== open)) {
+        await this.#byCase.write([
+          {
+            id: referralId,
+            data: { ...entry, status: state.status, open } as unknown as JsonObject,
+            versions: {},
+          },
+        ]);
+      }
+      await this.keepDeadlines(referralId);
+    }
+    return result;
   }
+}
+
+function isDeadline(value: unknown): value is Deadline {
+  return typeof value === 'string' && (DEADLINES as readonly string[]).includes(value);
+}
+
+function feedbackOf(state: Exclude<ReferralState, { status: 'NOT_ROUTED' }>): ReferralFeedback {
+  const referral: RoutedReferral = state.referral;
+  const firstAt = (...statuses: ReferralStatus[]) =>
+    state.steps.find((step) => statuses.includes(step.status))?.at;
+  const times = {
+    deliveredAt: firstAt('REFERRAL_STATUS_DELIVERED'),
+    seenAt: state.seenAt,
+    acknowledgedAt: firstAt('REFERRAL_STATUS_ACKNOWLEDGED'),
+    decidedAt: firstAt('REFERRAL_STATUS_ACCEPTED', 'REFERRAL_STATUS_DECLINED'),
+  };
+  return {
+    referralId: referral.referralId,
+    providerOrganisationId: referral.providerOrganisationId,
+    recipientType: referral.recipientType,
+    programmeId: referral.programmeId,
+    criteriaVersion: referral.criteriaVersion,
+    status: state.status,
+    receivedAt: referral.routedAt,
+    ...Object.fromEntries(Object.entries(times).filter(([, at]) => at !== undefined)),
+    acknowledgeBy: state.acknowledgeBy,
+    decideBy: state.decideBy,
+    steps: state.steps,
+    programmeStatus: state.programmeNotices.at(-1) ?? '',
+  };
 }
 
 /** What the service does by itself, it does on behalf of the case's NGO. */

@@ -4,29 +4,56 @@ import { CONTEXTS, type ConsumedEvent, type Logger } from '@aman/service-kit';
 
 import {
   DEADLINE_CLASSES,
+  FAILED,
   FIELD_GROUPS,
+  GENDERS,
   NEEDS,
+  PROFILES,
+  PROGRAMME_STATUSES,
   RECIPIENT_TYPES,
   RISK_LEVELS,
+  plan,
   revocationReason,
   route,
   type CaseFacts,
   type CaseStatus,
   type ConsentGrant,
-  type DeadlineClass,
+  type ProgrammeDescription,
   type ProviderDescription,
   type RevocationReason,
   type RiskLevel,
 } from '../domain/index.ts';
 import { everyDocument } from './everyDocument.ts';
-import type { Referrals } from './referrals.ts';
+import type { ProviderDirectory } from './providerDirectory.ts';
+import type { CaseDeadlines, Referrals } from './referrals.ts';
 
 /** The case as it now stands: who it is for (the NGO), what it needs, what consent allows. */
-type CaseStanding = Pick<CaseFacts, 'caseId' | 'organisationId' | 'needs' | 'consent'> & {
+type CaseStanding = Pick<
+  CaseFacts,
+  'caseId' | 'organisationId' | 'needs' | 'consent' | 'profile' | 'gender' | 'province'
+> & {
   readonly status: CaseStatus;
 };
-/** The newest risk assessment of a case. */
-type CaseRisk = { readonly level: RiskLevel; readonly deadlineClass: DeadlineClass };
+/** The newest risk assessment of a case, and how fast its providers must answer. */
+type CaseRisk = { readonly level: RiskLevel } & CaseDeadlines;
+
+/** A programme as the routing process remembers it (placesTaken: its status says when full). */
+type KnownProgramme = Omit<ProgrammeDescription, 'placesTaken' | 'open'> & {
+  readonly providerOrganisationId: string;
+  readonly status: string;
+};
+
+/** Who the defender is, as intake publishes it: the fields eligibility looks at. */
+function profileOf(data: JsonObject): Pick<CaseStanding, 'profile' | 'gender' | 'province'> {
+  const profile = oneOf(data['profile'], PROFILES);
+  const gender = oneOf(data['gender'], GENDERS);
+  const province = text(data['province']);
+  return {
+    ...(profile === undefined ? {} : { profile }),
+    ...(gender === undefined ? {} : { gender }),
+    ...(province === undefined ? {} : { province }),
+  };
+}
 
 /** What each of intake's events changes in a case's standing (an erased case stays erased). */
 const CASE_CHANGES = new Map<string, (standing: CaseStanding, data: JsonObject) => CaseStanding>([
@@ -34,13 +61,18 @@ const CASE_CHANGES = new Map<string, (standing: CaseStanding, data: JsonObject) 
     'CaseSubmitted',
     (standing, data) => ({
       ...standing,
+      ...profileOf(data),
       needs: valuesOf(data['needs'], NEEDS),
       consent: consentOf(data['consent']),
     }),
   ],
   [
     'CaseFactsUpdated',
-    (standing, data) => ({ ...standing, needs: valuesOf(data['needs'], NEEDS) }),
+    (standing, data) => ({
+      ...standing,
+      ...profileOf(data),
+      needs: valuesOf(data['needs'], NEEDS),
+    }),
   ],
   ['ConsentUpdated', (standing, data) => ({ ...standing, consent: consentOf(data['consent']) })],
   [
@@ -51,13 +83,17 @@ const CASE_CHANGES = new Map<string, (standing: CaseStanding, data: JsonObject) 
 ]);
 
 /**
- * The routing process manager: it remembers what routing needs — each case's needs, current
- * consent and standing (intake's events), its newest risk level (risk's RiskAssessed), the
- * provider directory (ProviderRegistered) — routes an open case once it has both its facts and a
- * level, and revokes the referrals the case no longer allows: a provider that lost all consent,
- * every provider of a withdrawn or erased case (which is never routed again). Both are
- * idempotent, so redelivered events and re-assessments change only what is not yet so (a higher
- * level or a wider consent can bring new providers).
+ * The routing process manager: it remembers what routing needs — each case's needs, profile,
+ * current consent and standing (intake's events), its newest risk level and deadlines (risk's
+ * RiskAssessed), the provider directory and its programmes (referral's own events) — and brings
+ * each case's referrals in line: it routes each need of an open case that no live referral covers
+ * to the best-ranked provider or programme not yet tried (so a decline, a missed deadline or a
+ * closure escalates to the next in rank), tightens the open deadlines on a raised level, and
+ * revokes the referrals the case no longer allows: a provider that lost all consent, every
+ * provider of a withdrawn or erased case (which is never routed again). It also counts a
+ * programme's acceptances against its quota and tells the NGOs of pending referrals when a
+ * programme fills, is suspended or closes. Everything is idempotent, so redelivered events change
+ * only what is not yet so.
  *
  * Facts and levels are separate documents, each written by one stream's events only: events of
  * different topics arrive concurrently (and, distributed, at different instances), and neither
@@ -70,7 +106,9 @@ export class RoutingProcess {
   readonly #cases: ReadModelCollection;
   readonly #risks: ReadModelCollection;
   readonly #providers: ReadModelCollection;
+  readonly #programmes: ReadModelCollection;
   readonly #referrals: Referrals;
+  readonly #directory: ProviderDirectory | undefined;
   readonly #logger: Logger;
 
   private constructor(
@@ -78,37 +116,45 @@ export class RoutingProcess {
       readonly cases: ReadModelCollection;
       readonly risks: ReadModelCollection;
       readonly providers: ReadModelCollection;
+      readonly programmes: ReadModelCollection;
     },
     referrals: Referrals,
+    directory: ProviderDirectory | undefined,
     logger: Logger,
   ) {
     this.#cases = collections.cases;
     this.#risks = collections.risks;
     this.#providers = collections.providers;
+    this.#programmes = collections.programmes;
     this.#referrals = referrals;
+    this.#directory = directory;
     this.#logger = logger;
   }
 
+  /** Without `directory`, programme quotas are not counted (tests of routing alone). */
   static async open(
     readModels: ReadModelStore,
     referrals: Referrals,
     logger: Logger,
+    directory?: ProviderDirectory,
   ): Promise<RoutingProcess> {
     return new RoutingProcess(
       {
         cases: await readModels.collection('cases', { indexes: [] }),
         risks: await readModels.collection('case_risks', { indexes: [] }),
         providers: await readModels.collection('providers', { indexes: [] }),
+        programmes: await readModels.collection('programmes', { indexes: [] }),
       },
       referrals,
+      directory,
       logger,
     );
   }
 
   /** One consumed event; at least once, in order per stream. */
   async onEvent(event: ConsumedEvent): Promise<void> {
-    if (event.source === CONTEXTS.referral.source && event.type === 'ProviderRegistered') {
-      await this.#providerRegistered(event);
+    if (event.source === CONTEXTS.referral.source) {
+      await this.#referralEvent(event);
     } else if (event.source === CONTEXTS.intake.source && CASE_CHANGES.has(event.type)) {
       const caseId = await this.#caseChanged(event);
       if (caseId !== undefined) await this.#settle(caseId, event.id);
@@ -118,18 +164,150 @@ export class RoutingProcess {
     }
   }
 
+  async #referralEvent(event: ConsumedEvent): Promise<void> {
+    const { data } = event;
+    switch (event.type) {
+      case 'ProviderRegistered':
+        return this.#providerRegistered(event);
+      case 'ProviderStatusChanged': {
+        const organisationId = text(data['organisationId']);
+        if (organisationId === undefined) return;
+        await this.#update(this.#providers, organisationId, event, (known) => ({
+          ...known,
+          active: data['active'] === true,
+        }));
+        return;
+      }
+      case 'ProgrammeDefined':
+      case 'ProgrammeStatusChanged':
+        return this.#programmeChanged(event);
+      case 'ReferralStatusChanged': {
+        const status = data['status'];
+        const caseId = text(data['caseId']);
+        const referralId = text(data['referralId']);
+        if (caseId === undefined || referralId === undefined) return;
+        // An acceptance takes a place of its programme's quota.
+        if (status === 'REFERRAL_STATUS_ACCEPTED') await this.#placeTaken(referralId, event.id);
+        // A decline, a missed deadline or a closure: the next in rank is due.
+        if ((FAILED as readonly JsonValue[]).includes(status ?? null)) {
+          await this.#settle(caseId, event.id);
+        }
+        return;
+      }
+    }
+  }
+
   async #providerRegistered(event: ConsumedEvent): Promise<void> {
-    const organisationId = text(event.data['organisationId']);
-    const type = oneOf(event.data['type'], RECIPIENT_TYPES);
+    const { data } = event;
+    const organisationId = text(data['organisationId']);
+    const type = oneOf(data['type'], RECIPIENT_TYPES);
     if (organisationId === undefined || type === undefined) return;
+    const capacity = data['capacity'];
+    const known = await this.#providers.get(organisationId);
     const provider: ProviderDescription = {
-      providerId: text(event.data['providerId']) ?? '',
+      providerId: text(data['providerId']) ?? '',
       organisationId,
       type,
-      services: valuesOf(event.data['services'], NEEDS),
-      riskLevels: valuesOf(event.data['riskLevels'], RISK_LEVELS),
+      services: valuesOf(data['services'], NEEDS),
+      riskLevels: valuesOf(data['riskLevels'], RISK_LEVELS),
+      eligibility: {
+        profiles: valuesOf(data['profiles'], PROFILES),
+        provinces: texts(data['provinces']),
+        genders: valuesOf(data['genders'], GENDERS),
+      },
+      genderSensitive: data['genderSensitive'] === true,
+      capacity: typeof capacity === 'number' ? capacity : 0,
+      // A status change read before the registration (another order after a replay) stays.
+      active: known?.data?.['active'] !== false,
     };
-    await this.#providers.write([document(organisationId, provider, event)]);
+    const applied = known?.versions[event.stream];
+    if (applied !== undefined && event.version <= applied) return;
+    await this.#providers.write([
+      {
+        id: organisationId,
+        data: provider as unknown as JsonObject,
+        versions: { [event.stream]: event.version },
+      },
+    ]);
+  }
+
+  async #programmeChanged(event: ConsumedEvent): Promise<void> {
+    const { data } = event;
+    const programmeId = text(data['programmeId']);
+    const providerOrganisationId = text(data['providerOrganisationId']);
+    if (programmeId === undefined || providerOrganisationId === undefined) return;
+    await this.#update(this.#programmes, programmeId, event, (known) => {
+      if (event.type === 'ProgrammeStatusChanged') {
+        return {
+          ...known,
+          programmeId,
+          providerOrganisationId,
+          status: text(data['status']) ?? '',
+        };
+      }
+      const criteria = isObject(data['criteria']) ? data['criteria'] : {};
+      const programme: Omit<KnownProgramme, 'status'> = {
+        programmeId,
+        providerOrganisationId,
+        services: valuesOf(data['services'], NEEDS),
+        riskLevels: valuesOf(criteria['riskLevels'], RISK_LEVELS),
+        eligibility: {
+          profiles: valuesOf(criteria['profiles'], PROFILES),
+          provinces: texts(criteria['provinces']),
+          genders: valuesOf(criteria['genders'], GENDERS),
+        },
+        criteriaVersion: typeof data['criteriaVersion'] === 'number' ? data['criteriaVersion'] : 1,
+        quota: typeof data['quota'] === 'number' ? data['quota'] : 0,
+      };
+      return { status: 'PROGRAMME_STATUS_OPEN', ...known, ...programme };
+    });
+    // Full, suspended, closed: the NGOs of its pending referrals are told (again after a
+    // redelivery, which decides nothing new).
+    const status = oneOf(data['status'], PROGRAMME_STATUSES);
+    if (event.type !== 'ProgrammeStatusChanged' || status === undefined) return;
+    if (status === 'PROGRAMME_STATUS_OPEN') return;
+    let told = 0;
+    for (const referral of await this.#referrals.ofProgramme(programmeId)) {
+      if (await this.#referrals.noteProgrammeStatus(referral, programmeId, status, event.id)) {
+        told += 1;
+      }
+    }
+    if (told > 0) {
+      this.#logger.info(
+        { programmeId, status, referrals: told },
+        'pending referrals told of their programme',
+      );
+    }
+  }
+
+  async #placeTaken(referralId: string, causationId: string): Promise<void> {
+    if (this.#directory === undefined) return;
+    const state = await this.#referrals.state(referralId);
+    if (state.status === 'NOT_ROUTED' || state.referral.programmeId === '') return;
+    await this.#directory.takePlace(state.referral.programmeId, referralId, causationId);
+  }
+
+  /**
+   * Writes one document from the events of one stream, in order: an event applied already
+   * (a redelivery) changes nothing. True when it wrote.
+   */
+  async #update(
+    collection: ReadModelCollection,
+    id: string,
+    event: ConsumedEvent,
+    change: (known: JsonObject) => object,
+  ): Promise<boolean> {
+    const known = await collection.get(id);
+    const applied = known?.versions[event.stream];
+    if (applied !== undefined && event.version <= applied) return false;
+    await collection.write([
+      {
+        id,
+        data: change(known?.data ?? {}) as JsonObject,
+        versions: { ...known?.versions, [event.stream]: event.version },
+      },
+    ]);
+    return true;
   }
 
   async #caseChanged(event: ConsumedEvent): Promise<string | undefined> {
@@ -163,7 +341,12 @@ export class RoutingProcess {
     const known = await this.#risks.get(caseId);
     const applied = known?.versions[event.stream];
     if (applied === undefined || event.version > applied) {
-      const risk: CaseRisk = { level, deadlineClass };
+      const risk: CaseRisk = {
+        level,
+        deadlineClass,
+        acknowledgeWithinSeconds: seconds(event.data['acknowledgeWithinSeconds']),
+        decideWithinSeconds: seconds(event.data['decideWithinSeconds']),
+      };
       await this.#risks.write([document(caseId, risk, event)]);
     }
     return caseId;
@@ -175,19 +358,38 @@ export class RoutingProcess {
    */
   async #settle(caseId: string, causationId: string): Promise<void> {
     await this.#route(caseId, causationId);
+    await this.#tighten(caseId, causationId);
     await this.#revoke(caseId, causationId);
+  }
+
+  /** Every open referral of the case gets the newest assessment's deadlines, if tighter. */
+  async #tighten(caseId: string, causationId: string): Promise<void> {
+    const risk = riskOf((await this.#risks.get(caseId))?.data);
+    if (risk === undefined) return;
+    for (const referral of await this.#referrals.ofCase(caseId)) {
+      if (referral.open === false) continue;
+      if (await this.#referrals.tighten(referral, risk, causationId)) {
+        this.#logger.info({ caseId, referralId: referral.referralId }, 'deadlines tightened');
+      }
+    }
   }
 
   async #route(caseId: string, causationId: string): Promise<void> {
     const [standing, risk] = await Promise.all([
       this.#cases.get(caseId).then((found) => standingOf(found?.data)),
-      this.#risks.get(caseId).then((found) => found?.data as CaseRisk | undefined),
+      this.#risks.get(caseId).then((found) => riskOf(found?.data)),
     ]);
     if (standing === undefined || risk === undefined || standing.status !== 'open') return;
-    const caseFacts: CaseFacts = { ...standing, ...risk };
-    const matches = route(caseFacts, await this.#allProviders());
+    const caseFacts: CaseFacts & CaseDeadlines = { ...standing, ...risk };
+    const matches = route(caseFacts, await this.#targets());
+    const existing = (await this.#referrals.ofCase(caseId)).map((referral) => ({
+      providerOrganisationId: referral.providerOrganisationId,
+      programmeId: referral.programmeId ?? '',
+      ...(referral.needsServed === undefined ? {} : { needsServed: referral.needsServed }),
+      status: referral.status ?? 'UNKNOWN',
+    }));
     let routed = 0;
-    for (const match of matches) {
+    for (const match of plan(caseFacts, matches, existing)) {
       if (await this.#referrals.route(caseFacts, match, causationId)) routed += 1;
     }
     if (routed > 0) {
@@ -216,10 +418,51 @@ export class RoutingProcess {
     }
   }
 
-  async #allProviders(): Promise<ProviderDescription[]> {
-    const documents = await everyDocument(this.#providers);
-    return documents.map((data) => data as unknown as ProviderDescription);
+  /** Every provider, and each of its programmes, with the referrals it works on now. */
+  async #targets(): Promise<ProviderDescription[]> {
+    const providers = (await everyDocument(this.#providers)).map(
+      (data) => data as unknown as ProviderDescription,
+    );
+    // A programme whose status was read before its definition has no services yet: left out.
+    const programmes = (await everyDocument(this.#programmes))
+      .filter((data) => Array.isArray(data['services']))
+      .map((data) => data as unknown as KnownProgramme);
+    const targets: ProviderDescription[] = [];
+    for (const provider of providers) {
+      const load = provider.capacity ? await this.#referrals.load(provider.organisationId) : 0;
+      targets.push({ ...provider, load });
+      for (const programme of programmes) {
+        if (programme.providerOrganisationId !== provider.organisationId) continue;
+        targets.push({
+          ...provider,
+          load,
+          programme: {
+            ...programme,
+            open: programme.status === 'PROGRAMME_STATUS_OPEN',
+            placesTaken: 0,
+          },
+        });
+      }
+    }
+    return targets;
   }
+}
+
+/** A stored risk; documents written before issue 9 have no deadlines: the class's then. */
+function riskOf(data: JsonObject | undefined): CaseRisk | undefined {
+  if (data === undefined) return undefined;
+  const stored = data as unknown as Partial<CaseRisk> & Pick<CaseRisk, 'level' | 'deadlineClass'>;
+  return {
+    level: stored.level,
+    deadlineClass: stored.deadlineClass,
+    acknowledgeWithinSeconds: stored.acknowledgeWithinSeconds ?? 0,
+    decideWithinSeconds: stored.decideWithinSeconds ?? 0,
+  };
+}
+
+/** A whole, positive number of seconds; anything else (protobuf JSON leaves 0 out) is none. */
+function seconds(value: JsonValue | undefined): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 0;
 }
 
 function opened(caseId: string, organisationId: string): CaseStanding {

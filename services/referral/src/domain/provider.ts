@@ -1,9 +1,23 @@
-import { IllegalStateError, ValidationError } from '@aman/errors';
+import { IllegalStateError, NotFoundError, ValidationError } from '@aman/errors';
 import type { Decider, DomainEvent } from '@aman/eventstore';
 
 import { requireIdentifier, requireOneOf, requireSetOf, requireTimestamp } from './validation.ts';
-import { NEEDS, RECIPIENT_TYPES, RISK_LEVELS } from './vocabulary.ts';
-import type { Need, RecipientType, RiskLevel } from './vocabulary.ts';
+import {
+  DELIVERY_CHANNELS,
+  GENDERS,
+  NEEDS,
+  PROFILES,
+  RECIPIENT_TYPES,
+  RISK_LEVELS,
+} from './vocabulary.ts';
+import type {
+  DeliveryChannel,
+  Gender,
+  Need,
+  Profile,
+  RecipientType,
+  RiskLevel,
+} from './vocabulary.ts';
 
 /** One provider organisation's entry in the directory: `provider-<organisationId>`. */
 export function providerStream(organisationId: string): string {
@@ -18,6 +32,14 @@ export type ProviderRegisteredData = {
   readonly services: Need[];
   readonly riskLevels: RiskLevel[];
   readonly registeredAt: string;
+  /** Absent from registrations before issue 9: anyone, no limit, webhooks. */
+  readonly profiles?: Profile[];
+  readonly provinces?: string[];
+  readonly genders?: Gender[];
+  readonly genderSensitive?: boolean;
+  readonly capacity?: number;
+  readonly languages?: string[];
+  readonly deliveryChannel?: DeliveryChannel;
 };
 export type ProviderRegistered = DomainEvent<'ProviderRegistered', ProviderRegisteredData>;
 
@@ -30,7 +52,16 @@ export type WebhookEndpoint = {
 };
 export type WebhookEndpointSet = DomainEvent<'WebhookEndpointSet', WebhookEndpoint>;
 
-export type ProviderEvent = ProviderRegistered | WebhookEndpointSet;
+/** Public: suspended (not routed to) or active again. */
+export type ProviderStatusChangedData = {
+  readonly providerId: string;
+  readonly organisationId: string;
+  readonly active: boolean;
+  readonly changedAt: string;
+};
+export type ProviderStatusChanged = DomainEvent<'ProviderStatusChanged', ProviderStatusChangedData>;
+
+export type ProviderEvent = ProviderRegistered | WebhookEndpointSet | ProviderStatusChanged;
 
 export type RegisterProvider = {
   readonly type: 'RegisterProvider';
@@ -40,29 +71,53 @@ export type RegisterProvider = {
     readonly type: RecipientType;
     readonly services: readonly Need[];
     readonly riskLevels: readonly RiskLevel[];
+    /** Required for the webhook channel, '' for the pull feed. */
     readonly webhookUrl: string;
     readonly webhookSecret: string;
     readonly registeredAt: string;
+    readonly profiles?: readonly Profile[];
+    readonly provinces?: readonly string[];
+    readonly genders?: readonly Gender[];
+    readonly genderSensitive?: boolean;
+    readonly capacity?: number;
+    readonly languages?: readonly string[];
+    readonly deliveryChannel?: DeliveryChannel;
   };
 };
-export type ProviderCommand = RegisterProvider;
+
+export type SetProviderStatus = {
+  readonly type: 'SetProviderStatus';
+  readonly data: { readonly active: boolean; readonly at: string };
+};
+
+export type ProviderCommand = RegisterProvider | SetProviderStatus;
 
 export type ProviderState =
   | { readonly status: 'UNREGISTERED' }
   | {
       readonly status: 'REGISTERED';
       readonly provider: ProviderRegisteredData;
-      /** Null only between the two events of one registration. */
+      /** Null for the pull feed, and between the two events of one registration. */
       readonly webhook: WebhookEndpoint | null;
+      readonly active: boolean;
     };
 
 // Standard Webhooks: a symmetric secret is 24 to 64 random bytes, base64 with `whsec_` before it.
 const WEBHOOK_SECRET = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/;
 const SECRET_BYTES = { min: 24, max: 64 } as const;
 const MAX_URL_LENGTH = 2048;
+const PROVINCE = /^[A-Z]{2}-[A-Z0-9]{1,3}$/;
+const LANGUAGE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/;
+const MAX_LIST = 64;
+const MAX_CAPACITY = 1_000_000;
 
 function registerProvider(command: RegisterProvider, state: ProviderState): ProviderEvent[] {
   const { data } = command;
+  const deliveryChannel = requireOneOf(
+    data.deliveryChannel ?? 'DELIVERY_CHANNEL_WEBHOOK',
+    DELIVERY_CHANNELS,
+    'deliveryChannel',
+  );
   const provider: ProviderRegisteredData = {
     providerId: requireIdentifier(data.providerId, 'providerId'),
     organisationId: requireIdentifier(data.organisationId, 'organisationId'),
@@ -70,20 +125,32 @@ function registerProvider(command: RegisterProvider, state: ProviderState): Prov
     services: requireSetOf(data.services, NEEDS, 'services'),
     riskLevels: requireSetOf(data.riskLevels, RISK_LEVELS, 'riskLevels'),
     registeredAt: requireTimestamp(data.registeredAt, 'registeredAt'),
+    profiles: optionalSetOf(data.profiles, PROFILES, 'profiles'),
+    provinces: requireCodes(data.provinces, PROVINCE, 'provinces', 'ISO 3166-2 province codes'),
+    genders: optionalSetOf(data.genders, GENDERS, 'genders'),
+    genderSensitive: data.genderSensitive === true,
+    capacity: requireCount(data.capacity ?? 0, 'capacity'),
+    languages: requireCodes(data.languages, LANGUAGE, 'languages', 'BCP 47 language tags'),
+    deliveryChannel,
   };
-  const url = requireWebhookUrl(data.webhookUrl);
-  const secret = requireWebhookSecret(data.webhookSecret);
+  const webhook =
+    deliveryChannel === 'DELIVERY_CHANNEL_WEBHOOK'
+      ? {
+          providerId: provider.providerId,
+          url: requireWebhookUrl(data.webhookUrl),
+          secret: requireWebhookSecret(data.webhookSecret),
+        }
+      : undefined;
+  if (webhook === undefined && (data.webhookUrl !== '' || data.webhookSecret !== '')) {
+    throw new ValidationError('a pull-feed provider has no webhookUrl or webhookSecret');
+  }
 
   if (state.status === 'REGISTERED') {
     // A retry mints a new provider id and time; what must match is what the provider offers.
-    const registered = state.provider;
     const same =
-      registered.organisationId === provider.organisationId &&
-      registered.type === provider.type &&
-      sameValues(registered.services, provider.services) &&
-      sameValues(registered.riskLevels, provider.riskLevels) &&
-      state.webhook?.url === url &&
-      state.webhook.secret === secret;
+      sameOffer(provider, asNow(state.provider)) &&
+      state.webhook?.url === webhook?.url &&
+      state.webhook?.secret === webhook?.secret;
     if (same) return [];
     throw new IllegalStateError(
       'this organisation is already registered as a provider with other details; updating a provider is not supported yet',
@@ -92,8 +159,86 @@ function registerProvider(command: RegisterProvider, state: ProviderState): Prov
 
   return [
     { type: 'ProviderRegistered', data: provider },
-    { type: 'WebhookEndpointSet', data: { providerId: provider.providerId, url, secret } },
+    ...(webhook === undefined ? [] : [{ type: 'WebhookEndpointSet' as const, data: webhook }]),
   ];
+}
+
+function setProviderStatus(command: SetProviderStatus, state: ProviderState): ProviderEvent[] {
+  const at = requireTimestamp(command.data.at, 'at');
+  if (typeof command.data.active !== 'boolean')
+    throw new ValidationError('active must be true or false');
+  if (state.status !== 'REGISTERED') throw new NotFoundError('provider not found');
+  if (state.active === command.data.active) return [];
+  const { providerId, organisationId } = state.provider;
+  return [
+    {
+      type: 'ProviderStatusChanged',
+      data: { providerId, organisationId, active: command.data.active, changedAt: at },
+    },
+  ];
+}
+
+/** What a provider offers: everything of a registration but its id and time. */
+function sameOffer(a: ProviderRegisteredData, b: ProviderRegisteredData): boolean {
+  const offer = (p: ProviderRegisteredData) =>
+    JSON.stringify(
+      Object.entries(p)
+        .filter(([key]) => key !== 'providerId' && key !== 'registeredAt')
+        .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+    );
+  return offer(a) === offer(b);
+}
+
+/** A registration as it reads now: registrations before issue 9 lack the later fields. */
+export function asNow(provider: ProviderRegisteredData): Required<ProviderRegisteredData> {
+  return {
+    ...provider,
+    profiles: provider.profiles ?? [],
+    provinces: provider.provinces ?? [],
+    genders: provider.genders ?? [],
+    genderSensitive: provider.genderSensitive ?? false,
+    capacity: provider.capacity ?? 0,
+    languages: provider.languages ?? [],
+    deliveryChannel: provider.deliveryChannel ?? 'DELIVERY_CHANNEL_WEBHOOK',
+  };
+}
+
+/** Values of a vocabulary, none meaning anyone; returned without repeats in its order. */
+export function optionalSetOf<T extends string>(
+  values: readonly unknown[] | undefined,
+  allowed: readonly T[],
+  field: string,
+): T[] {
+  return values === undefined || values.length === 0 ? [] : requireSetOf(values, allowed, field);
+}
+
+/** Codes of a given form, sorted without repeats. */
+export function requireCodes(
+  values: readonly unknown[] | undefined,
+  form: RegExp,
+  field: string,
+  what: string,
+): string[] {
+  const given = values ?? [];
+  if (!Array.isArray(given) || given.length > MAX_LIST) {
+    throw new ValidationError(`${field} must list at most ${MAX_LIST} ${what}`);
+  }
+  for (const value of given) {
+    if (typeof value !== 'string' || !form.test(value)) {
+      throw new ValidationError(`${field} must list ${what}`);
+    }
+  }
+  return [...new Set(given as string[])].sort();
+}
+
+/** A whole number from 0 (no limit) up. */
+export function requireCount(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_CAPACITY) {
+    throw new ValidationError(
+      `${field} must be a whole number from 0 (no limit) to ${MAX_CAPACITY}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -127,19 +272,20 @@ function requireWebhookSecret(value: unknown): string {
   );
 }
 
-function sameValues<T>(a: readonly T[], b: readonly T[]): boolean {
-  return a.length === b.length && a.every((value, index) => value === b[index]);
-}
-
 export const providerDecider: Decider<ProviderState, ProviderCommand, ProviderEvent> = {
   initialState: () => ({ status: 'UNREGISTERED' }),
-  decide: (command, state) => registerProvider(command, state),
+  decide: (command, state) =>
+    command.type === 'RegisterProvider'
+      ? registerProvider(command, state)
+      : setProviderStatus(command, state),
   evolve: (state, event) => {
     switch (event.type) {
       case 'ProviderRegistered':
-        return { status: 'REGISTERED', provider: event.data, webhook: null };
+        return { status: 'REGISTERED', provider: event.data, webhook: null, active: true };
       case 'WebhookEndpointSet':
         return state.status === 'REGISTERED' ? { ...state, webhook: event.data } : state;
+      case 'ProviderStatusChanged':
+        return state.status === 'REGISTERED' ? { ...state, active: event.data.active } : state;
     }
   },
 };

@@ -3,7 +3,12 @@ import { describe, expect, it } from '@jest/globals';
 import { DeciderSpecification } from '@aman/testing';
 
 import { providerDecider, providerStream } from './provider.ts';
-import type { ProviderRegistered, RegisterProvider, WebhookEndpointSet } from './provider.ts';
+import type {
+  ProviderRegistered,
+  ProviderStatusChanged,
+  RegisterProvider,
+  WebhookEndpointSet,
+} from './provider.ts';
 
 // The Standard Webhooks reference test key: 24 bytes.
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -32,6 +37,13 @@ const registered: ProviderRegistered = {
     services: ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID'],
     riskLevels: ['RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
     registeredAt: '2025-03-01T10:00:00.000Z',
+    profiles: [],
+    provinces: [],
+    genders: [],
+    genderSensitive: false,
+    capacity: 0,
+    languages: [],
+    deliveryChannel: 'DELIVERY_CHANNEL_WEBHOOK',
   },
 };
 
@@ -160,6 +172,123 @@ describe('provider directory', () => {
       status: 'REGISTERED',
       provider: registered.data,
       webhook: endpointSet.data,
+      active: true,
+    });
+  });
+
+  describe('eligibility, capacity, languages and channel', () => {
+    it('keeps whom it takes, its capacity and languages, in a stable order without repeats', () => {
+      spec
+        .given([])
+        .when(
+          withData({
+            profiles: ['PROFILE_LAWYER', 'PROFILE_JOURNALIST', 'PROFILE_LAWYER'],
+            provinces: ['AF-KAB', 'AF-HER', 'AF-KAB'],
+            genders: ['GENDER_WOMAN'],
+            genderSensitive: true,
+            capacity: 12,
+            languages: ['fa-AF', 'ps', 'en'],
+          }),
+        )
+        .then([
+          {
+            ...registered,
+            data: {
+              ...registered.data,
+              profiles: ['PROFILE_JOURNALIST', 'PROFILE_LAWYER'],
+              provinces: ['AF-HER', 'AF-KAB'],
+              genders: ['GENDER_WOMAN'],
+              genderSensitive: true,
+              capacity: 12,
+              languages: ['en', 'fa-AF', 'ps'],
+            },
+          },
+          endpointSet,
+        ]);
+    });
+
+    it('registers a pull-feed provider with no webhook endpoint at all', () => {
+      spec
+        .given([])
+        .when(
+          withData({
+            deliveryChannel: 'DELIVERY_CHANNEL_PULL_FEED',
+            webhookUrl: '',
+            webhookSecret: '',
+          }),
+        )
+        .then({
+          ...registered,
+          data: { ...registered.data, deliveryChannel: 'DELIVERY_CHANNEL_PULL_FEED' },
+        });
+    });
+
+    it('refuses a pull-feed provider that names a webhook URL or secret', () => {
+      spec
+        .given([])
+        .when(withData({ deliveryChannel: 'DELIVERY_CHANNEL_PULL_FEED', webhookSecret: '' }))
+        .thenThrows('AMAN_ERR_VALIDATION');
+    });
+
+    it.each([
+      ['a province that is not a code', { provinces: ['Herat'] }],
+      ['a language that is not a tag', { languages: ['Dari language'] }],
+      ['a negative capacity', { capacity: -1 }],
+      ['a fractional capacity', { capacity: 1.5 }],
+      ['an unknown profile', { profiles: ['PROFILE_SPY' as never] }],
+      ['an unknown channel', { deliveryChannel: 'DELIVERY_CHANNEL_FAX' as never }],
+    ] as const)('refuses %s', (_, data) => {
+      spec.given([]).when(withData(data)).thenThrows('AMAN_ERR_VALIDATION');
+    });
+
+    it('takes the same registration again from a provider registered before issue 9', () => {
+      const before = {
+        ...registered,
+        data: {
+          providerId: 'prov-1',
+          organisationId: 'org-legal-aid',
+          type: 'RECIPIENT_TYPE_LEGAL_AID',
+          services: ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID'],
+          riskLevels: ['RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+          registeredAt: '2025-03-01T10:00:00.000Z',
+        },
+      } as ProviderRegistered;
+      spec.given([before, endpointSet]).when(register).thenNothingHappened();
+    });
+  });
+
+  describe('suspension', () => {
+    const suspend = {
+      type: 'SetProviderStatus',
+      data: { active: false, at: '2025-04-01T08:00:00Z' },
+    } as const;
+    const suspended: ProviderStatusChanged = {
+      type: 'ProviderStatusChanged',
+      data: {
+        providerId: 'prov-1',
+        organisationId: 'org-legal-aid',
+        active: false,
+        changedAt: '2025-04-01T08:00:00.000Z',
+      },
+    };
+
+    it('suspends an active provider, and reactivates it', () => {
+      spec.given([registered, endpointSet]).when(suspend).then(suspended);
+      spec
+        .given([registered, endpointSet, suspended])
+        .when({ type: 'SetProviderStatus', data: { active: true, at: '2025-04-02T08:00:00Z' } })
+        .then({
+          ...suspended,
+          data: { ...suspended.data, active: true, changedAt: '2025-04-02T08:00:00.000Z' },
+        });
+    });
+
+    it('decides nothing when the provider is already so', () => {
+      spec.given([registered, endpointSet, suspended]).when(suspend).thenNothingHappened();
+    });
+
+    it('does not suspend a provider that was never registered', () => {
+      spec.given([]).when(suspend).thenThrows('AMAN_ERR_NOT_FOUND');
     });
   });
 });

@@ -1,9 +1,10 @@
 import { IllegalStateError, NotFoundError, ValidationError } from '@aman/errors';
 import type { Decider, DomainEvent } from '@aman/eventstore';
 
-import { respondBy } from './routing.ts';
+import { deadlinesOf, tightened } from './deadlines.ts';
 import { requireIdentifier, requireOneOf, requireTimestamp } from './validation.ts';
 import {
+  DEADLINES,
   DEADLINE_CLASSES,
   NOTICES,
   RECIPIENT_TYPES,
@@ -11,7 +12,9 @@ import {
   REVOCATION_REASONS,
 } from './vocabulary.ts';
 import type {
+  Deadline,
   DeadlineClass,
+  ExpiryReason,
   Notice,
   RecipientType,
   ReferralAction,
@@ -34,10 +37,22 @@ export type ReferralRoutedData = {
   readonly recipientType: RecipientType;
   readonly reasons: string[];
   readonly deadlineClass: DeadlineClass;
+  /** The acknowledgement deadline, as before issue 9 (equal to `acknowledgeBy`). */
   readonly respondBy: string;
   readonly routedAt: string;
+  /**
+   * The programme it was matched to ('' for the provider itself) and its criteria version; when
+   * the provider must have acknowledged, then decided. Absent from events stored before issue 9.
+   */
+  readonly programmeId?: string;
+  readonly criteriaVersion?: number;
+  readonly acknowledgeBy?: string;
+  readonly decideBy?: string;
 };
 export type ReferralRouted = DomainEvent<'ReferralRouted', ReferralRoutedData>;
+
+/** A routing as the referral's state holds it: every field, older events completed. */
+export type RoutedReferral = Required<ReferralRoutedData>;
 
 /** Public: aman.referral.v1.ReferralStatusChanged as protobuf JSON (`reason` is '' when none). */
 export type ReferralStatusChangedData = {
@@ -72,8 +87,59 @@ export type ProviderNotifiedData = {
 };
 export type ProviderNotified = DomainEvent<'ProviderNotified', ProviderNotifiedData>;
 
+/** The ids every referral event repeats, so read models scope it without a lookup. */
+type ReferralIds = Pick<
+  ReferralRoutedData,
+  'referralId' | 'caseId' | 'providerOrganisationId' | 'organisationId'
+>;
+
+/** Public: the provider fetched the packet for the first time ("seen" is a time, not a state). */
+export type ReferralSeenData = ReferralIds & { readonly seenAt: string };
+export type ReferralSeen = DomainEvent<'ReferralSeen', ReferralSeenData>;
+
+/** Public: a raised risk level brought the open deadlines forward. */
+export type ReferralDeadlinesChangedData = ReferralIds & {
+  readonly deadlineClass: DeadlineClass;
+  readonly acknowledgeBy: string;
+  readonly decideBy: string;
+  readonly changedAt: string;
+};
+export type ReferralDeadlinesChanged = DomainEvent<
+  'ReferralDeadlinesChanged',
+  ReferralDeadlinesChangedData
+>;
+
+/**
+ * Public: a deadline passed without the provider's answer; the NGO is told, and routing sends the
+ * needs it covered to the next ranked provider.
+ */
+export type ReferralEscalatedData = ReferralIds & {
+  readonly missed: Deadline;
+  readonly deadline: string;
+  readonly escalatedAt: string;
+};
+export type ReferralEscalated = DomainEvent<'ReferralEscalated', ReferralEscalatedData>;
+
+/** Public: the programme of a pending referral filled, was suspended or closed. */
+export type ReferralProgrammeChangedData = ReferralIds & {
+  readonly programmeId: string;
+  readonly programmeStatus: string;
+  readonly changedAt: string;
+};
+export type ReferralProgrammeChanged = DomainEvent<
+  'ReferralProgrammeChanged',
+  ReferralProgrammeChangedData
+>;
+
 export type ReferralEvent =
-  ReferralRouted | ReferralStatusChanged | ErasureRequested | ProviderNotified;
+  | ReferralRouted
+  | ReferralStatusChanged
+  | ErasureRequested
+  | ProviderNotified
+  | ReferralSeen
+  | ReferralDeadlinesChanged
+  | ReferralEscalated
+  | ReferralProgrammeChanged;
 
 export type RouteReferral = {
   readonly type: 'RouteReferral';
@@ -85,6 +151,11 @@ export type RouteReferral = {
     readonly recipientType: RecipientType;
     readonly reasons: readonly string[];
     readonly deadlineClass: DeadlineClass;
+    /** From the case's newest RiskAssessed; 0 when it had none (older events): the class's. */
+    readonly acknowledgeWithinSeconds: number;
+    readonly decideWithinSeconds: number;
+    readonly programmeId?: string;
+    readonly criteriaVersion?: number;
     readonly routedAt: string;
   };
 };
@@ -113,13 +184,75 @@ export type Respond = {
   };
 };
 
-export type ReferralCommand = RouteReferral | RecordDelivery | Respond | Revoke;
+/** The NGO answered the provider's request for information; `organisationId` is the caller's. */
+export type AnswerInfoRequest = {
+  readonly type: 'AnswerInfoRequest';
+  readonly data: { readonly organisationId: string; readonly at: string };
+};
+
+/** The provider fetched the packet (only the first time is recorded). */
+export type RecordPacketFetched = {
+  readonly type: 'RecordPacketFetched';
+  readonly data: { readonly providerOrganisationId: string; readonly at: string };
+};
+
+/** A deadline's timer fired: expire and escalate if the provider has still not answered. */
+export type MissDeadline = {
+  readonly type: 'MissDeadline';
+  readonly data: { readonly deadline: Deadline; readonly at: string };
+};
+
+/** The case was re-assessed: its deadlines may only come forward, never move back. */
+export type TightenDeadlines = {
+  readonly type: 'TightenDeadlines';
+  readonly data: {
+    readonly deadlineClass: DeadlineClass;
+    readonly acknowledgeWithinSeconds: number;
+    readonly decideWithinSeconds: number;
+    readonly at: string;
+  };
+};
+
+/** The referral's programme stopped taking referrals: its NGO is told while it is pending. */
+export type NoteProgrammeStatus = {
+  readonly type: 'NoteProgrammeStatus';
+  readonly data: { readonly programmeId: string; readonly status: string; readonly at: string };
+};
+
+export type ReferralCommand =
+  | RouteReferral
+  | RecordDelivery
+  | Respond
+  | Revoke
+  | AnswerInfoRequest
+  | RecordPacketFetched
+  | MissDeadline
+  | TightenDeadlines
+  | NoteProgrammeStatus;
+
+/** One step of a referral with its time, for the NGO's feedback and response-time figures. */
+export type ReferralStep = {
+  readonly status: ReferralStatus;
+  readonly reason: string;
+  readonly at: string;
+};
 
 export type ReferralState =
   | { readonly status: 'NOT_ROUTED' }
   | {
       readonly status: ReferralStatus;
-      readonly referral: ReferralRoutedData;
+      readonly referral: RoutedReferral;
+      /** The deadlines in force (tightened by a raised risk level). */
+      readonly acknowledgeBy: string;
+      readonly decideBy: string;
+      /** Every status reached, in order, routing first. */
+      readonly steps: readonly ReferralStep[];
+      /** When the provider first fetched the packet. */
+      readonly seenAt?: string;
+      /** The deadline missed, once escalated. */
+      readonly escalated?: Deadline;
+      /** The programme statuses the NGO was told of. */
+      readonly programmeNotices: readonly string[];
       /** Why and when, once revoked. */
       readonly revocation?: { readonly reason: RevocationReason; readonly at: string };
       /** When its provider was to be asked to delete its copies (the referral had ended). */
@@ -136,32 +269,73 @@ export type OwedNotice = {
   readonly at: string;
 };
 
-/** Each action, the one status it may follow and the status it leads to. */
-const TRANSITIONS: Readonly<Record<ReferralAction, { from: ReferralStatus; to: ReferralStatus }>> =
-  {
-    REFERRAL_ACTION_ACKNOWLEDGE: {
-      from: 'REFERRAL_STATUS_DELIVERED',
-      to: 'REFERRAL_STATUS_ACKNOWLEDGED',
-    },
-    REFERRAL_ACTION_ACCEPT: {
-      from: 'REFERRAL_STATUS_ACKNOWLEDGED',
-      to: 'REFERRAL_STATUS_ACCEPTED',
-    },
-    REFERRAL_ACTION_DECLINE: {
-      from: 'REFERRAL_STATUS_ACKNOWLEDGED',
-      to: 'REFERRAL_STATUS_DECLINED',
-    },
-    REFERRAL_ACTION_COMPLETE: { from: 'REFERRAL_STATUS_ACCEPTED', to: 'REFERRAL_STATUS_COMPLETED' },
-  };
+/** Each provider action, the statuses it may follow (issue 9's table) and the one it leads to. */
+const TRANSITIONS: Readonly<
+  Record<ReferralAction, { from: readonly ReferralStatus[]; to: ReferralStatus }>
+> = {
+  REFERRAL_ACTION_ACKNOWLEDGE: {
+    from: ['REFERRAL_STATUS_DELIVERED'],
+    to: 'REFERRAL_STATUS_ACKNOWLEDGED',
+  },
+  REFERRAL_ACTION_ACCEPT: {
+    from: ['REFERRAL_STATUS_ACKNOWLEDGED'],
+    to: 'REFERRAL_STATUS_ACCEPTED',
+  },
+  REFERRAL_ACTION_DECLINE: {
+    from: ['REFERRAL_STATUS_ACKNOWLEDGED', 'REFERRAL_STATUS_INFO_REQUESTED'],
+    to: 'REFERRAL_STATUS_DECLINED',
+  },
+  REFERRAL_ACTION_REQUEST_INFO: {
+    from: ['REFERRAL_STATUS_ACKNOWLEDGED'],
+    to: 'REFERRAL_STATUS_INFO_REQUESTED',
+  },
+  REFERRAL_ACTION_REPORT_PROGRESS: {
+    from: ['REFERRAL_STATUS_ACCEPTED'],
+    to: 'REFERRAL_STATUS_IN_PROGRESS',
+  },
+  REFERRAL_ACTION_COMPLETE: {
+    from: ['REFERRAL_STATUS_ACCEPTED', 'REFERRAL_STATUS_IN_PROGRESS'],
+    to: 'REFERRAL_STATUS_COMPLETED',
+  },
+  REFERRAL_ACTION_CLOSE: {
+    from: ['REFERRAL_STATUS_ACCEPTED', 'REFERRAL_STATUS_IN_PROGRESS'],
+    to: 'REFERRAL_STATUS_CLOSED',
+  },
+};
 
-/**
- * Where a referral ends: nothing moves it further, and a revocation leaves it as it is. Issue 9's
- * further steps (info_requested, in_progress) are not final, so they stay revocable.
- */
-const FINAL: readonly ReferralStatus[] = [
+/** The actions whose reason is required: a category, never personal data. */
+const REASON_REQUIRED: readonly ReferralAction[] = [
+  'REFERRAL_ACTION_DECLINE',
+  'REFERRAL_ACTION_CLOSE',
+];
+
+/** Where a referral ends: nothing moves it further, and a revocation leaves it as it is. */
+export const FINAL: readonly ReferralStatus[] = [
   'REFERRAL_STATUS_DECLINED',
   'REFERRAL_STATUS_COMPLETED',
   'REFERRAL_STATUS_REVOKED',
+  'REFERRAL_STATUS_CLOSED',
+  'REFERRAL_STATUS_EXPIRED',
+];
+
+/** The statuses in which each deadline is still open, and why it expires when missed. */
+export const AWAITING: Readonly<
+  Record<Deadline, { readonly in: readonly ReferralStatus[]; readonly reason: ExpiryReason }>
+> = {
+  acknowledgement: {
+    in: ['REFERRAL_STATUS_ROUTED', 'REFERRAL_STATUS_DELIVERED'],
+    reason: 'acknowledgement_missed',
+  },
+  decision: {
+    in: ['REFERRAL_STATUS_ACKNOWLEDGED', 'REFERRAL_STATUS_INFO_REQUESTED'],
+    reason: 'decision_missed',
+  },
+};
+
+/** Pending: no decision yet, so a programme that stops taking referrals concerns its NGO. */
+const PENDING: readonly ReferralStatus[] = [
+  ...AWAITING.acknowledgement.in,
+  ...AWAITING.decision.in,
 ];
 
 /**
@@ -173,7 +347,9 @@ const PACKET_READABLE: readonly ReferralStatus[] = [
   'REFERRAL_STATUS_ROUTED',
   'REFERRAL_STATUS_DELIVERED',
   'REFERRAL_STATUS_ACKNOWLEDGED',
+  'REFERRAL_STATUS_INFO_REQUESTED',
   'REFERRAL_STATUS_ACCEPTED',
+  'REFERRAL_STATUS_IN_PROGRESS',
 ];
 
 const MAX_REASONS = 32;
@@ -224,6 +400,12 @@ function routeReferral(command: RouteReferral, state: ReferralState): ReferralEv
   const { data } = command;
   const deadlineClass = requireOneOf(data.deadlineClass, DEADLINE_CLASSES, 'deadlineClass');
   const routedAt = requireTimestamp(data.routedAt, 'routedAt');
+  const deadlines = deadlinesOf(
+    deadlineClass,
+    routedAt,
+    data.acknowledgeWithinSeconds,
+    data.decideWithinSeconds,
+  );
   const routed: ReferralRoutedData = {
     referralId: requireIdentifier(data.referralId, 'referralId'),
     caseId: requireIdentifier(data.caseId, 'caseId'),
@@ -235,8 +417,14 @@ function routeReferral(command: RouteReferral, state: ReferralState): ReferralEv
     recipientType: requireOneOf(data.recipientType, RECIPIENT_TYPES, 'recipientType'),
     reasons: requireReasons(data.reasons),
     deadlineClass,
-    respondBy: respondBy(deadlineClass, routedAt),
+    respondBy: deadlines.acknowledgeBy,
     routedAt,
+    programmeId:
+      data.programmeId === undefined || data.programmeId === ''
+        ? ''
+        : requireIdentifier(data.programmeId, 'programmeId'),
+    criteriaVersion: requireVersion(data.criteriaVersion ?? 0),
+    ...deadlines,
   };
   if (state.status === 'NOT_ROUTED') return [{ type: 'ReferralRouted', data: routed }];
   // The id stands for one (case, provider): routing the pair again is the same referral.
@@ -303,14 +491,121 @@ function respond(command: Respond, state: ReferralState): ReferralEvent[] {
     throw new NotFoundError('referral not found');
   }
   const action = requireOneOf(data.action, REFERRAL_ACTIONS, 'action');
-  const reason = requireReason(data.reason, action === 'REFERRAL_ACTION_DECLINE', 'reason');
+  const reason = requireReason(data.reason, REASON_REQUIRED.includes(action), 'reason');
   const at = requireTimestamp(data.at, 'at');
   const transition = TRANSITIONS[action];
+  // A retried answer changes nothing.
   if (state.status === transition.to) return [];
-  if (state.status !== transition.from) {
+  if (!transition.from.includes(state.status)) {
     throw new IllegalStateError(`a referral that is ${state.status} cannot take ${action}`);
   }
   return [statusChanged(state.referral, transition.to, reason, at)];
+}
+
+function answerInfoRequest(command: AnswerInfoRequest, state: ReferralState): ReferralEvent[] {
+  const caller = requireIdentifier(command.data.organisationId, 'organisationId');
+  const at = requireTimestamp(command.data.at, 'at');
+  // Another NGO's referral does not exist as far as the caller can tell.
+  if (state.status === 'NOT_ROUTED' || state.referral.organisationId !== caller) {
+    throw new NotFoundError('referral not found');
+  }
+  // Answered already, and acknowledged again: a retry changes nothing.
+  if (
+    state.status === 'REFERRAL_STATUS_ACKNOWLEDGED' &&
+    lastStep(state)?.reason === 'info_provided'
+  ) {
+    return [];
+  }
+  if (state.status !== 'REFERRAL_STATUS_INFO_REQUESTED') {
+    throw new IllegalStateError(
+      `a referral that is ${state.status} has no open request for information`,
+    );
+  }
+  return [statusChanged(state.referral, 'REFERRAL_STATUS_ACKNOWLEDGED', 'info_provided', at)];
+}
+
+function recordPacketFetched(command: RecordPacketFetched, state: ReferralState): ReferralEvent[] {
+  const caller = requireIdentifier(command.data.providerOrganisationId, 'providerOrganisationId');
+  const at = requireTimestamp(command.data.at, 'at');
+  if (state.status === 'NOT_ROUTED' || state.referral.providerOrganisationId !== caller) {
+    throw new NotFoundError('referral not found');
+  }
+  if (state.seenAt !== undefined) return [];
+  return [{ type: 'ReferralSeen', data: { ...idsOf(state.referral), seenAt: at } }];
+}
+
+/**
+ * A deadline's timer fired. Expires the referral, and escalates, only if the deadline in force
+ * has passed and the provider still owes that answer: a timer of a deadline since tightened,
+ * or fired again, finds the referral answered or expired already and decides nothing.
+ */
+function missDeadline(command: MissDeadline, state: ReferralState): ReferralEvent[] {
+  const deadline = requireOneOf(command.data.deadline, DEADLINES, 'deadline');
+  const at = requireTimestamp(command.data.at, 'at');
+  if (state.status === 'NOT_ROUTED') return [];
+  const awaiting = AWAITING[deadline];
+  const due = deadline === 'acknowledgement' ? state.acknowledgeBy : state.decideBy;
+  if (!awaiting.in.includes(state.status) || Date.parse(due) > Date.parse(at)) return [];
+  return [
+    statusChanged(state.referral, 'REFERRAL_STATUS_EXPIRED', awaiting.reason, at),
+    {
+      type: 'ReferralEscalated',
+      data: { ...idsOf(state.referral), missed: deadline, deadline: due, escalatedAt: at },
+    },
+  ];
+}
+
+function tightenDeadlines(command: TightenDeadlines, state: ReferralState): ReferralEvent[] {
+  const { data } = command;
+  const deadlineClass = requireOneOf(data.deadlineClass, DEADLINE_CLASSES, 'deadlineClass');
+  const at = requireTimestamp(data.at, 'at');
+  if (state.status === 'NOT_ROUTED' || FINAL.includes(state.status)) return [];
+  const proposed = deadlinesOf(
+    deadlineClass,
+    state.referral.routedAt,
+    data.acknowledgeWithinSeconds,
+    data.decideWithinSeconds,
+  );
+  const next = tightened(state, proposed);
+  if (next === undefined) return [];
+  return [
+    {
+      type: 'ReferralDeadlinesChanged',
+      data: { ...idsOf(state.referral), deadlineClass, ...next, changedAt: at },
+    },
+  ];
+}
+
+function noteProgrammeStatus(command: NoteProgrammeStatus, state: ReferralState): ReferralEvent[] {
+  const programmeId = requireIdentifier(command.data.programmeId, 'programmeId');
+  const status = requireReason(command.data.status, true, 'status');
+  const at = requireTimestamp(command.data.at, 'at');
+  if (state.status === 'NOT_ROUTED' || state.referral.programmeId !== programmeId) return [];
+  if (!PENDING.includes(state.status) || state.programmeNotices.includes(status)) return [];
+  return [
+    {
+      type: 'ReferralProgrammeChanged',
+      data: { ...idsOf(state.referral), programmeId, programmeStatus: status, changedAt: at },
+    },
+  ];
+}
+
+function idsOf(referral: ReferralRoutedData): ReferralIds {
+  const { referralId, caseId, providerOrganisationId, organisationId } = referral;
+  return { referralId, caseId, providerOrganisationId, organisationId };
+}
+
+function lastStep(
+  state: Exclude<ReferralState, { status: 'NOT_ROUTED' }>,
+): ReferralStep | undefined {
+  return state.steps.at(-1);
+}
+
+function requireVersion(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new ValidationError('criteriaVersion must be a whole number, 0 when there is none');
+  }
+  return value;
 }
 
 function statusChanged(
@@ -372,24 +667,83 @@ export const referralDecider: Decider<ReferralState, ReferralCommand, ReferralEv
         return respond(command, state);
       case 'Revoke':
         return revoke(command, state);
+      case 'AnswerInfoRequest':
+        return answerInfoRequest(command, state);
+      case 'RecordPacketFetched':
+        return recordPacketFetched(command, state);
+      case 'MissDeadline':
+        return missDeadline(command, state);
+      case 'TightenDeadlines':
+        return tightenDeadlines(command, state);
+      case 'NoteProgrammeStatus':
+        return noteProgrammeStatus(command, state);
     }
   },
   evolve: (state, event) => {
     if (event.type === 'ReferralRouted') {
-      return { status: 'REFERRAL_STATUS_ROUTED', referral: event.data, notified: [] };
+      const referral = routedAsNow(event.data);
+      return {
+        status: 'REFERRAL_STATUS_ROUTED',
+        referral,
+        acknowledgeBy: referral.acknowledgeBy,
+        decideBy: referral.decideBy,
+        steps: [{ status: 'REFERRAL_STATUS_ROUTED', reason: '', at: referral.routedAt }],
+        programmeNotices: [],
+        notified: [],
+      };
     }
     if (state.status === 'NOT_ROUTED') return state;
     switch (event.type) {
       case 'ReferralStatusChanged': {
         const { status, reason, changedAt } = event.data;
+        const steps = [...state.steps, { status, reason, at: changedAt }];
         return status === 'REFERRAL_STATUS_REVOKED'
-          ? { ...state, status, revocation: { reason: reason as RevocationReason, at: changedAt } }
-          : { ...state, status };
+          ? {
+              ...state,
+              status,
+              steps,
+              revocation: { reason: reason as RevocationReason, at: changedAt },
+            }
+          : { ...state, status, steps };
       }
       case 'ErasureRequested':
         return { ...state, erasureRequestedAt: event.data.requestedAt };
       case 'ProviderNotified':
         return { ...state, notified: [...state.notified, event.data.notice] };
+      case 'ReferralSeen':
+        return { ...state, seenAt: event.data.seenAt };
+      case 'ReferralDeadlinesChanged':
+        return {
+          ...state,
+          acknowledgeBy: event.data.acknowledgeBy,
+          decideBy: event.data.decideBy,
+        };
+      case 'ReferralEscalated':
+        return { ...state, escalated: event.data.missed };
+      case 'ReferralProgrammeChanged':
+        return {
+          ...state,
+          programmeNotices: [...state.programmeNotices, event.data.programmeStatus],
+        };
     }
   },
 };
+
+/**
+ * A ReferralRouted as it is now: events stored before issue 9 have no programme and only
+ * `respondBy`, which was the acknowledgement deadline; their decision deadline is taken as twice
+ * as far from the routing.
+ */
+function routedAsNow(data: ReferralRoutedData): RoutedReferral {
+  const acknowledgeBy = data.acknowledgeBy ?? data.respondBy;
+  const decideBy =
+    data.decideBy ??
+    new Date(2 * Date.parse(acknowledgeBy) - Date.parse(data.routedAt)).toISOString();
+  return {
+    ...data,
+    programmeId: data.programmeId ?? '',
+    criteriaVersion: data.criteriaVersion ?? 0,
+    acknowledgeBy,
+    decideBy,
+  };
+}

@@ -28,6 +28,8 @@ const routeReferral: RouteReferral = {
     recipientType: 'RECIPIENT_TYPE_LEGAL_AID',
     reasons: ['serves NEED_LEGAL_AID', 'takes RISK_LEVEL_HIGH cases'],
     deadlineClass: 'DEADLINE_CLASS_URGENT',
+    acknowledgeWithinSeconds: 0,
+    decideWithinSeconds: 0,
     routedAt: '2025-03-01T10:00:00Z',
   },
 };
@@ -44,6 +46,10 @@ const routed: ReferralRouted = {
     deadlineClass: 'DEADLINE_CLASS_URGENT',
     respondBy: '2025-03-04T10:00:00.000Z',
     routedAt: '2025-03-01T10:00:00.000Z',
+    programmeId: '',
+    criteriaVersion: 0,
+    acknowledgeBy: '2025-03-04T10:00:00.000Z',
+    decideBy: '2025-03-07T10:00:00.000Z',
   },
 };
 
@@ -67,6 +73,14 @@ const acknowledged = changed('REFERRAL_STATUS_ACKNOWLEDGED', '2025-03-01T11:00:0
 const accepted = changed('REFERRAL_STATUS_ACCEPTED', '2025-03-02T09:00:00.000Z');
 const declined = changed('REFERRAL_STATUS_DECLINED', '2025-03-02T09:00:00.000Z', 'no capacity');
 const completed = changed('REFERRAL_STATUS_COMPLETED', '2025-04-01T09:00:00.000Z');
+const infoRequested = changed('REFERRAL_STATUS_INFO_REQUESTED', '2025-03-02T08:00:00.000Z');
+const inProgress = changed('REFERRAL_STATUS_IN_PROGRESS', '2025-03-10T09:00:00.000Z');
+const closed = changed('REFERRAL_STATUS_CLOSED', '2025-03-20T09:00:00.000Z', 'unreachable');
+const expired = changed(
+  'REFERRAL_STATUS_EXPIRED',
+  '2025-03-04T10:00:00.000Z',
+  'acknowledgement_missed',
+);
 const revokedAt = '2025-03-03T08:00:00.000Z';
 const revoked = (reason: RevocationReason) => changed('REFERRAL_STATUS_REVOKED', revokedAt, reason);
 
@@ -78,6 +92,10 @@ const history: Record<ReferralStatus, readonly ReferralEvent[]> = {
   REFERRAL_STATUS_DECLINED: [routed, delivered, acknowledged, declined],
   REFERRAL_STATUS_COMPLETED: [routed, delivered, acknowledged, accepted, completed],
   REFERRAL_STATUS_REVOKED: [routed, delivered, revoked('consent_withdrawn')],
+  REFERRAL_STATUS_INFO_REQUESTED: [routed, delivered, acknowledged, infoRequested],
+  REFERRAL_STATUS_IN_PROGRESS: [routed, delivered, acknowledged, accepted, inProgress],
+  REFERRAL_STATUS_CLOSED: [routed, delivered, acknowledged, accepted, closed],
+  REFERRAL_STATUS_EXPIRED: [routed, expired],
 };
 
 function respond(action: ReferralAction, at: string, reason = '', caller = PROVIDER): Respond {
@@ -118,11 +136,15 @@ const OPEN = [
   'REFERRAL_STATUS_DELIVERED',
   'REFERRAL_STATUS_ACKNOWLEDGED',
   'REFERRAL_STATUS_ACCEPTED',
+  'REFERRAL_STATUS_INFO_REQUESTED',
+  'REFERRAL_STATUS_IN_PROGRESS',
 ] as const;
 const ENDED = [
   'REFERRAL_STATUS_DECLINED',
   'REFERRAL_STATUS_COMPLETED',
   'REFERRAL_STATUS_REVOKED',
+  'REFERRAL_STATUS_CLOSED',
+  'REFERRAL_STATUS_EXPIRED',
 ] as const;
 const REASONS = ['consent_withdrawn', 'case_withdrawn', 'case_erased'] as const;
 
@@ -154,6 +176,8 @@ describe('referral', () => {
             ...routed.data,
             deadlineClass: 'DEADLINE_CLASS_EMERGENCY',
             respondBy: '2025-03-02T10:00:00.000Z',
+            acknowledgeBy: '2025-03-02T10:00:00.000Z',
+            decideBy: '2025-03-03T10:00:00.000Z',
           },
         });
     });

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 
 import { expectAmanError } from '@aman/testing';
 
-import { consentedFieldGroups, respondBy, revocationReason, route } from './routing.ts';
+import { respondBy } from './deadlines.ts';
+import { consentedFieldGroups, revocationReason, route } from './routing.ts';
 import type { CaseFacts, ConsentGrant, ProviderDescription } from './routing.ts';
 
 const caseFacts: CaseFacts = {
@@ -42,6 +43,8 @@ describe('route', () => {
       {
         providerId: 'prov-legal',
         providerOrganisationId: 'org-legal',
+        programmeId: '',
+        criteriaVersion: 0,
         recipientType: 'RECIPIENT_TYPE_LEGAL_AID',
         needsServed: ['NEED_LEGAL_AID'],
         fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'],

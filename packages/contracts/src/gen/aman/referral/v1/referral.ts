@@ -23,9 +23,15 @@ import {
   DeadlineClass,
   deadlineClassFromJSON,
   deadlineClassToJSON,
+  Gender,
+  genderFromJSON,
+  genderToJSON,
   Need,
   needFromJSON,
   needToJSON,
+  Profile,
+  profileFromJSON,
+  profileToJSON,
   RecipientType,
   recipientTypeFromJSON,
   recipientTypeToJSON,
@@ -39,12 +45,63 @@ export const protobufPackage = "aman.referral.v1";
 
 export const protobufFileName = "aman/referral/v1/referral.proto";
 
+/** How a provider receives its notifications. */
+export enum DeliveryChannel {
+  DELIVERY_CHANNEL_UNSPECIFIED = 0,
+  /** DELIVERY_CHANNEL_WEBHOOK - Signed webhooks to webhook_url (UNSPECIFIED reads as this, as before issue 9). */
+  DELIVERY_CHANNEL_WEBHOOK = 1,
+  /** DELIVERY_CHANNEL_PULL_FEED - The provider reads ReadFeed; no URL is kept. */
+  DELIVERY_CHANNEL_PULL_FEED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function deliveryChannelFromJSON(object: any): DeliveryChannel {
+  switch (object) {
+    case 0:
+    case "DELIVERY_CHANNEL_UNSPECIFIED":
+      return DeliveryChannel.DELIVERY_CHANNEL_UNSPECIFIED;
+    case 1:
+    case "DELIVERY_CHANNEL_WEBHOOK":
+      return DeliveryChannel.DELIVERY_CHANNEL_WEBHOOK;
+    case 2:
+    case "DELIVERY_CHANNEL_PULL_FEED":
+      return DeliveryChannel.DELIVERY_CHANNEL_PULL_FEED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return DeliveryChannel.UNRECOGNIZED;
+  }
+}
+
+export function deliveryChannelToJSON(object: DeliveryChannel): string {
+  switch (object) {
+    case DeliveryChannel.DELIVERY_CHANNEL_UNSPECIFIED:
+      return "DELIVERY_CHANNEL_UNSPECIFIED";
+    case DeliveryChannel.DELIVERY_CHANNEL_WEBHOOK:
+      return "DELIVERY_CHANNEL_WEBHOOK";
+    case DeliveryChannel.DELIVERY_CHANNEL_PULL_FEED:
+      return "DELIVERY_CHANNEL_PULL_FEED";
+    case DeliveryChannel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export enum ReferralAction {
   REFERRAL_ACTION_UNSPECIFIED = 0,
   REFERRAL_ACTION_ACKNOWLEDGE = 1,
   REFERRAL_ACTION_ACCEPT = 2,
   REFERRAL_ACTION_DECLINE = 3,
   REFERRAL_ACTION_COMPLETE = 4,
+  /**
+   * REFERRAL_ACTION_REQUEST_INFO - Acknowledged → info requested: the NGO is asked for more (the reason says what, as a
+   * category, never personal data).
+   */
+  REFERRAL_ACTION_REQUEST_INFO = 5,
+  /** REFERRAL_ACTION_REPORT_PROGRESS - Accepted → in progress. */
+  REFERRAL_ACTION_REPORT_PROGRESS = 6,
+  /** REFERRAL_ACTION_CLOSE - Accepted or in progress → closed without completion (reason required). */
+  REFERRAL_ACTION_CLOSE = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -65,6 +122,15 @@ export function referralActionFromJSON(object: any): ReferralAction {
     case 4:
     case "REFERRAL_ACTION_COMPLETE":
       return ReferralAction.REFERRAL_ACTION_COMPLETE;
+    case 5:
+    case "REFERRAL_ACTION_REQUEST_INFO":
+      return ReferralAction.REFERRAL_ACTION_REQUEST_INFO;
+    case 6:
+    case "REFERRAL_ACTION_REPORT_PROGRESS":
+      return ReferralAction.REFERRAL_ACTION_REPORT_PROGRESS;
+    case 7:
+    case "REFERRAL_ACTION_CLOSE":
+      return ReferralAction.REFERRAL_ACTION_CLOSE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -84,6 +150,12 @@ export function referralActionToJSON(object: ReferralAction): string {
       return "REFERRAL_ACTION_DECLINE";
     case ReferralAction.REFERRAL_ACTION_COMPLETE:
       return "REFERRAL_ACTION_COMPLETE";
+    case ReferralAction.REFERRAL_ACTION_REQUEST_INFO:
+      return "REFERRAL_ACTION_REQUEST_INFO";
+    case ReferralAction.REFERRAL_ACTION_REPORT_PROGRESS:
+      return "REFERRAL_ACTION_REPORT_PROGRESS";
+    case ReferralAction.REFERRAL_ACTION_CLOSE:
+      return "REFERRAL_ACTION_CLOSE";
     case ReferralAction.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -103,6 +175,12 @@ export enum ReferralStatus {
    * (the reason is ReferralStatusChanged's). Final: the packet is refused from then on.
    */
   REFERRAL_STATUS_REVOKED = 7,
+  REFERRAL_STATUS_INFO_REQUESTED = 8,
+  REFERRAL_STATUS_IN_PROGRESS = 9,
+  /** REFERRAL_STATUS_CLOSED - Final: ended by the provider after acceptance, without completion. */
+  REFERRAL_STATUS_CLOSED = 10,
+  /** REFERRAL_STATUS_EXPIRED - Final: a deadline passed unanswered (reason acknowledgement_missed or decision_missed). */
+  REFERRAL_STATUS_EXPIRED = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -132,6 +210,18 @@ export function referralStatusFromJSON(object: any): ReferralStatus {
     case 7:
     case "REFERRAL_STATUS_REVOKED":
       return ReferralStatus.REFERRAL_STATUS_REVOKED;
+    case 8:
+    case "REFERRAL_STATUS_INFO_REQUESTED":
+      return ReferralStatus.REFERRAL_STATUS_INFO_REQUESTED;
+    case 9:
+    case "REFERRAL_STATUS_IN_PROGRESS":
+      return ReferralStatus.REFERRAL_STATUS_IN_PROGRESS;
+    case 10:
+    case "REFERRAL_STATUS_CLOSED":
+      return ReferralStatus.REFERRAL_STATUS_CLOSED;
+    case 11:
+    case "REFERRAL_STATUS_EXPIRED":
+      return ReferralStatus.REFERRAL_STATUS_EXPIRED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -157,10 +247,79 @@ export function referralStatusToJSON(object: ReferralStatus): string {
       return "REFERRAL_STATUS_COMPLETED";
     case ReferralStatus.REFERRAL_STATUS_REVOKED:
       return "REFERRAL_STATUS_REVOKED";
+    case ReferralStatus.REFERRAL_STATUS_INFO_REQUESTED:
+      return "REFERRAL_STATUS_INFO_REQUESTED";
+    case ReferralStatus.REFERRAL_STATUS_IN_PROGRESS:
+      return "REFERRAL_STATUS_IN_PROGRESS";
+    case ReferralStatus.REFERRAL_STATUS_CLOSED:
+      return "REFERRAL_STATUS_CLOSED";
+    case ReferralStatus.REFERRAL_STATUS_EXPIRED:
+      return "REFERRAL_STATUS_EXPIRED";
     case ReferralStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
+}
+
+export enum ProgrammeStatus {
+  PROGRAMME_STATUS_UNSPECIFIED = 0,
+  PROGRAMME_STATUS_OPEN = 1,
+  /** PROGRAMME_STATUS_FULL - Its quota is taken (set by referral when acceptances reach it, or by an administrator). */
+  PROGRAMME_STATUS_FULL = 2,
+  PROGRAMME_STATUS_SUSPENDED = 3,
+  PROGRAMME_STATUS_CLOSED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function programmeStatusFromJSON(object: any): ProgrammeStatus {
+  switch (object) {
+    case 0:
+    case "PROGRAMME_STATUS_UNSPECIFIED":
+      return ProgrammeStatus.PROGRAMME_STATUS_UNSPECIFIED;
+    case 1:
+    case "PROGRAMME_STATUS_OPEN":
+      return ProgrammeStatus.PROGRAMME_STATUS_OPEN;
+    case 2:
+    case "PROGRAMME_STATUS_FULL":
+      return ProgrammeStatus.PROGRAMME_STATUS_FULL;
+    case 3:
+    case "PROGRAMME_STATUS_SUSPENDED":
+      return ProgrammeStatus.PROGRAMME_STATUS_SUSPENDED;
+    case 4:
+    case "PROGRAMME_STATUS_CLOSED":
+      return ProgrammeStatus.PROGRAMME_STATUS_CLOSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ProgrammeStatus.UNRECOGNIZED;
+  }
+}
+
+export function programmeStatusToJSON(object: ProgrammeStatus): string {
+  switch (object) {
+    case ProgrammeStatus.PROGRAMME_STATUS_UNSPECIFIED:
+      return "PROGRAMME_STATUS_UNSPECIFIED";
+    case ProgrammeStatus.PROGRAMME_STATUS_OPEN:
+      return "PROGRAMME_STATUS_OPEN";
+    case ProgrammeStatus.PROGRAMME_STATUS_FULL:
+      return "PROGRAMME_STATUS_FULL";
+    case ProgrammeStatus.PROGRAMME_STATUS_SUSPENDED:
+      return "PROGRAMME_STATUS_SUSPENDED";
+    case ProgrammeStatus.PROGRAMME_STATUS_CLOSED:
+      return "PROGRAMME_STATUS_CLOSED";
+    case ProgrammeStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Who a provider or programme takes; an empty list means any. */
+export interface Eligibility {
+  profiles: Profile[];
+  riskLevels: RiskLevel[];
+  /** Province codes (ISO 3166-2, e.g. AF-HER). */
+  provinces: string[];
+  genders: Gender[];
 }
 
 export interface RegisterProviderRequest {
@@ -172,6 +331,20 @@ export interface RegisterProviderRequest {
   webhookUrl: string;
   /** `whsec_` + base64 (Standard Webhooks). */
   webhookSecret: string;
+  /** Who it takes beyond its risk levels (profiles, provinces, genders); empty lists mean any. */
+  profiles: Profile[];
+  provinces: string[];
+  genders: Gender[];
+  /**
+   * Staff or services trained for gender-based risks: ranked first for women and non-binary
+   * defenders.
+   */
+  genderSensitive: boolean;
+  /** How many referrals it works on at once (routed, not yet ended); 0 for no limit. */
+  capacity: number;
+  /** BCP 47 tags of the languages it works in. */
+  languages: string[];
+  deliveryChannel: DeliveryChannel;
 }
 
 export interface RegisterProviderResponse {
@@ -184,6 +357,125 @@ export interface GetPacketRequest {
 
 export interface GetPacketResponse {
   packet: ReferralPacket | undefined;
+}
+
+export interface AnswerInfoRequestRequest {
+  referralId: string;
+}
+
+export interface AnswerInfoRequestResponse {
+  status: ReferralStatus;
+}
+
+export interface GetReferralFeedbackRequest {
+  caseId: string;
+}
+
+/** One step a referral reached, with its time. */
+export interface ReferralStep {
+  status: ReferralStatus;
+  /** A decline's or closure's category, a revocation's or expiry's code; '' otherwise. */
+  reason: string;
+  at: Date | undefined;
+}
+
+/** What the referring NGO is told: only what happened, each with its time (unset when not yet). */
+export interface ReferralFeedback {
+  referralId: string;
+  providerOrganisationId: string;
+  recipientType: RecipientType;
+  programmeId: string;
+  criteriaVersion: number;
+  status: ReferralStatus;
+  /** Routed to the provider. */
+  receivedAt:
+    | Date
+    | undefined;
+  /** The provider's endpoint accepted the webhook, or it read the routing from its feed. */
+  deliveredAt:
+    | Date
+    | undefined;
+  /** The provider first fetched the packet. */
+  seenAt: Date | undefined;
+  acknowledgedAt:
+    | Date
+    | undefined;
+  /** Accepted or declined. */
+  decidedAt: Date | undefined;
+  acknowledgeBy: Date | undefined;
+  decideBy: Date | undefined;
+  steps: ReferralStep[];
+  /** The programme's status when it stopped taking referrals while this one was pending. */
+  programmeStatus: string;
+}
+
+export interface GetReferralFeedbackResponse {
+  referrals: ReferralFeedback[];
+}
+
+export interface ReadFeedRequest {
+  /** '' for the beginning; otherwise the next_cursor of the previous page. */
+  cursor: string;
+  /** At most 100; 0 for 50. */
+  limit: number;
+}
+
+/** The same thin notification a webhook carries: its Standard Webhooks id, type and data. */
+export interface FeedNotification {
+  id: string;
+  /** referral.routed, referral.revoked or case.erased */
+  type: string;
+  timestamp: Date | undefined;
+  referralId: string;
+  caseId: string;
+  deadlineClass: DeadlineClass;
+  respondBy: Date | undefined;
+  reason: string;
+  programmeId: string;
+}
+
+export interface ReadFeedResponse {
+  notifications: FeedNotification[];
+  /** Opaque; pass it back as the next request's cursor (the same one when nothing was new). */
+  nextCursor: string;
+}
+
+export interface SetProviderStatusRequest {
+  organisationId: string;
+  active: boolean;
+}
+
+export interface SetProviderStatusResponse {
+  active: boolean;
+}
+
+export interface RegisterProgrammeRequest {
+  /** Chosen by the administrator, stable: e.g. de-bap-2022. */
+  programmeId: string;
+  providerOrganisationId: string;
+  /** Its public name, never personal data. */
+  name: string;
+  services: Need[];
+  /** Registering again with other criteria makes a new version. */
+  criteria:
+    | Eligibility
+    | undefined;
+  /** Acceptances it can take in all; 0 for no limit. */
+  quota: number;
+}
+
+export interface RegisterProgrammeResponse {
+  criteriaVersion: number;
+  status: ProgrammeStatus;
+}
+
+export interface SetProgrammeStatusRequest {
+  programmeId: string;
+  status: ProgrammeStatus;
+}
+
+export interface SetProgrammeStatusResponse {
+  status: ProgrammeStatus;
 }
 
 export interface RespondToReferralRequest {
@@ -205,6 +497,41 @@ export interface ProviderRegistered {
   services: Need[];
   riskLevels: RiskLevel[];
   registeredAt: Date | undefined;
+  profiles: Profile[];
+  provinces: string[];
+  genders: Gender[];
+  genderSensitive: boolean;
+  capacity: number;
+  languages: string[];
+  deliveryChannel: DeliveryChannel;
+}
+
+export interface ProviderStatusChanged {
+  providerId: string;
+  organisationId: string;
+  active: boolean;
+  changedAt: Date | undefined;
+}
+
+/** A programme registered, or its criteria, services or quota changed (a new criteria version). */
+export interface ProgrammeDefined {
+  programmeId: string;
+  providerOrganisationId: string;
+  name: string;
+  services: Need[];
+  criteria: Eligibility | undefined;
+  criteriaVersion: number;
+  quota: number;
+  definedAt: Date | undefined;
+}
+
+export interface ProgrammeStatusChanged {
+  programmeId: string;
+  providerOrganisationId: string;
+  status: ProgrammeStatus;
+  /** quota_reached when referral filled it; '' when an administrator set it. */
+  reason: string;
+  changedAt: Date | undefined;
 }
 
 export interface ReferralRouted {
@@ -218,7 +545,15 @@ export interface ReferralRouted {
   reasons: string[];
   deadlineClass: DeadlineClass;
   respondBy: Date | undefined;
-  routedAt: Date | undefined;
+  routedAt:
+    | Date
+    | undefined;
+  /** The programme it was matched against ('' for none) and the criteria version. */
+  programmeId: string;
+  criteriaVersion: number;
+  /** respond_by is the acknowledgement deadline; the decision's follows. */
+  acknowledgeBy: Date | undefined;
+  decideBy: Date | undefined;
 }
 
 /** Any later step of a referral: delivered, acknowledged, accepted, declined, completed, revoked. */
@@ -236,8 +571,234 @@ export interface ReferralStatusChanged {
   changedAt: Date | undefined;
 }
 
+/** The provider fetched the packet for the first time ("seen": a time, not a status). */
+export interface ReferralSeen {
+  referralId: string;
+  caseId: string;
+  providerOrganisationId: string;
+  organisationId: string;
+  seenAt: Date | undefined;
+}
+
+/** A raised risk level brought the open deadlines forward. */
+export interface ReferralDeadlinesChanged {
+  referralId: string;
+  caseId: string;
+  providerOrganisationId: string;
+  organisationId: string;
+  deadlineClass: DeadlineClass;
+  acknowledgeBy: Date | undefined;
+  decideBy: Date | undefined;
+  changedAt: Date | undefined;
+}
+
+/**
+ * A deadline passed unanswered: the referral expired, the NGO is told, and the needs it covered
+ * go to the next ranked provider.
+ */
+export interface ReferralEscalated {
+  referralId: string;
+  caseId: string;
+  providerOrganisationId: string;
+  organisationId: string;
+  /** acknowledgement or decision */
+  missed: string;
+  deadline: Date | undefined;
+  escalatedAt: Date | undefined;
+}
+
+/** The programme of a pending referral filled, was suspended or closed: told to its NGO. */
+export interface ReferralProgrammeChanged {
+  referralId: string;
+  caseId: string;
+  providerOrganisationId: string;
+  organisationId: string;
+  programmeId: string;
+  programmeStatus: ProgrammeStatus;
+  changedAt: Date | undefined;
+}
+
+function createBaseEligibility(): Eligibility {
+  return { profiles: [], riskLevels: [], provinces: [], genders: [] };
+}
+
+export const Eligibility: MessageFns<Eligibility> = {
+  encode(message: Eligibility, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.profiles.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.profiles) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.riskLevels.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.riskLevels) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.provinces) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.genders.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.genders) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Eligibility {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEligibility();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.profiles.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.profiles.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.riskLevels.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.riskLevels.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.provinces.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.genders.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.genders.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Eligibility {
+    return {
+      profiles: globalThis.Array.isArray(object?.profiles) ? object.profiles.map((e: any) => profileFromJSON(e)) : [],
+      riskLevels: globalThis.Array.isArray(object?.riskLevels)
+        ? object.riskLevels.map((e: any) => riskLevelFromJSON(e))
+        : globalThis.Array.isArray(object?.risk_levels)
+        ? object.risk_levels.map((e: any) => riskLevelFromJSON(e))
+        : [],
+      provinces: globalThis.Array.isArray(object?.provinces)
+        ? object.provinces.map((e: any) => globalThis.String(e))
+        : [],
+      genders: globalThis.Array.isArray(object?.genders) ? object.genders.map((e: any) => genderFromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: Eligibility): unknown {
+    const obj: any = {};
+    if (message.profiles?.length) {
+      obj.profiles = message.profiles.map((e) => profileToJSON(e));
+    }
+    if (message.riskLevels?.length) {
+      obj.riskLevels = message.riskLevels.map((e) => riskLevelToJSON(e));
+    }
+    if (message.provinces?.length) {
+      obj.provinces = message.provinces;
+    }
+    if (message.genders?.length) {
+      obj.genders = message.genders.map((e) => genderToJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Eligibility>): Eligibility {
+    return Eligibility.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Eligibility>): Eligibility {
+    const message = createBaseEligibility();
+    message.profiles = object.profiles?.map((e) => e) || [];
+    message.riskLevels = object.riskLevels?.map((e) => e) || [];
+    message.provinces = object.provinces?.map((e) => e) || [];
+    message.genders = object.genders?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseRegisterProviderRequest(): RegisterProviderRequest {
-  return { organisationId: "", type: 0, services: [], riskLevels: [], webhookUrl: "", webhookSecret: "" };
+  return {
+    organisationId: "",
+    type: 0,
+    services: [],
+    riskLevels: [],
+    webhookUrl: "",
+    webhookSecret: "",
+    profiles: [],
+    provinces: [],
+    genders: [],
+    genderSensitive: false,
+    capacity: 0,
+    languages: [],
+    deliveryChannel: 0,
+  };
 }
 
 export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
@@ -267,6 +828,35 @@ export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
     }
     if (message.webhookSecret !== "") {
       writer.uint32(50).string(message.webhookSecret);
+    }
+    if (message.profiles.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.profiles) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.provinces) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.genders.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.genders) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.genderSensitive !== false) {
+      writer.uint32(80).bool(message.genderSensitive);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(88).int32(message.capacity);
+    }
+    for (const v of message.languages) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.deliveryChannel !== 0) {
+      writer.uint32(104).int32(message.deliveryChannel);
     }
     return writer;
   },
@@ -352,6 +942,82 @@ export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
             message.webhookSecret = reader.string();
             continue;
           }
+          case 7: {
+            if (tag === 56) {
+              message.profiles.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.profiles.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.provinces.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag === 72) {
+              message.genders.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.genders.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.genderSensitive = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.capacity = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.languages.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.deliveryChannel = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -388,6 +1054,29 @@ export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
         : isSet(object.webhook_secret)
         ? globalThis.String(object.webhook_secret)
         : "",
+      profiles: globalThis.Array.isArray(object?.profiles)
+        ? object.profiles.map((e: any) => profileFromJSON(e))
+        : [],
+      provinces: globalThis.Array.isArray(object?.provinces)
+        ? object.provinces.map((e: any) => globalThis.String(e))
+        : [],
+      genders: globalThis.Array.isArray(object?.genders)
+        ? object.genders.map((e: any) => genderFromJSON(e))
+        : [],
+      genderSensitive: isSet(object.genderSensitive)
+        ? globalThis.Boolean(object.genderSensitive)
+        : isSet(object.gender_sensitive)
+        ? globalThis.Boolean(object.gender_sensitive)
+        : false,
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      languages: globalThis.Array.isArray(object?.languages)
+        ? object.languages.map((e: any) => globalThis.String(e))
+        : [],
+      deliveryChannel: isSet(object.deliveryChannel)
+        ? deliveryChannelFromJSON(object.deliveryChannel)
+        : isSet(object.delivery_channel)
+        ? deliveryChannelFromJSON(object.delivery_channel)
+        : 0,
     };
   },
 
@@ -411,6 +1100,27 @@ export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
     if (message.webhookSecret !== "") {
       obj.webhookSecret = message.webhookSecret;
     }
+    if (message.profiles?.length) {
+      obj.profiles = message.profiles.map((e) => profileToJSON(e));
+    }
+    if (message.provinces?.length) {
+      obj.provinces = message.provinces;
+    }
+    if (message.genders?.length) {
+      obj.genders = message.genders.map((e) => genderToJSON(e));
+    }
+    if (message.genderSensitive !== false) {
+      obj.genderSensitive = message.genderSensitive;
+    }
+    if (message.capacity !== 0) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.languages?.length) {
+      obj.languages = message.languages;
+    }
+    if (message.deliveryChannel !== 0) {
+      obj.deliveryChannel = deliveryChannelToJSON(message.deliveryChannel);
+    }
     return obj;
   },
 
@@ -425,6 +1135,13 @@ export const RegisterProviderRequest: MessageFns<RegisterProviderRequest> = {
     message.riskLevels = object.riskLevels?.map((e) => e) || [];
     message.webhookUrl = object.webhookUrl ?? "";
     message.webhookSecret = object.webhookSecret ?? "";
+    message.profiles = object.profiles?.map((e) => e) || [];
+    message.provinces = object.provinces?.map((e) => e) || [];
+    message.genders = object.genders?.map((e) => e) || [];
+    message.genderSensitive = object.genderSensitive ?? false;
+    message.capacity = object.capacity ?? 0;
+    message.languages = object.languages?.map((e) => e) || [];
+    message.deliveryChannel = object.deliveryChannel ?? 0;
     return message;
   },
 };
@@ -644,6 +1361,1731 @@ export const GetPacketResponse: MessageFns<GetPacketResponse> = {
   },
 };
 
+function createBaseAnswerInfoRequestRequest(): AnswerInfoRequestRequest {
+  return { referralId: "" };
+}
+
+export const AnswerInfoRequestRequest: MessageFns<AnswerInfoRequestRequest> = {
+  encode(message: AnswerInfoRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnswerInfoRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnswerInfoRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnswerInfoRequestRequest {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AnswerInfoRequestRequest): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AnswerInfoRequestRequest>): AnswerInfoRequestRequest {
+    return AnswerInfoRequestRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AnswerInfoRequestRequest>): AnswerInfoRequestRequest {
+    const message = createBaseAnswerInfoRequestRequest();
+    message.referralId = object.referralId ?? "";
+    return message;
+  },
+};
+
+function createBaseAnswerInfoRequestResponse(): AnswerInfoRequestResponse {
+  return { status: 0 };
+}
+
+export const AnswerInfoRequestResponse: MessageFns<AnswerInfoRequestResponse> = {
+  encode(message: AnswerInfoRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnswerInfoRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnswerInfoRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnswerInfoRequestResponse {
+    return { status: isSet(object.status) ? referralStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: AnswerInfoRequestResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = referralStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AnswerInfoRequestResponse>): AnswerInfoRequestResponse {
+    return AnswerInfoRequestResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AnswerInfoRequestResponse>): AnswerInfoRequestResponse {
+    const message = createBaseAnswerInfoRequestResponse();
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetReferralFeedbackRequest(): GetReferralFeedbackRequest {
+  return { caseId: "" };
+}
+
+export const GetReferralFeedbackRequest: MessageFns<GetReferralFeedbackRequest> = {
+  encode(message: GetReferralFeedbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReferralFeedbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReferralFeedbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReferralFeedbackRequest {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetReferralFeedbackRequest): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReferralFeedbackRequest>): GetReferralFeedbackRequest {
+    return GetReferralFeedbackRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReferralFeedbackRequest>): GetReferralFeedbackRequest {
+    const message = createBaseGetReferralFeedbackRequest();
+    message.caseId = object.caseId ?? "";
+    return message;
+  },
+};
+
+function createBaseReferralStep(): ReferralStep {
+  return { status: 0, reason: "", at: undefined };
+}
+
+export const ReferralStep: MessageFns<ReferralStep> = {
+  encode(message: ReferralStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralStep {
+    return {
+      status: isSet(object.status) ? referralStatusFromJSON(object.status) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: ReferralStep): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = referralStatusToJSON(message.status);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralStep>): ReferralStep {
+    return ReferralStep.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralStep>): ReferralStep {
+    const message = createBaseReferralStep();
+    message.status = object.status ?? 0;
+    message.reason = object.reason ?? "";
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReferralFeedback(): ReferralFeedback {
+  return {
+    referralId: "",
+    providerOrganisationId: "",
+    recipientType: 0,
+    programmeId: "",
+    criteriaVersion: 0,
+    status: 0,
+    receivedAt: undefined,
+    deliveredAt: undefined,
+    seenAt: undefined,
+    acknowledgedAt: undefined,
+    decidedAt: undefined,
+    acknowledgeBy: undefined,
+    decideBy: undefined,
+    steps: [],
+    programmeStatus: "",
+  };
+}
+
+export const ReferralFeedback: MessageFns<ReferralFeedback> = {
+  encode(message: ReferralFeedback, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.recipientType !== 0) {
+      writer.uint32(24).int32(message.recipientType);
+    }
+    if (message.programmeId !== "") {
+      writer.uint32(34).string(message.programmeId);
+    }
+    if (message.criteriaVersion !== 0) {
+      writer.uint32(40).int32(message.criteriaVersion);
+    }
+    if (message.status !== 0) {
+      writer.uint32(48).int32(message.status);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(66).fork()).join();
+    }
+    if (message.seenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.seenAt), writer.uint32(74).fork()).join();
+    }
+    if (message.acknowledgedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.decidedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.decidedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.acknowledgeBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgeBy), writer.uint32(98).fork()).join();
+    }
+    if (message.decideBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.decideBy), writer.uint32(106).fork()).join();
+    }
+    for (const v of message.steps) {
+      ReferralStep.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.programmeStatus !== "") {
+      writer.uint32(122).string(message.programmeStatus);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralFeedback {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralFeedback();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.recipientType = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.criteriaVersion = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.seenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.acknowledgedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decidedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.acknowledgeBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.decideBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.steps.push(ReferralStep.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.programmeStatus = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralFeedback {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      recipientType: isSet(object.recipientType)
+        ? recipientTypeFromJSON(object.recipientType)
+        : isSet(object.recipient_type)
+        ? recipientTypeFromJSON(object.recipient_type)
+        : 0,
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      criteriaVersion: isSet(object.criteriaVersion)
+        ? globalThis.Number(object.criteriaVersion)
+        : isSet(object.criteria_version)
+        ? globalThis.Number(object.criteria_version)
+        : 0,
+      status: isSet(object.status) ? referralStatusFromJSON(object.status) : 0,
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+      deliveredAt: isSet(object.deliveredAt)
+        ? fromJsonTimestamp(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? fromJsonTimestamp(object.delivered_at)
+        : undefined,
+      seenAt: isSet(object.seenAt)
+        ? fromJsonTimestamp(object.seenAt)
+        : isSet(object.seen_at)
+        ? fromJsonTimestamp(object.seen_at)
+        : undefined,
+      acknowledgedAt: isSet(object.acknowledgedAt)
+        ? fromJsonTimestamp(object.acknowledgedAt)
+        : isSet(object.acknowledged_at)
+        ? fromJsonTimestamp(object.acknowledged_at)
+        : undefined,
+      decidedAt: isSet(object.decidedAt)
+        ? fromJsonTimestamp(object.decidedAt)
+        : isSet(object.decided_at)
+        ? fromJsonTimestamp(object.decided_at)
+        : undefined,
+      acknowledgeBy: isSet(object.acknowledgeBy)
+        ? fromJsonTimestamp(object.acknowledgeBy)
+        : isSet(object.acknowledge_by)
+        ? fromJsonTimestamp(object.acknowledge_by)
+        : undefined,
+      decideBy: isSet(object.decideBy)
+        ? fromJsonTimestamp(object.decideBy)
+        : isSet(object.decide_by)
+        ? fromJsonTimestamp(object.decide_by)
+        : undefined,
+      steps: globalThis.Array.isArray(object?.steps)
+        ? object.steps.map((e: any) => ReferralStep.fromJSON(e))
+        : [],
+      programmeStatus: isSet(object.programmeStatus)
+        ? globalThis.String(object.programmeStatus)
+        : isSet(object.programme_status)
+        ? globalThis.String(object.programme_status)
+        : "",
+    };
+  },
+
+  toJSON(message: ReferralFeedback): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.recipientType !== 0) {
+      obj.recipientType = recipientTypeToJSON(message.recipientType);
+    }
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.criteriaVersion !== 0) {
+      obj.criteriaVersion = Math.round(message.criteriaVersion);
+    }
+    if (message.status !== 0) {
+      obj.status = referralStatusToJSON(message.status);
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt.toISOString();
+    }
+    if (message.seenAt !== undefined) {
+      obj.seenAt = message.seenAt.toISOString();
+    }
+    if (message.acknowledgedAt !== undefined) {
+      obj.acknowledgedAt = message.acknowledgedAt.toISOString();
+    }
+    if (message.decidedAt !== undefined) {
+      obj.decidedAt = message.decidedAt.toISOString();
+    }
+    if (message.acknowledgeBy !== undefined) {
+      obj.acknowledgeBy = message.acknowledgeBy.toISOString();
+    }
+    if (message.decideBy !== undefined) {
+      obj.decideBy = message.decideBy.toISOString();
+    }
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => ReferralStep.toJSON(e));
+    }
+    if (message.programmeStatus !== "") {
+      obj.programmeStatus = message.programmeStatus;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralFeedback>): ReferralFeedback {
+    return ReferralFeedback.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralFeedback>): ReferralFeedback {
+    const message = createBaseReferralFeedback();
+    message.referralId = object.referralId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.recipientType = object.recipientType ?? 0;
+    message.programmeId = object.programmeId ?? "";
+    message.criteriaVersion = object.criteriaVersion ?? 0;
+    message.status = object.status ?? 0;
+    message.receivedAt = object.receivedAt ?? undefined;
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    message.seenAt = object.seenAt ?? undefined;
+    message.acknowledgedAt = object.acknowledgedAt ?? undefined;
+    message.decidedAt = object.decidedAt ?? undefined;
+    message.acknowledgeBy = object.acknowledgeBy ?? undefined;
+    message.decideBy = object.decideBy ?? undefined;
+    message.steps = object.steps?.map((e) => ReferralStep.fromPartial(e)) || [];
+    message.programmeStatus = object.programmeStatus ?? "";
+    return message;
+  },
+};
+
+function createBaseGetReferralFeedbackResponse(): GetReferralFeedbackResponse {
+  return { referrals: [] };
+}
+
+export const GetReferralFeedbackResponse: MessageFns<GetReferralFeedbackResponse> = {
+  encode(message: GetReferralFeedbackResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.referrals) {
+      ReferralFeedback.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReferralFeedbackResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReferralFeedbackResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referrals.push(ReferralFeedback.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReferralFeedbackResponse {
+    return {
+      referrals: globalThis.Array.isArray(object?.referrals)
+        ? object.referrals.map((e: any) => ReferralFeedback.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetReferralFeedbackResponse): unknown {
+    const obj: any = {};
+    if (message.referrals?.length) {
+      obj.referrals = message.referrals.map((e) => ReferralFeedback.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetReferralFeedbackResponse>): GetReferralFeedbackResponse {
+    return GetReferralFeedbackResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetReferralFeedbackResponse>): GetReferralFeedbackResponse {
+    const message = createBaseGetReferralFeedbackResponse();
+    message.referrals = object.referrals?.map((e) => ReferralFeedback.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReadFeedRequest(): ReadFeedRequest {
+  return { cursor: "", limit: 0 };
+}
+
+export const ReadFeedRequest: MessageFns<ReadFeedRequest> = {
+  encode(message: ReadFeedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== "") {
+      writer.uint32(10).string(message.cursor);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadFeedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadFeedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadFeedRequest {
+    return {
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ReadFeedRequest): unknown {
+    const obj: any = {};
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadFeedRequest>): ReadFeedRequest {
+    return ReadFeedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadFeedRequest>): ReadFeedRequest {
+    const message = createBaseReadFeedRequest();
+    message.cursor = object.cursor ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseFeedNotification(): FeedNotification {
+  return {
+    id: "",
+    type: "",
+    timestamp: undefined,
+    referralId: "",
+    caseId: "",
+    deadlineClass: 0,
+    respondBy: undefined,
+    reason: "",
+    programmeId: "",
+  };
+}
+
+export const FeedNotification: MessageFns<FeedNotification> = {
+  encode(message: FeedNotification, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.timestamp !== undefined) {
+      Timestamp.encode(toTimestamp(message.timestamp), writer.uint32(26).fork()).join();
+    }
+    if (message.referralId !== "") {
+      writer.uint32(34).string(message.referralId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(42).string(message.caseId);
+    }
+    if (message.deadlineClass !== 0) {
+      writer.uint32(48).int32(message.deadlineClass);
+    }
+    if (message.respondBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.respondBy), writer.uint32(58).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(66).string(message.reason);
+    }
+    if (message.programmeId !== "") {
+      writer.uint32(74).string(message.programmeId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeedNotification {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeedNotification();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.timestamp = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.deadlineClass = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.respondBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FeedNotification {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      deadlineClass: isSet(object.deadlineClass)
+        ? deadlineClassFromJSON(object.deadlineClass)
+        : isSet(object.deadline_class)
+        ? deadlineClassFromJSON(object.deadline_class)
+        : 0,
+      respondBy: isSet(object.respondBy)
+        ? fromJsonTimestamp(object.respondBy)
+        : isSet(object.respond_by)
+        ? fromJsonTimestamp(object.respond_by)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FeedNotification): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.timestamp !== undefined) {
+      obj.timestamp = message.timestamp.toISOString();
+    }
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.deadlineClass !== 0) {
+      obj.deadlineClass = deadlineClassToJSON(message.deadlineClass);
+    }
+    if (message.respondBy !== undefined) {
+      obj.respondBy = message.respondBy.toISOString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FeedNotification>): FeedNotification {
+    return FeedNotification.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FeedNotification>): FeedNotification {
+    const message = createBaseFeedNotification();
+    message.id = object.id ?? "";
+    message.type = object.type ?? "";
+    message.timestamp = object.timestamp ?? undefined;
+    message.referralId = object.referralId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.deadlineClass = object.deadlineClass ?? 0;
+    message.respondBy = object.respondBy ?? undefined;
+    message.reason = object.reason ?? "";
+    message.programmeId = object.programmeId ?? "";
+    return message;
+  },
+};
+
+function createBaseReadFeedResponse(): ReadFeedResponse {
+  return { notifications: [], nextCursor: "" };
+}
+
+export const ReadFeedResponse: MessageFns<ReadFeedResponse> = {
+  encode(message: ReadFeedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.notifications) {
+      FeedNotification.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadFeedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadFeedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notifications.push(FeedNotification.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadFeedResponse {
+    return {
+      notifications: globalThis.Array.isArray(object?.notifications)
+        ? object.notifications.map((e: any) => FeedNotification.fromJSON(e))
+        : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
+  },
+
+  toJSON(message: ReadFeedResponse): unknown {
+    const obj: any = {};
+    if (message.notifications?.length) {
+      obj.notifications = message.notifications.map((e) => FeedNotification.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReadFeedResponse>): ReadFeedResponse {
+    return ReadFeedResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReadFeedResponse>): ReadFeedResponse {
+    const message = createBaseReadFeedResponse();
+    message.notifications = object.notifications?.map((e) => FeedNotification.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseSetProviderStatusRequest(): SetProviderStatusRequest {
+  return { organisationId: "", active: false };
+}
+
+export const SetProviderStatusRequest: MessageFns<SetProviderStatusRequest> = {
+  encode(message: SetProviderStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organisationId !== "") {
+      writer.uint32(10).string(message.organisationId);
+    }
+    if (message.active !== false) {
+      writer.uint32(16).bool(message.active);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetProviderStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetProviderStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetProviderStatusRequest {
+    return {
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
+    };
+  },
+
+  toJSON(message: SetProviderStatusRequest): unknown {
+    const obj: any = {};
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetProviderStatusRequest>): SetProviderStatusRequest {
+    return SetProviderStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetProviderStatusRequest>): SetProviderStatusRequest {
+    const message = createBaseSetProviderStatusRequest();
+    message.organisationId = object.organisationId ?? "";
+    message.active = object.active ?? false;
+    return message;
+  },
+};
+
+function createBaseSetProviderStatusResponse(): SetProviderStatusResponse {
+  return { active: false };
+}
+
+export const SetProviderStatusResponse: MessageFns<SetProviderStatusResponse> = {
+  encode(message: SetProviderStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.active !== false) {
+      writer.uint32(8).bool(message.active);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetProviderStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetProviderStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetProviderStatusResponse {
+    return { active: isSet(object.active) ? globalThis.Boolean(object.active) : false };
+  },
+
+  toJSON(message: SetProviderStatusResponse): unknown {
+    const obj: any = {};
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetProviderStatusResponse>): SetProviderStatusResponse {
+    return SetProviderStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetProviderStatusResponse>): SetProviderStatusResponse {
+    const message = createBaseSetProviderStatusResponse();
+    message.active = object.active ?? false;
+    return message;
+  },
+};
+
+function createBaseRegisterProgrammeRequest(): RegisterProgrammeRequest {
+  return { programmeId: "", providerOrganisationId: "", name: "", services: [], criteria: undefined, quota: 0 };
+}
+
+export const RegisterProgrammeRequest: MessageFns<RegisterProgrammeRequest> = {
+  encode(message: RegisterProgrammeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programmeId !== "") {
+      writer.uint32(10).string(message.programmeId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.services.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.services) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.criteria !== undefined) {
+      Eligibility.encode(message.criteria, writer.uint32(42).fork()).join();
+    }
+    if (message.quota !== 0) {
+      writer.uint32(48).int32(message.quota);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterProgrammeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterProgrammeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.services.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.services.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.criteria = Eligibility.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.quota = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterProgrammeRequest {
+    return {
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => needFromJSON(e)) : [],
+      criteria: isSet(object.criteria) ? Eligibility.fromJSON(object.criteria) : undefined,
+      quota: isSet(object.quota) ? globalThis.Number(object.quota) : 0,
+    };
+  },
+
+  toJSON(message: RegisterProgrammeRequest): unknown {
+    const obj: any = {};
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => needToJSON(e));
+    }
+    if (message.criteria !== undefined) {
+      obj.criteria = Eligibility.toJSON(message.criteria);
+    }
+    if (message.quota !== 0) {
+      obj.quota = Math.round(message.quota);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterProgrammeRequest>): RegisterProgrammeRequest {
+    return RegisterProgrammeRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterProgrammeRequest>): RegisterProgrammeRequest {
+    const message = createBaseRegisterProgrammeRequest();
+    message.programmeId = object.programmeId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.name = object.name ?? "";
+    message.services = object.services?.map((e) => e) || [];
+    message.criteria = (object.criteria !== undefined && object.criteria !== null)
+      ? Eligibility.fromPartial(object.criteria)
+      : undefined;
+    message.quota = object.quota ?? 0;
+    return message;
+  },
+};
+
+function createBaseRegisterProgrammeResponse(): RegisterProgrammeResponse {
+  return { criteriaVersion: 0, status: 0 };
+}
+
+export const RegisterProgrammeResponse: MessageFns<RegisterProgrammeResponse> = {
+  encode(message: RegisterProgrammeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.criteriaVersion !== 0) {
+      writer.uint32(8).int32(message.criteriaVersion);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RegisterProgrammeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRegisterProgrammeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.criteriaVersion = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RegisterProgrammeResponse {
+    return {
+      criteriaVersion: isSet(object.criteriaVersion)
+        ? globalThis.Number(object.criteriaVersion)
+        : isSet(object.criteria_version)
+        ? globalThis.Number(object.criteria_version)
+        : 0,
+      status: isSet(object.status) ? programmeStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: RegisterProgrammeResponse): unknown {
+    const obj: any = {};
+    if (message.criteriaVersion !== 0) {
+      obj.criteriaVersion = Math.round(message.criteriaVersion);
+    }
+    if (message.status !== 0) {
+      obj.status = programmeStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RegisterProgrammeResponse>): RegisterProgrammeResponse {
+    return RegisterProgrammeResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RegisterProgrammeResponse>): RegisterProgrammeResponse {
+    const message = createBaseRegisterProgrammeResponse();
+    message.criteriaVersion = object.criteriaVersion ?? 0;
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetProgrammeStatusRequest(): SetProgrammeStatusRequest {
+  return { programmeId: "", status: 0 };
+}
+
+export const SetProgrammeStatusRequest: MessageFns<SetProgrammeStatusRequest> = {
+  encode(message: SetProgrammeStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programmeId !== "") {
+      writer.uint32(10).string(message.programmeId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetProgrammeStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetProgrammeStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetProgrammeStatusRequest {
+    return {
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      status: isSet(object.status) ? programmeStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: SetProgrammeStatusRequest): unknown {
+    const obj: any = {};
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.status !== 0) {
+      obj.status = programmeStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetProgrammeStatusRequest>): SetProgrammeStatusRequest {
+    return SetProgrammeStatusRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetProgrammeStatusRequest>): SetProgrammeStatusRequest {
+    const message = createBaseSetProgrammeStatusRequest();
+    message.programmeId = object.programmeId ?? "";
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseSetProgrammeStatusResponse(): SetProgrammeStatusResponse {
+  return { status: 0 };
+}
+
+export const SetProgrammeStatusResponse: MessageFns<SetProgrammeStatusResponse> = {
+  encode(message: SetProgrammeStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetProgrammeStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetProgrammeStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetProgrammeStatusResponse {
+    return { status: isSet(object.status) ? programmeStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: SetProgrammeStatusResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = programmeStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetProgrammeStatusResponse>): SetProgrammeStatusResponse {
+    return SetProgrammeStatusResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetProgrammeStatusResponse>): SetProgrammeStatusResponse {
+    const message = createBaseSetProgrammeStatusResponse();
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
 function createBaseRespondToReferralRequest(): RespondToReferralRequest {
   return { referralId: "", action: 0, reason: "" };
 }
@@ -817,7 +3259,21 @@ export const RespondToReferralResponse: MessageFns<RespondToReferralResponse> = 
 };
 
 function createBaseProviderRegistered(): ProviderRegistered {
-  return { providerId: "", organisationId: "", type: 0, services: [], riskLevels: [], registeredAt: undefined };
+  return {
+    providerId: "",
+    organisationId: "",
+    type: 0,
+    services: [],
+    riskLevels: [],
+    registeredAt: undefined,
+    profiles: [],
+    provinces: [],
+    genders: [],
+    genderSensitive: false,
+    capacity: 0,
+    languages: [],
+    deliveryChannel: 0,
+  };
 }
 
 export const ProviderRegistered: MessageFns<ProviderRegistered> = {
@@ -847,6 +3303,35 @@ export const ProviderRegistered: MessageFns<ProviderRegistered> = {
     }
     if (message.registeredAt !== undefined) {
       Timestamp.encode(toTimestamp(message.registeredAt), writer.uint32(50).fork()).join();
+    }
+    if (message.profiles.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.profiles) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    for (const v of message.provinces) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.genders.length !== 0) {
+      writer.uint32(74).fork();
+      for (const v of message.genders) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.genderSensitive !== false) {
+      writer.uint32(80).bool(message.genderSensitive);
+    }
+    if (message.capacity !== 0) {
+      writer.uint32(88).int32(message.capacity);
+    }
+    for (const v of message.languages) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.deliveryChannel !== 0) {
+      writer.uint32(104).int32(message.deliveryChannel);
     }
     return writer;
   },
@@ -932,6 +3417,82 @@ export const ProviderRegistered: MessageFns<ProviderRegistered> = {
             message.registeredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag === 56) {
+              message.profiles.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.profiles.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.provinces.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag === 72) {
+              message.genders.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 74) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.genders.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.genderSensitive = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.capacity = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.languages.push(reader.string());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.deliveryChannel = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -968,6 +3529,29 @@ export const ProviderRegistered: MessageFns<ProviderRegistered> = {
         : isSet(object.registered_at)
         ? fromJsonTimestamp(object.registered_at)
         : undefined,
+      profiles: globalThis.Array.isArray(object?.profiles)
+        ? object.profiles.map((e: any) => profileFromJSON(e))
+        : [],
+      provinces: globalThis.Array.isArray(object?.provinces)
+        ? object.provinces.map((e: any) => globalThis.String(e))
+        : [],
+      genders: globalThis.Array.isArray(object?.genders)
+        ? object.genders.map((e: any) => genderFromJSON(e))
+        : [],
+      genderSensitive: isSet(object.genderSensitive)
+        ? globalThis.Boolean(object.genderSensitive)
+        : isSet(object.gender_sensitive)
+        ? globalThis.Boolean(object.gender_sensitive)
+        : false,
+      capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      languages: globalThis.Array.isArray(object?.languages)
+        ? object.languages.map((e: any) => globalThis.String(e))
+        : [],
+      deliveryChannel: isSet(object.deliveryChannel)
+        ? deliveryChannelFromJSON(object.deliveryChannel)
+        : isSet(object.delivery_channel)
+        ? deliveryChannelFromJSON(object.delivery_channel)
+        : 0,
     };
   },
 
@@ -991,6 +3575,27 @@ export const ProviderRegistered: MessageFns<ProviderRegistered> = {
     if (message.registeredAt !== undefined) {
       obj.registeredAt = message.registeredAt.toISOString();
     }
+    if (message.profiles?.length) {
+      obj.profiles = message.profiles.map((e) => profileToJSON(e));
+    }
+    if (message.provinces?.length) {
+      obj.provinces = message.provinces;
+    }
+    if (message.genders?.length) {
+      obj.genders = message.genders.map((e) => genderToJSON(e));
+    }
+    if (message.genderSensitive !== false) {
+      obj.genderSensitive = message.genderSensitive;
+    }
+    if (message.capacity !== 0) {
+      obj.capacity = Math.round(message.capacity);
+    }
+    if (message.languages?.length) {
+      obj.languages = message.languages;
+    }
+    if (message.deliveryChannel !== 0) {
+      obj.deliveryChannel = deliveryChannelToJSON(message.deliveryChannel);
+    }
     return obj;
   },
 
@@ -1005,6 +3610,509 @@ export const ProviderRegistered: MessageFns<ProviderRegistered> = {
     message.services = object.services?.map((e) => e) || [];
     message.riskLevels = object.riskLevels?.map((e) => e) || [];
     message.registeredAt = object.registeredAt ?? undefined;
+    message.profiles = object.profiles?.map((e) => e) || [];
+    message.provinces = object.provinces?.map((e) => e) || [];
+    message.genders = object.genders?.map((e) => e) || [];
+    message.genderSensitive = object.genderSensitive ?? false;
+    message.capacity = object.capacity ?? 0;
+    message.languages = object.languages?.map((e) => e) || [];
+    message.deliveryChannel = object.deliveryChannel ?? 0;
+    return message;
+  },
+};
+
+function createBaseProviderStatusChanged(): ProviderStatusChanged {
+  return { providerId: "", organisationId: "", active: false, changedAt: undefined };
+}
+
+export const ProviderStatusChanged: MessageFns<ProviderStatusChanged> = {
+  encode(message: ProviderStatusChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.providerId !== "") {
+      writer.uint32(10).string(message.providerId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.active !== false) {
+      writer.uint32(24).bool(message.active);
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProviderStatusChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProviderStatusChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providerId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.active = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProviderStatusChanged {
+    return {
+      providerId: isSet(object.providerId)
+        ? globalThis.String(object.providerId)
+        : isSet(object.provider_id)
+        ? globalThis.String(object.provider_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      active: isSet(object.active) ? globalThis.Boolean(object.active) : false,
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ProviderStatusChanged): unknown {
+    const obj: any = {};
+    if (message.providerId !== "") {
+      obj.providerId = message.providerId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.active !== false) {
+      obj.active = message.active;
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProviderStatusChanged>): ProviderStatusChanged {
+    return ProviderStatusChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProviderStatusChanged>): ProviderStatusChanged {
+    const message = createBaseProviderStatusChanged();
+    message.providerId = object.providerId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.active = object.active ?? false;
+    message.changedAt = object.changedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseProgrammeDefined(): ProgrammeDefined {
+  return {
+    programmeId: "",
+    providerOrganisationId: "",
+    name: "",
+    services: [],
+    criteria: undefined,
+    criteriaVersion: 0,
+    quota: 0,
+    definedAt: undefined,
+  };
+}
+
+export const ProgrammeDefined: MessageFns<ProgrammeDefined> = {
+  encode(message: ProgrammeDefined, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programmeId !== "") {
+      writer.uint32(10).string(message.programmeId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.services.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.services) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.criteria !== undefined) {
+      Eligibility.encode(message.criteria, writer.uint32(42).fork()).join();
+    }
+    if (message.criteriaVersion !== 0) {
+      writer.uint32(48).int32(message.criteriaVersion);
+    }
+    if (message.quota !== 0) {
+      writer.uint32(56).int32(message.quota);
+    }
+    if (message.definedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.definedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProgrammeDefined {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProgrammeDefined();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.services.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.services.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.criteria = Eligibility.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.criteriaVersion = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.quota = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.definedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProgrammeDefined {
+    return {
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => needFromJSON(e)) : [],
+      criteria: isSet(object.criteria) ? Eligibility.fromJSON(object.criteria) : undefined,
+      criteriaVersion: isSet(object.criteriaVersion)
+        ? globalThis.Number(object.criteriaVersion)
+        : isSet(object.criteria_version)
+        ? globalThis.Number(object.criteria_version)
+        : 0,
+      quota: isSet(object.quota) ? globalThis.Number(object.quota) : 0,
+      definedAt: isSet(object.definedAt)
+        ? fromJsonTimestamp(object.definedAt)
+        : isSet(object.defined_at)
+        ? fromJsonTimestamp(object.defined_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ProgrammeDefined): unknown {
+    const obj: any = {};
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => needToJSON(e));
+    }
+    if (message.criteria !== undefined) {
+      obj.criteria = Eligibility.toJSON(message.criteria);
+    }
+    if (message.criteriaVersion !== 0) {
+      obj.criteriaVersion = Math.round(message.criteriaVersion);
+    }
+    if (message.quota !== 0) {
+      obj.quota = Math.round(message.quota);
+    }
+    if (message.definedAt !== undefined) {
+      obj.definedAt = message.definedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProgrammeDefined>): ProgrammeDefined {
+    return ProgrammeDefined.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProgrammeDefined>): ProgrammeDefined {
+    const message = createBaseProgrammeDefined();
+    message.programmeId = object.programmeId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.name = object.name ?? "";
+    message.services = object.services?.map((e) => e) || [];
+    message.criteria = (object.criteria !== undefined && object.criteria !== null)
+      ? Eligibility.fromPartial(object.criteria)
+      : undefined;
+    message.criteriaVersion = object.criteriaVersion ?? 0;
+    message.quota = object.quota ?? 0;
+    message.definedAt = object.definedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseProgrammeStatusChanged(): ProgrammeStatusChanged {
+  return { programmeId: "", providerOrganisationId: "", status: 0, reason: "", changedAt: undefined };
+}
+
+export const ProgrammeStatusChanged: MessageFns<ProgrammeStatusChanged> = {
+  encode(message: ProgrammeStatusChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programmeId !== "") {
+      writer.uint32(10).string(message.programmeId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.status !== 0) {
+      writer.uint32(24).int32(message.status);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProgrammeStatusChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProgrammeStatusChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProgrammeStatusChanged {
+    return {
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      status: isSet(object.status) ? programmeStatusFromJSON(object.status) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ProgrammeStatusChanged): unknown {
+    const obj: any = {};
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.status !== 0) {
+      obj.status = programmeStatusToJSON(message.status);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProgrammeStatusChanged>): ProgrammeStatusChanged {
+    return ProgrammeStatusChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProgrammeStatusChanged>): ProgrammeStatusChanged {
+    const message = createBaseProgrammeStatusChanged();
+    message.programmeId = object.programmeId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.status = object.status ?? 0;
+    message.reason = object.reason ?? "";
+    message.changedAt = object.changedAt ?? undefined;
     return message;
   },
 };
@@ -1020,6 +4128,10 @@ function createBaseReferralRouted(): ReferralRouted {
     deadlineClass: 0,
     respondBy: undefined,
     routedAt: undefined,
+    programmeId: "",
+    criteriaVersion: 0,
+    acknowledgeBy: undefined,
+    decideBy: undefined,
   };
 }
 
@@ -1051,6 +4163,18 @@ export const ReferralRouted: MessageFns<ReferralRouted> = {
     }
     if (message.routedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.routedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.programmeId !== "") {
+      writer.uint32(82).string(message.programmeId);
+    }
+    if (message.criteriaVersion !== 0) {
+      writer.uint32(88).int32(message.criteriaVersion);
+    }
+    if (message.acknowledgeBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgeBy), writer.uint32(98).fork()).join();
+    }
+    if (message.decideBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.decideBy), writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1140,6 +4264,38 @@ export const ReferralRouted: MessageFns<ReferralRouted> = {
             message.routedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.criteriaVersion = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.acknowledgeBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.decideBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1197,6 +4353,26 @@ export const ReferralRouted: MessageFns<ReferralRouted> = {
         : isSet(object.routed_at)
         ? fromJsonTimestamp(object.routed_at)
         : undefined,
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      criteriaVersion: isSet(object.criteriaVersion)
+        ? globalThis.Number(object.criteriaVersion)
+        : isSet(object.criteria_version)
+        ? globalThis.Number(object.criteria_version)
+        : 0,
+      acknowledgeBy: isSet(object.acknowledgeBy)
+        ? fromJsonTimestamp(object.acknowledgeBy)
+        : isSet(object.acknowledge_by)
+        ? fromJsonTimestamp(object.acknowledge_by)
+        : undefined,
+      decideBy: isSet(object.decideBy)
+        ? fromJsonTimestamp(object.decideBy)
+        : isSet(object.decide_by)
+        ? fromJsonTimestamp(object.decide_by)
+        : undefined,
     };
   },
 
@@ -1229,6 +4405,18 @@ export const ReferralRouted: MessageFns<ReferralRouted> = {
     if (message.routedAt !== undefined) {
       obj.routedAt = message.routedAt.toISOString();
     }
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.criteriaVersion !== 0) {
+      obj.criteriaVersion = Math.round(message.criteriaVersion);
+    }
+    if (message.acknowledgeBy !== undefined) {
+      obj.acknowledgeBy = message.acknowledgeBy.toISOString();
+    }
+    if (message.decideBy !== undefined) {
+      obj.decideBy = message.decideBy.toISOString();
+    }
     return obj;
   },
 
@@ -1246,6 +4434,10 @@ export const ReferralRouted: MessageFns<ReferralRouted> = {
     message.deadlineClass = object.deadlineClass ?? 0;
     message.respondBy = object.respondBy ?? undefined;
     message.routedAt = object.routedAt ?? undefined;
+    message.programmeId = object.programmeId ?? "";
+    message.criteriaVersion = object.criteriaVersion ?? 0;
+    message.acknowledgeBy = object.acknowledgeBy ?? undefined;
+    message.decideBy = object.decideBy ?? undefined;
     return message;
   },
 };
@@ -1443,6 +4635,775 @@ export const ReferralStatusChanged: MessageFns<ReferralStatusChanged> = {
   },
 };
 
+function createBaseReferralSeen(): ReferralSeen {
+  return { referralId: "", caseId: "", providerOrganisationId: "", organisationId: "", seenAt: undefined };
+}
+
+export const ReferralSeen: MessageFns<ReferralSeen> = {
+  encode(message: ReferralSeen, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(26).string(message.providerOrganisationId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(34).string(message.organisationId);
+    }
+    if (message.seenAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.seenAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralSeen {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralSeen();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.seenAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralSeen {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      seenAt: isSet(object.seenAt)
+        ? fromJsonTimestamp(object.seenAt)
+        : isSet(object.seen_at)
+        ? fromJsonTimestamp(object.seen_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReferralSeen): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.seenAt !== undefined) {
+      obj.seenAt = message.seenAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralSeen>): ReferralSeen {
+    return ReferralSeen.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralSeen>): ReferralSeen {
+    const message = createBaseReferralSeen();
+    message.referralId = object.referralId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.seenAt = object.seenAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReferralDeadlinesChanged(): ReferralDeadlinesChanged {
+  return {
+    referralId: "",
+    caseId: "",
+    providerOrganisationId: "",
+    organisationId: "",
+    deadlineClass: 0,
+    acknowledgeBy: undefined,
+    decideBy: undefined,
+    changedAt: undefined,
+  };
+}
+
+export const ReferralDeadlinesChanged: MessageFns<ReferralDeadlinesChanged> = {
+  encode(message: ReferralDeadlinesChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(26).string(message.providerOrganisationId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(34).string(message.organisationId);
+    }
+    if (message.deadlineClass !== 0) {
+      writer.uint32(40).int32(message.deadlineClass);
+    }
+    if (message.acknowledgeBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgeBy), writer.uint32(50).fork()).join();
+    }
+    if (message.decideBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.decideBy), writer.uint32(58).fork()).join();
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralDeadlinesChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralDeadlinesChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.deadlineClass = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.acknowledgeBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.decideBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralDeadlinesChanged {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      deadlineClass: isSet(object.deadlineClass)
+        ? deadlineClassFromJSON(object.deadlineClass)
+        : isSet(object.deadline_class)
+        ? deadlineClassFromJSON(object.deadline_class)
+        : 0,
+      acknowledgeBy: isSet(object.acknowledgeBy)
+        ? fromJsonTimestamp(object.acknowledgeBy)
+        : isSet(object.acknowledge_by)
+        ? fromJsonTimestamp(object.acknowledge_by)
+        : undefined,
+      decideBy: isSet(object.decideBy)
+        ? fromJsonTimestamp(object.decideBy)
+        : isSet(object.decide_by)
+        ? fromJsonTimestamp(object.decide_by)
+        : undefined,
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReferralDeadlinesChanged): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.deadlineClass !== 0) {
+      obj.deadlineClass = deadlineClassToJSON(message.deadlineClass);
+    }
+    if (message.acknowledgeBy !== undefined) {
+      obj.acknowledgeBy = message.acknowledgeBy.toISOString();
+    }
+    if (message.decideBy !== undefined) {
+      obj.decideBy = message.decideBy.toISOString();
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralDeadlinesChanged>): ReferralDeadlinesChanged {
+    return ReferralDeadlinesChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralDeadlinesChanged>): ReferralDeadlinesChanged {
+    const message = createBaseReferralDeadlinesChanged();
+    message.referralId = object.referralId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.deadlineClass = object.deadlineClass ?? 0;
+    message.acknowledgeBy = object.acknowledgeBy ?? undefined;
+    message.decideBy = object.decideBy ?? undefined;
+    message.changedAt = object.changedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReferralEscalated(): ReferralEscalated {
+  return {
+    referralId: "",
+    caseId: "",
+    providerOrganisationId: "",
+    organisationId: "",
+    missed: "",
+    deadline: undefined,
+    escalatedAt: undefined,
+  };
+}
+
+export const ReferralEscalated: MessageFns<ReferralEscalated> = {
+  encode(message: ReferralEscalated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(26).string(message.providerOrganisationId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(34).string(message.organisationId);
+    }
+    if (message.missed !== "") {
+      writer.uint32(42).string(message.missed);
+    }
+    if (message.deadline !== undefined) {
+      Timestamp.encode(toTimestamp(message.deadline), writer.uint32(50).fork()).join();
+    }
+    if (message.escalatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.escalatedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralEscalated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralEscalated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.missed = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.deadline = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.escalatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralEscalated {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      missed: isSet(object.missed) ? globalThis.String(object.missed) : "",
+      deadline: isSet(object.deadline) ? fromJsonTimestamp(object.deadline) : undefined,
+      escalatedAt: isSet(object.escalatedAt)
+        ? fromJsonTimestamp(object.escalatedAt)
+        : isSet(object.escalated_at)
+        ? fromJsonTimestamp(object.escalated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReferralEscalated): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.missed !== "") {
+      obj.missed = message.missed;
+    }
+    if (message.deadline !== undefined) {
+      obj.deadline = message.deadline.toISOString();
+    }
+    if (message.escalatedAt !== undefined) {
+      obj.escalatedAt = message.escalatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralEscalated>): ReferralEscalated {
+    return ReferralEscalated.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralEscalated>): ReferralEscalated {
+    const message = createBaseReferralEscalated();
+    message.referralId = object.referralId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.missed = object.missed ?? "";
+    message.deadline = object.deadline ?? undefined;
+    message.escalatedAt = object.escalatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReferralProgrammeChanged(): ReferralProgrammeChanged {
+  return {
+    referralId: "",
+    caseId: "",
+    providerOrganisationId: "",
+    organisationId: "",
+    programmeId: "",
+    programmeStatus: 0,
+    changedAt: undefined,
+  };
+}
+
+export const ReferralProgrammeChanged: MessageFns<ReferralProgrammeChanged> = {
+  encode(message: ReferralProgrammeChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.referralId !== "") {
+      writer.uint32(10).string(message.referralId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(26).string(message.providerOrganisationId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(34).string(message.organisationId);
+    }
+    if (message.programmeId !== "") {
+      writer.uint32(42).string(message.programmeId);
+    }
+    if (message.programmeStatus !== 0) {
+      writer.uint32(48).int32(message.programmeStatus);
+    }
+    if (message.changedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.changedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReferralProgrammeChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReferralProgrammeChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.programmeStatus = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.changedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReferralProgrammeChanged {
+    return {
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      programmeStatus: isSet(object.programmeStatus)
+        ? programmeStatusFromJSON(object.programmeStatus)
+        : isSet(object.programme_status)
+        ? programmeStatusFromJSON(object.programme_status)
+        : 0,
+      changedAt: isSet(object.changedAt)
+        ? fromJsonTimestamp(object.changedAt)
+        : isSet(object.changed_at)
+        ? fromJsonTimestamp(object.changed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReferralProgrammeChanged): unknown {
+    const obj: any = {};
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.programmeStatus !== 0) {
+      obj.programmeStatus = programmeStatusToJSON(message.programmeStatus);
+    }
+    if (message.changedAt !== undefined) {
+      obj.changedAt = message.changedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReferralProgrammeChanged>): ReferralProgrammeChanged {
+    return ReferralProgrammeChanged.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReferralProgrammeChanged>): ReferralProgrammeChanged {
+    const message = createBaseReferralProgrammeChanged();
+    message.referralId = object.referralId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.programmeId = object.programmeId ?? "";
+    message.programmeStatus = object.programmeStatus ?? 0;
+    message.changedAt = object.changedAt ?? undefined;
+    return message;
+  },
+};
+
 export type ReferralServiceService = typeof ReferralServiceService;
 export const ReferralServiceService = {
   /** Admin only (the admin CLI). */
@@ -1478,6 +5439,87 @@ export const ReferralServiceService = {
       Buffer.from(RespondToReferralResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RespondToReferralResponse => RespondToReferralResponse.decode(value),
   },
+  /**
+   * The referring NGO answers a provider's request for information (the referral is
+   * acknowledged again).
+   */
+  answerInfoRequest: {
+    path: "/aman.referral.v1.ReferralService/AnswerInfoRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AnswerInfoRequestRequest): Buffer =>
+      Buffer.from(AnswerInfoRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AnswerInfoRequestRequest => AnswerInfoRequestRequest.decode(value),
+    responseSerialize: (value: AnswerInfoRequestResponse): Buffer =>
+      Buffer.from(AnswerInfoRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AnswerInfoRequestResponse => AnswerInfoRequestResponse.decode(value),
+  },
+  /**
+   * The referring NGO: where each referral of its case stands, each step with its time, only
+   * the steps reached.
+   */
+  getReferralFeedback: {
+    path: "/aman.referral.v1.ReferralService/GetReferralFeedback" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReferralFeedbackRequest): Buffer =>
+      Buffer.from(GetReferralFeedbackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReferralFeedbackRequest => GetReferralFeedbackRequest.decode(value),
+    responseSerialize: (value: GetReferralFeedbackResponse): Buffer =>
+      Buffer.from(GetReferralFeedbackResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReferralFeedbackResponse => GetReferralFeedbackResponse.decode(value),
+  },
+  /**
+   * A provider with the pull channel: the notifications a webhook would have brought, after an
+   * opaque cursor. Reading a routing counts as its delivery.
+   */
+  readFeed: {
+    path: "/aman.referral.v1.ReferralService/ReadFeed" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReadFeedRequest): Buffer => Buffer.from(ReadFeedRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadFeedRequest => ReadFeedRequest.decode(value),
+    responseSerialize: (value: ReadFeedResponse): Buffer => Buffer.from(ReadFeedResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadFeedResponse => ReadFeedResponse.decode(value),
+  },
+  /** Admin only: suspend or reactivate a provider (a suspended one is not routed to). */
+  setProviderStatus: {
+    path: "/aman.referral.v1.ReferralService/SetProviderStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetProviderStatusRequest): Buffer =>
+      Buffer.from(SetProviderStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetProviderStatusRequest => SetProviderStatusRequest.decode(value),
+    responseSerialize: (value: SetProviderStatusResponse): Buffer =>
+      Buffer.from(SetProviderStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetProviderStatusResponse => SetProviderStatusResponse.decode(value),
+  },
+  /**
+   * Admin only: a programme a provider runs, its criteria (each change a new version), quota and
+   * status.
+   */
+  registerProgramme: {
+    path: "/aman.referral.v1.ReferralService/RegisterProgramme" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RegisterProgrammeRequest): Buffer =>
+      Buffer.from(RegisterProgrammeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RegisterProgrammeRequest => RegisterProgrammeRequest.decode(value),
+    responseSerialize: (value: RegisterProgrammeResponse): Buffer =>
+      Buffer.from(RegisterProgrammeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RegisterProgrammeResponse => RegisterProgrammeResponse.decode(value),
+  },
+  setProgrammeStatus: {
+    path: "/aman.referral.v1.ReferralService/SetProgrammeStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetProgrammeStatusRequest): Buffer =>
+      Buffer.from(SetProgrammeStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetProgrammeStatusRequest => SetProgrammeStatusRequest.decode(value),
+    responseSerialize: (value: SetProgrammeStatusResponse): Buffer =>
+      Buffer.from(SetProgrammeStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetProgrammeStatusResponse => SetProgrammeStatusResponse.decode(value),
+  },
 } as const;
 
 export interface ReferralServiceServer extends UntypedServiceImplementation {
@@ -1486,6 +5528,29 @@ export interface ReferralServiceServer extends UntypedServiceImplementation {
   /** A provider organisation, for a referral addressed to it. */
   getPacket: handleUnaryCall<GetPacketRequest, GetPacketResponse>;
   respondToReferral: handleUnaryCall<RespondToReferralRequest, RespondToReferralResponse>;
+  /**
+   * The referring NGO answers a provider's request for information (the referral is
+   * acknowledged again).
+   */
+  answerInfoRequest: handleUnaryCall<AnswerInfoRequestRequest, AnswerInfoRequestResponse>;
+  /**
+   * The referring NGO: where each referral of its case stands, each step with its time, only
+   * the steps reached.
+   */
+  getReferralFeedback: handleUnaryCall<GetReferralFeedbackRequest, GetReferralFeedbackResponse>;
+  /**
+   * A provider with the pull channel: the notifications a webhook would have brought, after an
+   * opaque cursor. Reading a routing counts as its delivery.
+   */
+  readFeed: handleUnaryCall<ReadFeedRequest, ReadFeedResponse>;
+  /** Admin only: suspend or reactivate a provider (a suspended one is not routed to). */
+  setProviderStatus: handleUnaryCall<SetProviderStatusRequest, SetProviderStatusResponse>;
+  /**
+   * Admin only: a programme a provider runs, its criteria (each change a new version), quota and
+   * status.
+   */
+  registerProgramme: handleUnaryCall<RegisterProgrammeRequest, RegisterProgrammeResponse>;
+  setProgrammeStatus: handleUnaryCall<SetProgrammeStatusRequest, SetProgrammeStatusResponse>;
 }
 
 export interface ReferralServiceClient extends Client {
@@ -1535,6 +5600,113 @@ export interface ReferralServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RespondToReferralResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The referring NGO answers a provider's request for information (the referral is
+   * acknowledged again).
+   */
+  answerInfoRequest(
+    request: AnswerInfoRequestRequest,
+    callback: (error: ServiceError | null, response: AnswerInfoRequestResponse) => void,
+  ): ClientUnaryCall;
+  answerInfoRequest(
+    request: AnswerInfoRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AnswerInfoRequestResponse) => void,
+  ): ClientUnaryCall;
+  answerInfoRequest(
+    request: AnswerInfoRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AnswerInfoRequestResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The referring NGO: where each referral of its case stands, each step with its time, only
+   * the steps reached.
+   */
+  getReferralFeedback(
+    request: GetReferralFeedbackRequest,
+    callback: (error: ServiceError | null, response: GetReferralFeedbackResponse) => void,
+  ): ClientUnaryCall;
+  getReferralFeedback(
+    request: GetReferralFeedbackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReferralFeedbackResponse) => void,
+  ): ClientUnaryCall;
+  getReferralFeedback(
+    request: GetReferralFeedbackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReferralFeedbackResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A provider with the pull channel: the notifications a webhook would have brought, after an
+   * opaque cursor. Reading a routing counts as its delivery.
+   */
+  readFeed(
+    request: ReadFeedRequest,
+    callback: (error: ServiceError | null, response: ReadFeedResponse) => void,
+  ): ClientUnaryCall;
+  readFeed(
+    request: ReadFeedRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReadFeedResponse) => void,
+  ): ClientUnaryCall;
+  readFeed(
+    request: ReadFeedRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReadFeedResponse) => void,
+  ): ClientUnaryCall;
+  /** Admin only: suspend or reactivate a provider (a suspended one is not routed to). */
+  setProviderStatus(
+    request: SetProviderStatusRequest,
+    callback: (error: ServiceError | null, response: SetProviderStatusResponse) => void,
+  ): ClientUnaryCall;
+  setProviderStatus(
+    request: SetProviderStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetProviderStatusResponse) => void,
+  ): ClientUnaryCall;
+  setProviderStatus(
+    request: SetProviderStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetProviderStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Admin only: a programme a provider runs, its criteria (each change a new version), quota and
+   * status.
+   */
+  registerProgramme(
+    request: RegisterProgrammeRequest,
+    callback: (error: ServiceError | null, response: RegisterProgrammeResponse) => void,
+  ): ClientUnaryCall;
+  registerProgramme(
+    request: RegisterProgrammeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RegisterProgrammeResponse) => void,
+  ): ClientUnaryCall;
+  registerProgramme(
+    request: RegisterProgrammeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RegisterProgrammeResponse) => void,
+  ): ClientUnaryCall;
+  setProgrammeStatus(
+    request: SetProgrammeStatusRequest,
+    callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
+  ): ClientUnaryCall;
+  setProgrammeStatus(
+    request: SetProgrammeStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
+  ): ClientUnaryCall;
+  setProgrammeStatus(
+    request: SetProgrammeStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
   ): ClientUnaryCall;
 }
 
