@@ -10,7 +10,6 @@ import { Webhook } from 'standardwebhooks';
 
 import { common, intake, referral } from '@aman/contracts';
 import {
-  openSqlite,
   type EventStore,
   type JsonObject,
   type NewEvent,
@@ -42,6 +41,7 @@ import type { ReferralEvent } from '../domain/index.ts';
 import { REFERRAL_SERVICE_NAME, referralServer } from './grpcServer.ts';
 import { intakePackets } from './intakePackets.ts';
 import { httpWebhookSender } from './webhookSender.ts';
+import { OutboundClient } from '@aman/outbound';
 
 const admin: Principal = { organisationId: 'operator', organisationType: 'admin', keyId: 'cli' };
 const ngo: Principal = { organisationId: 'org-ngo', organisationType: 'ngo', keyId: 'key_ngo' };
@@ -141,29 +141,12 @@ function consumed(source: string, event: StoredEvent | undefined): ConsumedEvent
   };
 }
 
-/** The dead letters of one consumer group, where the mode lets a test read them. */
-type DeadLetters = (dir: string, group: string) => { event_id: string; error_code: string }[];
-
-const sqliteDeadLetters: DeadLetters = (dir, group) => {
-  const bus = openSqlite(join(dir, 'referral.bus.db'));
-  try {
-    return bus
-      .prepare<[string], { event_id: string; error_code: string }>(
-        'SELECT event_id, error_code FROM dead_letters WHERE consumer_group = ?',
-      )
-      .all(group);
-  } finally {
-    bus.close();
-  }
-};
-
 describe('referral over gRPC with the embedded platform', () => {
-  referralSuite((dir) => ({ mode: 'embedded', dataDir: dir }), sqliteDeadLetters);
+  referralSuite((dir) => ({ mode: 'embedded', dataDir: dir }));
 });
 
 describeWithMongo('referral over gRPC with the distributed platform', ({ uri, database }) => {
   describeWithKafka('FerretDB and Kafka', ({ brokers, namespace }) => {
-    // Kafka's dead-letter topic is read by messaging's own tests; this one checks the effects.
     referralSuite(() => ({
       mode: 'distributed',
       mongoUri: uri,
@@ -179,10 +162,7 @@ describeWithMongo('referral over gRPC with the distributed platform', ({ uri, da
  * of the mode (their own stores, and the outbox relay when distributed), real gRPC and a local
  * webhook receiver. The tests build on each other, in order.
  */
-function referralSuite(
-  platformConfig: (dir: string) => PlatformConfig,
-  deadLetters?: DeadLetters,
-): void {
+function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
   const dir = mkdtempSync(join(tmpdir(), 'aman-referral-'));
   const logLines: string[] = [];
   const secrets = new Map([
@@ -303,11 +283,17 @@ function referralSuite(
     routing = await RoutingProcess.open(readModels, referrals, logger);
     providersSeen = await readModels.collection('providers', { indexes: [] });
     deliveries = new WebhookDelivery({
+      store,
+      timers: await platform.timers(),
+      readModels,
       referrals,
       providers,
-      sender: httpWebhookSender(2_000),
+      sender: httpWebhookSender(
+        new OutboundClient({ allowInsecureLoopback: true, timeoutMs: 2_000 }),
+      ),
       logger,
-      retry: { attempts: 3, firstDelayMs: 100 },
+      retry: { attempts: 3, firstDelayMs: 100, maxDelayMs: 400 },
+      pollMs: 50,
     });
     subscriptions = [
       await platform.subscribe('routing', ['intake', 'risk', 'referral'], (event) =>
@@ -437,6 +423,10 @@ function referralSuite(
           return 'ERASURE_REQUESTED';
         case 'ProviderNotified':
           return `NOTIFIED ${event.data.notice}`;
+        case 'ReferralDeadlinesChanged':
+          return `DEADLINES ${event.data.deadlineClass}`;
+        case 'ReferralSeen':
+          return 'SEEN';
         default:
           return event.type;
       }
@@ -675,8 +665,12 @@ function referralSuite(
     expect((await referralStream(caseId, legal))[0]?.data).toMatchObject({
       deadlineClass: 'DEADLINE_CLASS_EMERGENCY',
     });
-    // The embassy is not routed again, nor notified again.
-    expect(await statusOf(caseId, embassy)).toEqual(['ROUTED', 'REFERRAL_STATUS_DELIVERED']);
+    // The embassy is not routed again, nor notified again; its deadlines come forward.
+    expect(await statusOf(caseId, embassy)).toEqual([
+      'ROUTED',
+      'REFERRAL_STATUS_DELIVERED',
+      'DEADLINES DEADLINE_CLASS_EMERGENCY',
+    ]);
     expect(receiver.deliveries.filter((d) => d.path === '/embassy')).toHaveLength(1);
   });
 
@@ -705,21 +699,17 @@ function referralSuite(
         expectedVersion: 'no_stream',
       },
     );
-    if (deadLetters !== undefined) {
-      const [deadLetter] = await eventually('the dead letter', async () => {
-        const letters = deadLetters(dir, 'referral.webhooks');
-        return letters.length > 0 ? letters : undefined;
-      });
-      const [routed] = await referralStream(otherCase, medical);
-      expect(deadLetter).toEqual({ event_id: routed?.id, error_code: 'AMAN_ERR_UNAVAILABLE' });
-    } else {
-      await eventually('the three attempts', async () =>
-        receiver.requests.filter((path) => path === '/medical').length >= 3 ? true : undefined,
-      );
-      // Long enough for the bus's own retries of the handler (5 attempts from 50 ms, doubling).
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-    // Three attempts in all, though the bus retried the handler too; the redirect went nowhere.
+    const [deadLetter] = await eventually('the dead letter', async () => {
+      const letters = await deliveries.deadLetters(admin);
+      return letters.length > 0 ? letters : undefined;
+    });
+    expect(deadLetter).toMatchObject({
+      providerOrganisationId: 'org-medical',
+      caseId: otherCase,
+      referralId: referralIdOf(otherCase, medical),
+      attempts: 3,
+    });
+    // Three attempts in all; the redirect went nowhere.
     expect(receiver.requests.filter((path) => path === '/medical')).toHaveLength(3);
     expect(receiver.requests).not.toContain('/trap');
     expect(await statusOf(otherCase, medical)).toEqual(['ROUTED']);
@@ -792,10 +782,16 @@ function referralSuite(
     expect(await statusOf(caseId, embassy)).toEqual([
       'ROUTED',
       'REFERRAL_STATUS_DELIVERED',
+      'DEADLINES DEADLINE_CLASS_EMERGENCY',
+      'SEEN',
       'REFERRAL_STATUS_ACKNOWLEDGED',
       'REFERRAL_STATUS_ACCEPTED',
     ]);
-    const [, , acknowledged] = await referralStream(caseId, embassy);
+    const acknowledged = (await referralStream(caseId, embassy)).find(
+      (event) =>
+        event.type === 'ReferralStatusChanged' &&
+        event.data.status === 'REFERRAL_STATUS_ACKNOWLEDGED',
+    );
     expect(acknowledged?.metadata).toMatchObject({
       actor: { organisationId: 'org-embassy', principalId: 'key_org-embassy' },
       correlationId: caseId,
@@ -888,6 +884,8 @@ function referralSuite(
     expect(await statusOf(caseId, embassy)).toEqual([
       'ROUTED',
       'REFERRAL_STATUS_DELIVERED',
+      'DEADLINES DEADLINE_CLASS_EMERGENCY',
+      'SEEN',
       'REFERRAL_STATUS_ACKNOWLEDGED',
       'REFERRAL_STATUS_ACCEPTED',
     ]);
@@ -1043,6 +1041,8 @@ function referralSuite(
     expect(await statusOf(caseId, embassy)).toEqual([
       'ROUTED',
       'REFERRAL_STATUS_DELIVERED',
+      'DEADLINES DEADLINE_CLASS_EMERGENCY',
+      'SEEN',
       'REFERRAL_STATUS_ACKNOWLEDGED',
       'REFERRAL_STATUS_ACCEPTED',
       'REFERRAL_STATUS_COMPLETED',

@@ -365,7 +365,9 @@ export class RoutingProcess {
   /** Every open referral of the case gets the newest assessment's deadlines, if tighter. */
   async #tighten(caseId: string, causationId: string): Promise<void> {
     const risk = riskOf((await this.#risks.get(caseId))?.data);
-    if (risk === undefined) return;
+    const standing = standingOf((await this.#cases.get(caseId))?.data);
+    // A withdrawn or erased case's referrals are revoked, not hurried.
+    if (risk === undefined || standing?.status !== 'open') return;
     for (const referral of await this.#referrals.ofCase(caseId)) {
       if (referral.open === false) continue;
       if (await this.#referrals.tighten(referral, risk, causationId)) {

@@ -163,7 +163,7 @@ function defineProgramme(command: DefineProgramme, state: ProgrammeState): Progr
     criteria: current.criteria,
     quota: current.quota,
   };
-  if (JSON.stringify(was) === JSON.stringify(defined)) return [];
+  if (canonical(was) === canonical(defined)) return [];
   const events: ProgrammeEvent[] = [
     {
       type: 'ProgrammeDefined',
@@ -178,6 +178,19 @@ function defineProgramme(command: DefineProgramme, state: ProgrammeState): Progr
     events.push(statusChanged(current, 'PROGRAMME_STATUS_OPEN', '', at));
   }
   return events;
+}
+
+/** JSON with object keys in order, so that a stored definition compares by content. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(
+          Object.entries(inner as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : inner,
+  );
 }
 
 function setStatus(command: SetProgrammeStatus, state: ProgrammeState): ProgrammeEvent[] {

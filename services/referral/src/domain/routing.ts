@@ -153,8 +153,9 @@ function spare(limit: number, used: number): number {
  * it serves at least one of the case's needs, takes the case's risk level, profile, province and
  * gender, and has room (capacity; for a programme also open and quota not taken). Ranked by:
  * more of the case's needs served; gender-sensitive first for women and non-binary defenders;
- * more places left; a programme before its provider's general service; then by id, so that the
- * same inputs always give the same order.
+ * a programme (made for such cases) before a general service; more of the provider's capacity
+ * left (a programme's quota only admits or refuses); then by id, so that the same inputs always
+ * give the same order.
  */
 export function route(
   caseFacts: CaseFacts,
@@ -215,8 +216,8 @@ export function route(
       key: [
         -needsServed.length,
         genderFirst ? 0 : 1,
-        -room,
         programme === undefined ? 1 : 0,
+        -providerRoom,
         `${provider.providerId}/${programme?.programmeId ?? ''}`,
       ],
     });

@@ -292,3 +292,50 @@ describe('revocationReason', () => {
     expect(revocationReason({ status: 'erased', consent }, legal)).toBe('case_erased');
   });
 });
+
+describe('route with programmes, eligibility and capacity', () => {
+  const embassy: ProviderDescription = {
+    providerId: 'prov-embassy',
+    organisationId: 'org-embassy',
+    type: 'RECIPIENT_TYPE_LEGAL_AID',
+    services: ['NEED_LEGAL_AID'],
+    riskLevels: ['RISK_LEVEL_HIGH'],
+  };
+  const programme = {
+    programmeId: 'prog-1',
+    services: ['NEED_LEGAL_AID'] as const,
+    riskLevels: [],
+    eligibility: { profiles: ['PROFILE_JOURNALIST' as const], provinces: [], genders: [] },
+    criteriaVersion: 3,
+    open: true,
+    quota: 1,
+    placesTaken: 0,
+  };
+  const journalist: CaseFacts = { ...caseFacts, profile: 'PROFILE_JOURNALIST' };
+
+  it('puts a programme the case qualifies for before its provider’s general service, recording its criteria version', () => {
+    const matches = route(journalist, [embassy, { ...embassy, programme }]);
+    expect(matches.map((m) => [m.programmeId, m.criteriaVersion])).toEqual([
+      ['prog-1', 3],
+      ['', 0],
+    ]);
+    expect(matches[0]!.reasons[0]).toBe('programme prog-1, criteria version 3');
+  });
+
+  it.each([
+    ['closed', { open: false }],
+    ['whose quota is taken', { placesTaken: 1 }],
+    [
+      'whose criteria the case does not meet',
+      { eligibility: { ...programme.eligibility, profiles: ['PROFILE_LAWYER' as const] } },
+    ],
+  ])('passes a programme by when it is %s', (_, change) => {
+    expect(route(journalist, [{ ...embassy, programme: { ...programme, ...change } }])).toEqual([]);
+  });
+
+  it('passes a suspended provider or one at capacity by', () => {
+    expect(route(journalist, [{ ...embassy, active: false }])).toEqual([]);
+    expect(route(journalist, [{ ...embassy, capacity: 2, load: 2 }])).toEqual([]);
+    expect(route(journalist, [{ ...embassy, capacity: 2, load: 1 }])).toHaveLength(1);
+  });
+});

@@ -436,7 +436,7 @@ export interface FeedNotification {
 
 export interface ReadFeedResponse {
   notifications: FeedNotification[];
-  /** Opaque; pass it back as the next request's cursor (the same one when nothing was new). */
+  /** Opaque; pass it back as the next request's cursor. */
   nextCursor: string;
 }
 
