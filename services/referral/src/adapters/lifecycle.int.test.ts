@@ -45,6 +45,8 @@ const fundA = providerPrincipal('org-fund-a');
 const fundB = providerPrincipal('org-fund-b');
 const suspendedFund = providerPrincipal('org-fund-suspended');
 const PROGRAMME = 'bap-test';
+/** The defender's name in every packet: it must reach the provider and be kept nowhere here. */
+const CANARY = 'Canary Defender Zarghuna';
 
 const quiet = (): Logger => {
   const nothing = () => undefined;
@@ -127,6 +129,7 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
                     caseId: request.caseId,
                     referralId: request.referralId,
                     fieldGroups: ['FIELD_GROUP_IDENTITY'],
+                    fullName: CANARY,
                   }),
                 }),
               },
@@ -498,7 +501,8 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
     expect(before[0]).not.toHaveProperty('acknowledgedAt');
     expect(before[0]).not.toHaveProperty('decidedAt');
 
-    await asGateway.call('getPacket', { referralId }, { principal: embassy });
+    const { packet } = await asGateway.call('getPacket', { referralId }, { principal: embassy });
+    expect(packet?.fullName).toBe(CANARY);
     await asGateway.call('getPacket', { referralId }, { principal: embassy });
     const after = await feedback(caseId);
     expect(after[0]).toHaveProperty('seenAt');
@@ -692,6 +696,42 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
           ? true
           : undefined,
       15_000,
+    );
+  });
+
+  it('keeps no personal data: the packet’s name is in no stored event', async () => {
+    const stored = JSON.stringify(await store.readAll({ after: 0, limit: 10_000 }));
+    expect(stored).toContain(PROGRAMME);
+    expect(stored).not.toContain(CANARY);
+    expect(stored).not.toContain('Zarghuna');
+  });
+
+  it('escalates a declined referral to the next provider in rank, and says why', async () => {
+    const caseId = caseNumber(6);
+    await submit(caseId, ['NEED_EMERGENCY_GRANT']);
+    await assess(caseId, 'RISK_LEVEL_HIGH', 'DEADLINE_CLASS_URGENT', 72 * 3600, 144 * 3600);
+    const first = referralOf(caseId, fundA);
+    await eventually('the routing', async () =>
+      (await history(first)).length > 0 ? true : undefined,
+    );
+    await asGateway.call('readFeed', { cursor: '', limit: 100 }, { principal: fundA });
+    await respond(first, 'REFERRAL_ACTION_ACKNOWLEDGE', fundA);
+    await respond(first, 'REFERRAL_ACTION_DECLINE', fundA, 'outside_mandate');
+    const [routed] = await eventually('the next provider', async () => {
+      const events = await store.readStream<ReferralEvent>(`referral-${referralOf(caseId, fundB)}`);
+      return events.length > 0 ? events : undefined;
+    });
+    expect(routed?.data).toMatchObject({
+      reasons: expect.arrayContaining([
+        'next in rank for NEED_EMERGENCY_GRANT after REFERRAL_STATUS_DECLINED',
+      ]) as unknown,
+    });
+    const told = await feedback(caseId);
+    expect(told.map((item) => [item['providerOrganisationId'], item['status']])).toEqual(
+      expect.arrayContaining([
+        [fundA.organisationId, 'REFERRAL_STATUS_DECLINED'],
+        [fundB.organisationId, 'REFERRAL_STATUS_ROUTED'],
+      ]),
     );
   });
 }
