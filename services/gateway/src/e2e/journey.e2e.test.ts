@@ -349,6 +349,96 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect((await record(heldId, first)).duplicates[0]?.linkedCaseId).toBe(twinId);
     }, 120_000);
 
+    it('lets a monitor follow an incident to the authorities: investigation, overdue response, impunity', async () => {
+      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
+        string,
+        { key: string }
+      >;
+      const monitor = orgs['monitor']?.key ?? '';
+      const call = async (method: string, path: string, body?: unknown, key?: string) => {
+        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${monitor}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...(key === undefined ? {} : { 'idempotency-key': key }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        return {
+          status: response.status,
+          json: (await response.json()) as Record<string, unknown>,
+        };
+      };
+      const cases = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/cases`, {
+        headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
+      });
+      const caseId = ((await cases.json()) as { cases: { caseId: string }[] }).cases[0]?.caseId;
+      const day = (daysAgo: number) =>
+        new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+      const incident = await call(
+        'POST',
+        '/v1/incidents',
+        {
+          caseId,
+          act: 'ACT_ASSAULT',
+          occurredOn: day(40),
+          province: 'AF-HER',
+          perpetratorCategory: 'PERPETRATOR_CATEGORY_STATE',
+          sourceType: 'SOURCE_TYPE_NGO',
+        },
+        `e2e-m-${prefix}-incident`,
+      );
+      expect(incident.status).toBe(201);
+      const incidentId = String(incident.json['incidentId']);
+      const opened = await call(
+        'POST',
+        `/v1/incidents/${incidentId}/investigations`,
+        { body: 'AUTHORITY_PROSECUTOR', openedOn: day(35) },
+        `e2e-m-${prefix}-investigation`,
+      );
+      expect(opened.status).toBe(201);
+      const step = await call(
+        'POST',
+        `/v1/investigations/${String(opened.json['investigationId'])}/steps`,
+        {
+          step: 'INVESTIGATION_STEP_SUSPECT_IDENTIFIED',
+          on: day(30),
+        },
+      );
+      expect(step.status).toBe(200);
+      const sent = await call(
+        'POST',
+        `/v1/incidents/${incidentId}/interventions`,
+        {
+          type: 'INTERVENTION_TYPE_COMPLAINT',
+          addressee: 'AUTHORITY_PROTECTION_COMMISSION',
+          sentAt: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+        },
+        `e2e-m-${prefix}-complaint`,
+      );
+      expect(sent.status).toBe(201);
+      const overdue = await call('GET', '/v1/interventions/overdue');
+      const listed = (
+        overdue.json['interventions'] as { interventionId: string; daysOverdue: number }[]
+      ).find((item) => item.interventionId === sent.json['interventionId']);
+      expect(listed?.daysOverdue).toBeGreaterThanOrEqual(15);
+      const figures = await call('GET', `/v1/statistics/impunity?from=${day(60)}&to=${day(0)}`);
+      expect(figures.status).toBe(200);
+      expect(figures.json['killingsAndAttacks']).toMatchObject({
+        identified: expect.any(Number),
+        identifiedShare: expect.any(Number),
+      });
+      expect(
+        (figures.json['killingsAndAttacks'] as { identified: number }).identified,
+      ).toBeGreaterThanOrEqual(1);
+      // An NGO key may not call a monitor's route.
+      const ngoTry = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/interventions/overdue`, {
+        headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
+      });
+      expect(ngoTry.status).toBe(403);
+    }, 60_000);
+
     it('keeps sealed personal data in intake’s stores alone', () => {
       if (mode !== 'embedded') return;
       const holders = filesUnder(dataDir)
