@@ -27,7 +27,10 @@ await runService(
       client: intake.IntakeServiceClient,
       identity: kit.identity,
     });
-    const providers = new ProviderDirectory(store);
+    // Every call to a provider's URL goes through the SSRF rules of @aman/outbound, and so does
+    // the URL a provider registers.
+    const outbound = new OutboundClient({ allowInsecureLoopback: config.insecureLoopbackWebhooks });
+    const providers = new ProviderDirectory(store, { checkUrl: (url) => outbound.check(url) });
     const readModels = await kit.platform.readModels();
     // Deadlines keep a timer store of their own: webhook attempts have theirs.
     const deadlineTimers = await kit.platform.timers('deadline_timers');
@@ -44,8 +47,6 @@ await runService(
       ['intake', 'risk', 'referral'],
       (event) => routing.onEvent(event),
     );
-    // Every call to a provider's URL goes through the SSRF rules of @aman/outbound.
-    const outbound = new OutboundClient({ allowInsecureLoopback: config.insecureLoopbackWebhooks });
     const deliveries = new WebhookDelivery({
       store,
       timers: await kit.platform.timers(),

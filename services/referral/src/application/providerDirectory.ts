@@ -36,9 +36,18 @@ function administrator(principal: Principal | undefined, what: string): Principa
  */
 export class ProviderDirectory {
   readonly #store: EventStore;
+  readonly #checkUrl: ((url: string) => Promise<unknown>) | undefined;
 
-  constructor(store: EventStore) {
+  /**
+   * `checkUrl`: the SSRF rules a webhook URL must pass at registration, as at every delivery
+   * (`OutboundClient.check`): https, a public address after resolution.
+   */
+  constructor(
+    store: EventStore,
+    options: { readonly checkUrl?: (url: string) => Promise<unknown> } = {},
+  ) {
     this.#store = store;
+    this.#checkUrl = options.checkUrl;
   }
 
   /** Registers an organisation as a provider, once: the same registration again is a no-op. */
@@ -47,6 +56,10 @@ export class ProviderDirectory {
     registration: ProviderRegistration,
   ): Promise<{ readonly providerId: string }> {
     const admin = administrator(principal, 'registers providers');
+    // Refused before anything is stored: a URL that points inside the network never gets in.
+    if (this.#checkUrl !== undefined && registration.webhookUrl !== '') {
+      await this.#checkUrl(registration.webhookUrl);
+    }
     const providerId = idFrom('provider', registration.organisationId);
     const result = await handleCommand(
       this.#store,
