@@ -757,11 +757,161 @@ export async function buildApp(options: GatewayOptions) {
     },
   );
 
+  app.get(
+    '/v1/cases/:caseId/referrals',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary:
+          'Each referral of the case: received, delivered, seen, decided, each with its time',
+        description: 'Honest feedback: a time is absent until the step was reached.',
+        tags: ['ngo'],
+        params: Type.Object({ caseId: Id }, strict),
+        response: {
+          200: Type.Object({
+            referrals: Type.Array(
+              Type.Object({
+                referralId: Type.String(),
+                providerOrganisationId: Type.String(),
+                recipientType: Type.String(),
+                programmeId: Type.String(),
+                status: Type.String(),
+                receivedAt: Type.String(),
+                deliveredAt: Type.String(),
+                seenAt: Type.String(),
+                acknowledgedAt: Type.String(),
+                decidedAt: Type.String(),
+                acknowledgeBy: Type.String(),
+                decideBy: Type.String(),
+                programmeStatus: Type.String(),
+                steps: Type.Array(
+                  Type.Object({ status: Type.String(), reason: Type.String(), at: Type.String() }),
+                ),
+              }),
+            ),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const feedback = await clients.referral.call(
+        'getReferralFeedback',
+        { caseId: request.params.caseId },
+        { principal: principalOf(request) },
+      );
+      return {
+        referrals: feedback.referrals.map((item) => ({
+          referralId: item.referralId,
+          providerOrganisationId: item.providerOrganisationId,
+          recipientType: common.recipientTypeToJSON(item.recipientType),
+          programmeId: item.programmeId,
+          status: referral.referralStatusToJSON(item.status),
+          receivedAt: timestamp(item.receivedAt),
+          deliveredAt: timestamp(item.deliveredAt),
+          seenAt: timestamp(item.seenAt),
+          acknowledgedAt: timestamp(item.acknowledgedAt),
+          decidedAt: timestamp(item.decidedAt),
+          acknowledgeBy: timestamp(item.acknowledgeBy),
+          decideBy: timestamp(item.decideBy),
+          programmeStatus: item.programmeStatus,
+          steps: item.steps.map((step) => ({
+            status: referral.referralStatusToJSON(step.status),
+            reason: step.reason,
+            at: timestamp(step.at),
+          })),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/referrals/:referralId/info-answered',
+    {
+      onRequest: allow('ngo'),
+      schema: {
+        summary: 'The NGO answered the provider’s request for information',
+        tags: ['ngo'],
+        params: Type.Object({ referralId: Id }, strict),
+        response: { 200: Type.Object({ status: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request) => {
+      const answered = await clients.referral.call(
+        'answerInfoRequest',
+        { referralId: request.params.referralId },
+        { principal: principalOf(request) },
+      );
+      return { status: referral.referralStatusToJSON(answered.status) };
+    },
+  );
+
+  app.get(
+    '/v1/feed',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'The pull feed: the notifications a webhook would carry, after an opaque cursor',
+        description: 'For providers that cannot receive webhooks. Reading a routing delivers it.',
+        tags: ['provider'],
+        querystring: Type.Object(
+          {
+            cursor: Type.Optional(Type.String({ maxLength: 200 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          },
+          strict,
+        ),
+        response: {
+          200: Type.Object({
+            notifications: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                type: Type.String(),
+                timestamp: Type.String(),
+                referralId: Type.String(),
+                caseId: Type.String(),
+                deadlineClass: Type.String(),
+                respondBy: Type.String(),
+                reason: Type.String(),
+                programmeId: Type.String(),
+              }),
+            ),
+            nextCursor: Type.String(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const page = await clients.referral.call(
+        'readFeed',
+        { cursor: request.query.cursor ?? '', limit: request.query.limit ?? 50 },
+        { principal: principalOf(request) },
+      );
+      return {
+        notifications: page.notifications.map((item) => ({
+          id: item.id,
+          type: item.type,
+          timestamp: timestamp(item.timestamp),
+          referralId: item.referralId,
+          caseId: item.caseId,
+          deadlineClass: common.deadlineClassToJSON(item.deadlineClass),
+          respondBy: timestamp(item.respondBy),
+          reason: item.reason,
+          programmeId: item.programmeId,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  );
+
   const actions = {
     acknowledge: referral.ReferralAction.REFERRAL_ACTION_ACKNOWLEDGE,
     accept: referral.ReferralAction.REFERRAL_ACTION_ACCEPT,
     decline: referral.ReferralAction.REFERRAL_ACTION_DECLINE,
     complete: referral.ReferralAction.REFERRAL_ACTION_COMPLETE,
+    'request-info': referral.ReferralAction.REFERRAL_ACTION_REQUEST_INFO,
+    progress: referral.ReferralAction.REFERRAL_ACTION_REPORT_PROGRESS,
+    close: referral.ReferralAction.REFERRAL_ACTION_CLOSE,
   } as const;
   for (const [name, action] of Object.entries(actions)) {
     app.post(

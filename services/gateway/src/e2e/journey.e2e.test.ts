@@ -439,6 +439,35 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect(ngoTry.status).toBe(403);
     }, 60_000);
 
+    it('gives the NGO honest feedback on the demo referral: received, delivered, seen, decided', async () => {
+      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
+        string,
+        { key: string }
+      >;
+      const get = async (path: string) =>
+        (await (
+          await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+            headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
+          })
+        ).json()) as Record<string, unknown>;
+      const caseId = /case ([0-9a-f-]{36}), triage/.exec(demo.output)?.[1];
+      expect(caseId).toBeDefined();
+      const feedback = (await get(`/v1/cases/${caseId ?? ''}/referrals`))['referrals'] as Record<
+        string,
+        string
+      >[];
+      expect(feedback).toHaveLength(1);
+      const [only] = feedback;
+      expect(only?.['status']).toBe('REFERRAL_STATUS_COMPLETED');
+      for (const step of ['receivedAt', 'deliveredAt', 'seenAt', 'acknowledgedAt', 'decidedAt']) {
+        expect([step, Number.isNaN(Date.parse(only?.[step] ?? ''))]).toEqual([step, false]);
+      }
+      // Never a step that was not reached, in order.
+      expect(Date.parse(only?.['seenAt'] ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(only?.['deliveredAt'] ?? ''),
+      );
+    });
+
     it('keeps sealed personal data in intake’s stores alone', () => {
       if (mode !== 'embedded') return;
       const holders = filesUnder(dataDir)
