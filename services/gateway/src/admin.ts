@@ -12,6 +12,7 @@ import {
   loadConfig,
   type Environment,
   type OrganisationType,
+  type Principal,
 } from '@aman/service-kit';
 
 import { ApiKeyStore, type Organisation } from './adapters/keyStore.ts';
@@ -84,14 +85,7 @@ export class Admin {
     readonly webhookUrl: string;
   }): Promise<{ providerId: string; webhookSecret: string }> {
     const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
-    const client = new ServiceClient({
-      audience: 'referral',
-      address: this.#options.referralAddress,
-      client: referral.ReferralServiceClient,
-      identity: this.#identity,
-      deadlineMs: 15_000,
-    });
-    try {
+    return this.#referral(async (client) => {
       const registered = await client.call(
         'registerProvider',
         referral.RegisterProviderRequest.fromJSON({
@@ -102,11 +96,48 @@ export class Admin {
           webhookUrl: provider.webhookUrl,
           webhookSecret,
         }),
-        {
-          principal: { organisationId: 'operator', organisationType: 'admin', keyId: 'admin-cli' },
-        },
+        { principal: OPERATOR },
       );
       return { providerId: registered.providerId, webhookSecret };
+    });
+  }
+
+  /** Webhook notifications in the dead-letter state, each holding back its provider and case. */
+  async deadLetters(): Promise<referral.WebhookDeadLetter[]> {
+    return this.#referral(async (client) => {
+      const listed = await client.call('listWebhookDeadLetters', {}, { principal: OPERATOR });
+      return listed.deadLetters;
+    });
+  }
+
+  /** Redelivers (a new round of attempts) or discards one dead-lettered notification. */
+  async settleDeadLetter(
+    how: 'redeliver' | 'discard',
+    notification: referral.WebhookNotificationRef,
+  ): Promise<void> {
+    await this.#referral((client) =>
+      client.call(
+        how === 'redeliver' ? 'redeliverWebhook' : 'discardWebhook',
+        { notification },
+        {
+          principal: OPERATOR,
+        },
+      ),
+    );
+  }
+
+  async #referral<T>(
+    use: (client: ServiceClient<referral.ReferralServiceClient>) => Promise<T>,
+  ): Promise<T> {
+    const client = new ServiceClient({
+      audience: 'referral',
+      address: this.#options.referralAddress,
+      client: referral.ReferralServiceClient,
+      identity: this.#identity,
+      deadlineMs: 15_000,
+    });
+    try {
+      return await use(client);
     } finally {
       client.close();
     }
@@ -116,6 +147,13 @@ export class Admin {
     await this.#platform.close();
   }
 }
+
+/** Who the admin CLI acts as towards the services. */
+const OPERATOR: Principal = {
+  organisationId: 'operator',
+  organisationType: 'admin',
+  keyId: 'admin-cli',
+};
 
 /** Checks a vocabulary value against its protobuf enum, for clear CLI errors. */
 export function checkEnum(

@@ -10,6 +10,8 @@ const USAGE = `usage:
   pnpm aman key create --org ORGANISATION_ID
   pnpm aman provider register --org ORGANISATION_ID --type RECIPIENT_TYPE_… \\
       --services NEED_…,NEED_… --levels RISK_LEVEL_…,… --webhook-url URL
+  pnpm aman webhooks dead-letters
+  pnpm aman webhooks redeliver|discard --org PROVIDER_ORGANISATION_ID --case CASE_ID --id NOTIFICATION_ID
 Reads AMAN_DATA_DIR (default ./data), or KAFKA_BROKERS and MONGODB_URI for the distributed mode.`;
 
 function write(line: string): void {
@@ -27,6 +29,8 @@ async function main(argv: readonly string[]): Promise<void> {
       services: { type: 'string' },
       levels: { type: 'string' },
       'webhook-url': { type: 'string' },
+      case: { type: 'string' },
+      id: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -61,6 +65,26 @@ async function main(argv: readonly string[]): Promise<void> {
       });
       write(`provider ${registered.providerId}`);
       write(`webhook secret (shown once): ${registered.webhookSecret}`);
+    } else if (command === 'webhooks dead-letters') {
+      const letters = await admin.deadLetters();
+      for (const letter of letters) {
+        write(
+          `${letter.notificationId} ${letter.notice} provider ${letter.providerOrganisationId} ` +
+            `case ${letter.caseId}: ${String(letter.attempts)} attempts, ${letter.reason}, ` +
+            `${String(letter.heldBack)} held back`,
+        );
+      }
+      write(`${String(letters.length)} dead-lettered`);
+    } else if (command === 'webhooks redeliver' || command === 'webhooks discard') {
+      if (values.org === undefined || values.case === undefined || values.id === undefined) {
+        throw new Error('--org, --case and --id are required');
+      }
+      await admin.settleDeadLetter(command === 'webhooks redeliver' ? 'redeliver' : 'discard', {
+        providerOrganisationId: values.org,
+        caseId: values.case,
+        notificationId: values.id,
+      });
+      write(command === 'webhooks redeliver' ? 'redelivering' : 'discarded');
     } else {
       write(USAGE);
       process.exitCode = command === '' ? 0 : 2;

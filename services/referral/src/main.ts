@@ -77,6 +77,7 @@ await runService(
             providers,
             referrals,
             feed: new ProviderFeed({ store, referrals, directory: providers }),
+            deliveries,
             identity: kit.identity,
             logger: kit.logger,
           }),

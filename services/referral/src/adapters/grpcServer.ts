@@ -1,9 +1,11 @@
 import { common, referral } from '@aman/contracts';
+import { UnavailableError } from '@aman/errors';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
 import type { ProviderDirectory } from '../application/providerDirectory.ts';
 import type { ProviderFeed } from '../application/providerFeed.ts';
 import type { Referrals } from '../application/referrals.ts';
+import type { WebhookDelivery } from '../application/webhookDelivery.ts';
 import type {
   DeliveryChannel,
   Gender,
@@ -33,6 +35,21 @@ function channelOf(channel: referral.DeliveryChannel): DeliveryChannel {
     : (referral.deliveryChannelToJSON(channel) as DeliveryChannel);
 }
 
+function deliveriesOf(deps: {
+  readonly deliveries?: Pick<WebhookDelivery, 'deadLetters' | 'redeliver' | 'discard'>;
+}): Pick<WebhookDelivery, 'deadLetters' | 'redeliver' | 'discard'> {
+  if (deps.deliveries === undefined) throw new UnavailableError('webhook delivery is not running');
+  return deps.deliveries;
+}
+
+function refOf(ref: referral.WebhookNotificationRef | undefined) {
+  return {
+    providerOrganisationId: ref?.providerOrganisationId ?? '',
+    caseId: ref?.caseId ?? '',
+    notificationId: ref?.notificationId ?? '',
+  };
+}
+
 /**
  * ReferralService over gRPC: the admin CLI registers providers and programmes; providers, through
  * the gateway, fetch packets, answer and read their feed; NGOs, through the gateway, answer
@@ -44,6 +61,8 @@ export function referralServer(deps: {
   readonly providers: ProviderDirectory;
   readonly referrals: Referrals;
   readonly feed?: ProviderFeed;
+  /** The operator's hold on webhook delivery: dead letters, redelivery, discard. */
+  readonly deliveries?: Pick<WebhookDelivery, 'deadLetters' | 'redeliver' | 'discard'>;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): referral.ReferralServiceServer {
@@ -113,6 +132,38 @@ export function referralServer(deps: {
             ),
           ),
         }),
+      },
+      listWebhookDeadLetters: {
+        callers: ['admin'],
+        handle: async (_request, call) => ({
+          deadLetters: (await deliveriesOf(deps).deadLetters(call.caller.principal)).map((letter) =>
+            referral.WebhookDeadLetter.fromJSON({
+              notificationId: letter.notificationId,
+              providerOrganisationId: letter.providerOrganisationId,
+              caseId: letter.caseId,
+              referralId: letter.referralId,
+              notice: letter.notice,
+              attempts: letter.attempts,
+              reason: letter.reason,
+              deadAt: letter.deadAt,
+              heldBack: letter.heldBack,
+            }),
+          ),
+        }),
+      },
+      redeliverWebhook: {
+        callers: ['admin'],
+        handle: async (request, call) => {
+          await deliveriesOf(deps).redeliver(call.caller.principal, refOf(request.notification));
+          return {};
+        },
+      },
+      discardWebhook: {
+        callers: ['admin'],
+        handle: async (request, call) => {
+          await deliveriesOf(deps).discard(call.caller.principal, refOf(request.notification));
+          return {};
+        },
       },
       getPacket: {
         callers: ['gateway'],

@@ -310,7 +310,7 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
         {
           name: REFERRAL_SERVICE_NAME,
           definition: referral.ReferralServiceService,
-          implementation: referralServer({ providers, referrals, identity, logger }),
+          implementation: referralServer({ providers, referrals, deliveries, identity, logger }),
         },
       ],
     });
@@ -713,6 +713,31 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     expect(receiver.requests.filter((path) => path === '/medical')).toHaveLength(3);
     expect(receiver.requests).not.toContain('/trap');
     expect(await statusOf(otherCase, medical)).toEqual(['ROUTED']);
+    // The operator sees it over gRPC, as the admin CLI does; nobody else may.
+    const listed = await asAdmin.call('listWebhookDeadLetters', {}, { principal: admin });
+    expect(listed.deadLetters.map((letter) => letter.notificationId)).toContain(
+      deadLetter?.notificationId,
+    );
+    await expectAmanError(
+      asAdmin.call('listWebhookDeadLetters', {}, { principal: embassy }),
+      'AMAN_ERR_FORBIDDEN',
+    );
+    // Redelivery on request: a new round of attempts (the endpoint still refuses, so it ends
+    // dead again, after three more).
+    await asAdmin.call(
+      'redeliverWebhook',
+      {
+        notification: {
+          providerOrganisationId: 'org-medical',
+          caseId: otherCase,
+          notificationId: deadLetter?.notificationId ?? '',
+        },
+      },
+      { principal: admin },
+    );
+    await eventually('the second round', () =>
+      receiver.requests.filter((path) => path === '/medical').length >= 6 ? true : undefined,
+    );
   });
 
   it('hands the packet only to the provider the referral is addressed to', async () => {

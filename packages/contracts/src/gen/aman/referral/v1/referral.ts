@@ -618,6 +618,51 @@ export interface ReferralProgrammeChanged {
   changedAt: Date | undefined;
 }
 
+export interface ListWebhookDeadLettersRequest {
+}
+
+export interface WebhookDeadLetter {
+  notificationId: string;
+  providerOrganisationId: string;
+  caseId: string;
+  referralId: string;
+  /** referral.routed, referral.revoked, case.erased, … */
+  notice: string;
+  attempts: number;
+  /** Why the last attempt failed: a category, never a response body. */
+  reason: string;
+  deadAt:
+    | Date
+    | undefined;
+  /** Later notifications of the same provider and case waiting behind it. */
+  heldBack: number;
+}
+
+export interface ListWebhookDeadLettersResponse {
+  deadLetters: WebhookDeadLetter[];
+}
+
+/** One notification: its provider, its case and its webhook id. */
+export interface WebhookNotificationRef {
+  providerOrganisationId: string;
+  caseId: string;
+  notificationId: string;
+}
+
+export interface RedeliverWebhookRequest {
+  notification: WebhookNotificationRef | undefined;
+}
+
+export interface RedeliverWebhookResponse {
+}
+
+export interface DiscardWebhookRequest {
+  notification: WebhookNotificationRef | undefined;
+}
+
+export interface DiscardWebhookResponse {
+}
+
 function createBaseEligibility(): Eligibility {
   return { profiles: [], riskLevels: [], provinces: [], genders: [] };
 }
@@ -5404,6 +5449,721 @@ export const ReferralProgrammeChanged: MessageFns<ReferralProgrammeChanged> = {
   },
 };
 
+function createBaseListWebhookDeadLettersRequest(): ListWebhookDeadLettersRequest {
+  return {};
+}
+
+export const ListWebhookDeadLettersRequest: MessageFns<ListWebhookDeadLettersRequest> = {
+  encode(_: ListWebhookDeadLettersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookDeadLettersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookDeadLettersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListWebhookDeadLettersRequest {
+    return {};
+  },
+
+  toJSON(_: ListWebhookDeadLettersRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWebhookDeadLettersRequest>): ListWebhookDeadLettersRequest {
+    return ListWebhookDeadLettersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListWebhookDeadLettersRequest>): ListWebhookDeadLettersRequest {
+    const message = createBaseListWebhookDeadLettersRequest();
+    return message;
+  },
+};
+
+function createBaseWebhookDeadLetter(): WebhookDeadLetter {
+  return {
+    notificationId: "",
+    providerOrganisationId: "",
+    caseId: "",
+    referralId: "",
+    notice: "",
+    attempts: 0,
+    reason: "",
+    deadAt: undefined,
+    heldBack: 0,
+  };
+}
+
+export const WebhookDeadLetter: MessageFns<WebhookDeadLetter> = {
+  encode(message: WebhookDeadLetter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.notificationId !== "") {
+      writer.uint32(10).string(message.notificationId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(26).string(message.caseId);
+    }
+    if (message.referralId !== "") {
+      writer.uint32(34).string(message.referralId);
+    }
+    if (message.notice !== "") {
+      writer.uint32(42).string(message.notice);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(48).int32(message.attempts);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.deadAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deadAt), writer.uint32(66).fork()).join();
+    }
+    if (message.heldBack !== 0) {
+      writer.uint32(72).int32(message.heldBack);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookDeadLetter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookDeadLetter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notificationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.notice = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.deadAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.heldBack = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookDeadLetter {
+    return {
+      notificationId: isSet(object.notificationId)
+        ? globalThis.String(object.notificationId)
+        : isSet(object.notification_id)
+        ? globalThis.String(object.notification_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      notice: isSet(object.notice) ? globalThis.String(object.notice) : "",
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      deadAt: isSet(object.deadAt)
+        ? fromJsonTimestamp(object.deadAt)
+        : isSet(object.dead_at)
+        ? fromJsonTimestamp(object.dead_at)
+        : undefined,
+      heldBack: isSet(object.heldBack)
+        ? globalThis.Number(object.heldBack)
+        : isSet(object.held_back)
+        ? globalThis.Number(object.held_back)
+        : 0,
+    };
+  },
+
+  toJSON(message: WebhookDeadLetter): unknown {
+    const obj: any = {};
+    if (message.notificationId !== "") {
+      obj.notificationId = message.notificationId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.notice !== "") {
+      obj.notice = message.notice;
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.deadAt !== undefined) {
+      obj.deadAt = message.deadAt.toISOString();
+    }
+    if (message.heldBack !== 0) {
+      obj.heldBack = Math.round(message.heldBack);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WebhookDeadLetter>): WebhookDeadLetter {
+    return WebhookDeadLetter.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WebhookDeadLetter>): WebhookDeadLetter {
+    const message = createBaseWebhookDeadLetter();
+    message.notificationId = object.notificationId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.referralId = object.referralId ?? "";
+    message.notice = object.notice ?? "";
+    message.attempts = object.attempts ?? 0;
+    message.reason = object.reason ?? "";
+    message.deadAt = object.deadAt ?? undefined;
+    message.heldBack = object.heldBack ?? 0;
+    return message;
+  },
+};
+
+function createBaseListWebhookDeadLettersResponse(): ListWebhookDeadLettersResponse {
+  return { deadLetters: [] };
+}
+
+export const ListWebhookDeadLettersResponse: MessageFns<ListWebhookDeadLettersResponse> = {
+  encode(message: ListWebhookDeadLettersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deadLetters) {
+      WebhookDeadLetter.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookDeadLettersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookDeadLettersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deadLetters.push(WebhookDeadLetter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhookDeadLettersResponse {
+    return {
+      deadLetters: globalThis.Array.isArray(object?.deadLetters)
+        ? object.deadLetters.map((e: any) => WebhookDeadLetter.fromJSON(e))
+        : globalThis.Array.isArray(object?.dead_letters)
+        ? object.dead_letters.map((e: any) => WebhookDeadLetter.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListWebhookDeadLettersResponse): unknown {
+    const obj: any = {};
+    if (message.deadLetters?.length) {
+      obj.deadLetters = message.deadLetters.map((e) => WebhookDeadLetter.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListWebhookDeadLettersResponse>): ListWebhookDeadLettersResponse {
+    return ListWebhookDeadLettersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListWebhookDeadLettersResponse>): ListWebhookDeadLettersResponse {
+    const message = createBaseListWebhookDeadLettersResponse();
+    message.deadLetters = object.deadLetters?.map((e) => WebhookDeadLetter.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseWebhookNotificationRef(): WebhookNotificationRef {
+  return { providerOrganisationId: "", caseId: "", notificationId: "" };
+}
+
+export const WebhookNotificationRef: MessageFns<WebhookNotificationRef> = {
+  encode(message: WebhookNotificationRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(10).string(message.providerOrganisationId);
+    }
+    if (message.caseId !== "") {
+      writer.uint32(18).string(message.caseId);
+    }
+    if (message.notificationId !== "") {
+      writer.uint32(26).string(message.notificationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookNotificationRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookNotificationRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notificationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookNotificationRef {
+    return {
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      notificationId: isSet(object.notificationId)
+        ? globalThis.String(object.notificationId)
+        : isSet(object.notification_id)
+        ? globalThis.String(object.notification_id)
+        : "",
+    };
+  },
+
+  toJSON(message: WebhookNotificationRef): unknown {
+    const obj: any = {};
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.notificationId !== "") {
+      obj.notificationId = message.notificationId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WebhookNotificationRef>): WebhookNotificationRef {
+    return WebhookNotificationRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WebhookNotificationRef>): WebhookNotificationRef {
+    const message = createBaseWebhookNotificationRef();
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.caseId = object.caseId ?? "";
+    message.notificationId = object.notificationId ?? "";
+    return message;
+  },
+};
+
+function createBaseRedeliverWebhookRequest(): RedeliverWebhookRequest {
+  return { notification: undefined };
+}
+
+export const RedeliverWebhookRequest: MessageFns<RedeliverWebhookRequest> = {
+  encode(message: RedeliverWebhookRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.notification !== undefined) {
+      WebhookNotificationRef.encode(message.notification, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeliverWebhookRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeliverWebhookRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notification = WebhookNotificationRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RedeliverWebhookRequest {
+    return {
+      notification: isSet(object.notification) ? WebhookNotificationRef.fromJSON(object.notification) : undefined,
+    };
+  },
+
+  toJSON(message: RedeliverWebhookRequest): unknown {
+    const obj: any = {};
+    if (message.notification !== undefined) {
+      obj.notification = WebhookNotificationRef.toJSON(message.notification);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedeliverWebhookRequest>): RedeliverWebhookRequest {
+    return RedeliverWebhookRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RedeliverWebhookRequest>): RedeliverWebhookRequest {
+    const message = createBaseRedeliverWebhookRequest();
+    message.notification = (object.notification !== undefined && object.notification !== null)
+      ? WebhookNotificationRef.fromPartial(object.notification)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRedeliverWebhookResponse(): RedeliverWebhookResponse {
+  return {};
+}
+
+export const RedeliverWebhookResponse: MessageFns<RedeliverWebhookResponse> = {
+  encode(_: RedeliverWebhookResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RedeliverWebhookResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRedeliverWebhookResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RedeliverWebhookResponse {
+    return {};
+  },
+
+  toJSON(_: RedeliverWebhookResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RedeliverWebhookResponse>): RedeliverWebhookResponse {
+    return RedeliverWebhookResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RedeliverWebhookResponse>): RedeliverWebhookResponse {
+    const message = createBaseRedeliverWebhookResponse();
+    return message;
+  },
+};
+
+function createBaseDiscardWebhookRequest(): DiscardWebhookRequest {
+  return { notification: undefined };
+}
+
+export const DiscardWebhookRequest: MessageFns<DiscardWebhookRequest> = {
+  encode(message: DiscardWebhookRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.notification !== undefined) {
+      WebhookNotificationRef.encode(message.notification, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardWebhookRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardWebhookRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.notification = WebhookNotificationRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DiscardWebhookRequest {
+    return {
+      notification: isSet(object.notification) ? WebhookNotificationRef.fromJSON(object.notification) : undefined,
+    };
+  },
+
+  toJSON(message: DiscardWebhookRequest): unknown {
+    const obj: any = {};
+    if (message.notification !== undefined) {
+      obj.notification = WebhookNotificationRef.toJSON(message.notification);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiscardWebhookRequest>): DiscardWebhookRequest {
+    return DiscardWebhookRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DiscardWebhookRequest>): DiscardWebhookRequest {
+    const message = createBaseDiscardWebhookRequest();
+    message.notification = (object.notification !== undefined && object.notification !== null)
+      ? WebhookNotificationRef.fromPartial(object.notification)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDiscardWebhookResponse(): DiscardWebhookResponse {
+  return {};
+}
+
+export const DiscardWebhookResponse: MessageFns<DiscardWebhookResponse> = {
+  encode(_: DiscardWebhookResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardWebhookResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardWebhookResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DiscardWebhookResponse {
+    return {};
+  },
+
+  toJSON(_: DiscardWebhookResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DiscardWebhookResponse>): DiscardWebhookResponse {
+    return DiscardWebhookResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DiscardWebhookResponse>): DiscardWebhookResponse {
+    const message = createBaseDiscardWebhookResponse();
+    return message;
+  },
+};
+
 export type ReferralServiceService = typeof ReferralServiceService;
 export const ReferralServiceService = {
   /** Admin only (the admin CLI). */
@@ -5520,6 +6280,46 @@ export const ReferralServiceService = {
       Buffer.from(SetProgrammeStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetProgrammeStatusResponse => SetProgrammeStatusResponse.decode(value),
   },
+  /**
+   * Webhook notifications in the dead-letter state, each holding back the later ones of its
+   * provider and case. Called by the admin CLI.
+   */
+  listWebhookDeadLetters: {
+    path: "/aman.referral.v1.ReferralService/ListWebhookDeadLetters" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWebhookDeadLettersRequest): Buffer =>
+      Buffer.from(ListWebhookDeadLettersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWebhookDeadLettersRequest => ListWebhookDeadLettersRequest.decode(value),
+    responseSerialize: (value: ListWebhookDeadLettersResponse): Buffer =>
+      Buffer.from(ListWebhookDeadLettersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWebhookDeadLettersResponse =>
+      ListWebhookDeadLettersResponse.decode(value),
+  },
+  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  redeliverWebhook: {
+    path: "/aman.referral.v1.ReferralService/RedeliverWebhook" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RedeliverWebhookRequest): Buffer =>
+      Buffer.from(RedeliverWebhookRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RedeliverWebhookRequest => RedeliverWebhookRequest.decode(value),
+    responseSerialize: (value: RedeliverWebhookResponse): Buffer =>
+      Buffer.from(RedeliverWebhookResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RedeliverWebhookResponse => RedeliverWebhookResponse.decode(value),
+  },
+  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  discardWebhook: {
+    path: "/aman.referral.v1.ReferralService/DiscardWebhook" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiscardWebhookRequest): Buffer =>
+      Buffer.from(DiscardWebhookRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiscardWebhookRequest => DiscardWebhookRequest.decode(value),
+    responseSerialize: (value: DiscardWebhookResponse): Buffer =>
+      Buffer.from(DiscardWebhookResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiscardWebhookResponse => DiscardWebhookResponse.decode(value),
+  },
 } as const;
 
 export interface ReferralServiceServer extends UntypedServiceImplementation {
@@ -5551,6 +6351,15 @@ export interface ReferralServiceServer extends UntypedServiceImplementation {
    */
   registerProgramme: handleUnaryCall<RegisterProgrammeRequest, RegisterProgrammeResponse>;
   setProgrammeStatus: handleUnaryCall<SetProgrammeStatusRequest, SetProgrammeStatusResponse>;
+  /**
+   * Webhook notifications in the dead-letter state, each holding back the later ones of its
+   * provider and case. Called by the admin CLI.
+   */
+  listWebhookDeadLetters: handleUnaryCall<ListWebhookDeadLettersRequest, ListWebhookDeadLettersResponse>;
+  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  redeliverWebhook: handleUnaryCall<RedeliverWebhookRequest, RedeliverWebhookResponse>;
+  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  discardWebhook: handleUnaryCall<DiscardWebhookRequest, DiscardWebhookResponse>;
 }
 
 export interface ReferralServiceClient extends Client {
@@ -5707,6 +6516,57 @@ export interface ReferralServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Webhook notifications in the dead-letter state, each holding back the later ones of its
+   * provider and case. Called by the admin CLI.
+   */
+  listWebhookDeadLetters(
+    request: ListWebhookDeadLettersRequest,
+    callback: (error: ServiceError | null, response: ListWebhookDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookDeadLetters(
+    request: ListWebhookDeadLettersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWebhookDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookDeadLetters(
+    request: ListWebhookDeadLettersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWebhookDeadLettersResponse) => void,
+  ): ClientUnaryCall;
+  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  redeliverWebhook(
+    request: RedeliverWebhookRequest,
+    callback: (error: ServiceError | null, response: RedeliverWebhookResponse) => void,
+  ): ClientUnaryCall;
+  redeliverWebhook(
+    request: RedeliverWebhookRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RedeliverWebhookResponse) => void,
+  ): ClientUnaryCall;
+  redeliverWebhook(
+    request: RedeliverWebhookRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RedeliverWebhookResponse) => void,
+  ): ClientUnaryCall;
+  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  discardWebhook(
+    request: DiscardWebhookRequest,
+    callback: (error: ServiceError | null, response: DiscardWebhookResponse) => void,
+  ): ClientUnaryCall;
+  discardWebhook(
+    request: DiscardWebhookRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiscardWebhookResponse) => void,
+  ): ClientUnaryCall;
+  discardWebhook(
+    request: DiscardWebhookRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiscardWebhookResponse) => void,
   ): ClientUnaryCall;
 }
 
