@@ -110,6 +110,43 @@ function referralFold(view: CaseView, data: JsonObject, routed: boolean): CaseVi
   };
 }
 
+/**
+ * A moment of a referral that is not a status (seen, escalated, its programme changed, its
+ * deadlines moved): a stage of the referral, its status untouched.
+ */
+function referralMoment(
+  view: CaseView,
+  data: JsonObject,
+  name: string,
+  timeField: string,
+): CaseView {
+  const referralId = textOf(data, 'referralId');
+  if (referralId === '' || name === '') return view;
+  const known = knownReferral(view, referralId) ?? {
+    referralId,
+    providerOrganisationId: '',
+    status: ROUTED,
+    stages: [],
+    respondBy: '',
+  };
+  const acknowledgeBy = instantOf(data, 'acknowledgeBy');
+  const referral: ReferralView = {
+    ...known,
+    providerOrganisationId: known.providerOrganisationId || textOf(data, 'providerOrganisationId'),
+    stages: withStage(known.stages, { name, at: instantOf(data, timeField) }),
+    // Tightened deadlines replace the old respond-by; they only ever come forward.
+    respondBy:
+      acknowledgeBy !== '' && (known.respondBy === '' || acknowledgeBy < known.respondBy)
+        ? acknowledgeBy
+        : known.respondBy,
+  };
+  return {
+    ...view,
+    organisationId: view.organisationId || textOf(data, 'organisationId'),
+    referrals: { ...view.referrals, [referralId]: referral },
+  };
+}
+
 /** A step of the case itself (intake's events): its stage, and the NGO it names. */
 function caseStage(view: CaseView, data: JsonObject, name: string, timeField: string): CaseView {
   return {
@@ -171,6 +208,23 @@ export function foldCaseView(view: CaseView, event: ViewEvent): CaseView {
       return referralFold(view, data, true);
     case 'ReferralStatusChanged':
       return referralFold(view, data, false);
+    case 'ReferralSeen':
+      return referralMoment(view, data, 'seen', 'seenAt');
+    case 'ReferralEscalated':
+      return referralMoment(view, data, 'escalated', 'escalatedAt');
+    case 'ReferralDeadlinesChanged':
+      return referralMoment(view, data, 'deadlines-tightened', 'changedAt');
+    case 'ReferralProgrammeChanged': {
+      // PROGRAMME_STATUS_FULL → programme-full: the NGO learns its pending referral's programme
+      // stopped taking referrals.
+      const status = textOf(data, 'programmeStatus').replace(/^PROGRAMME_STATUS_/, '');
+      return referralMoment(
+        view,
+        data,
+        status === '' ? '' : `programme-${status.toLowerCase()}`,
+        'changedAt',
+      );
+    }
     case 'IncidentRecorded': {
       const incidentId = textOf(data, 'incidentId');
       if (incidentId === '' || view.incidentIds.includes(incidentId)) return view;

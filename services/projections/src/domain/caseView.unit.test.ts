@@ -295,6 +295,41 @@ describe('the NGO case view', () => {
     expect(view.riskLevel).toBe('RISK_LEVEL_CRITICAL');
   });
 
+  it('shows a referral seen, escalated, its deadlines tightened and its programme full', () => {
+    const moment = (type: string, data: Record<string, string>): ViewEvent => ({
+      type,
+      data: { referralId: 'ref-5', caseId: 'case-1', organisationId: 'org-ngo', ...data },
+    });
+    const view = fold([
+      changed('ref-5', 'REFERRAL_STATUS_DELIVERED', '2026-11-02T10:00:00.000Z'),
+      moment('ReferralSeen', { seenAt: '2026-11-02T10:05:00.000Z' }),
+      moment('ReferralDeadlinesChanged', {
+        acknowledgeBy: '2026-11-02T14:00:00.000Z',
+        changedAt: '2026-11-02T10:06:00.000Z',
+      }),
+      moment('ReferralProgrammeChanged', {
+        programmeStatus: 'PROGRAMME_STATUS_FULL',
+        changedAt: '2026-11-02T10:07:00.000Z',
+      }),
+      moment('ReferralEscalated', {
+        missed: 'acknowledgement',
+        escalatedAt: '2026-11-02T14:00:01.000Z',
+      }),
+      changed('ref-5', 'REFERRAL_STATUS_EXPIRED', '2026-11-02T14:00:01.000Z'),
+    ]);
+    const referral = view.referrals['ref-5'];
+    expect(referral?.stages.map((stage) => stage.name)).toEqual([
+      'delivered',
+      'seen',
+      'deadlines-tightened',
+      'programme-full',
+      'escalated',
+      'expired',
+    ]);
+    expect(referral?.status).toBe('REFERRAL_STATUS_EXPIRED');
+    expect(referral?.respondBy).toBe('2026-11-02T14:00:00.000Z');
+  });
+
   it('counts each incident of the case once', () => {
     expect(fold([incident('inc-1'), incident('inc-2'), incident('inc-1')]).incidents).toBe(2);
   });

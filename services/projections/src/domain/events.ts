@@ -17,6 +17,10 @@ export const CASE_VIEW_EVENTS = [
   'RiskAssessed',
   'ReferralRouted',
   'ReferralStatusChanged',
+  'ReferralSeen',
+  'ReferralEscalated',
+  'ReferralDeadlinesChanged',
+  'ReferralProgrammeChanged',
   'IncidentRecorded',
 ] as const;
 

@@ -11,10 +11,17 @@ const REFERRAL_PROGRESS: Readonly<Record<string, number>> = {
   REFERRAL_STATUS_ROUTED: 1,
   REFERRAL_STATUS_DELIVERED: 2,
   REFERRAL_STATUS_ACKNOWLEDGED: 3,
+  // Between acknowledgement and decision; the NGO's answer goes back to acknowledged, which the
+  // view does not show as a step back (the stages list has both, with their times).
+  REFERRAL_STATUS_INFO_REQUESTED: 3.5,
   REFERRAL_STATUS_ACCEPTED: 4,
   REFERRAL_STATUS_DECLINED: 4,
+  REFERRAL_STATUS_IN_PROGRESS: 4.5,
   REFERRAL_STATUS_COMPLETED: 5,
-  // Final, and reachable from every status that is not: the case no longer allows the referral.
+  REFERRAL_STATUS_CLOSED: 5,
+  // Final, and reachable from every status that is not: a deadline passed, or the case no longer
+  // allows the referral.
+  REFERRAL_STATUS_EXPIRED: 6,
   REFERRAL_STATUS_REVOKED: 6,
 };
 
@@ -39,10 +46,20 @@ const STAGE_ORDER = [
   're-assessed',
   'routed',
   'delivered',
+  'seen',
   'acknowledged',
+  'info_requested',
   'accepted',
   'declined',
+  'in_progress',
   'completed',
+  'closed',
+  'deadlines-tightened',
+  'escalated',
+  'expired',
+  'programme-full',
+  'programme-suspended',
+  'programme-closed',
   'revoked',
   'threat-reported',
   'case-updated',
