@@ -38,6 +38,11 @@ export const errorCodes = {
     message: 'this organisation may not do this',
   },
   AMAN_ERR_NOT_FOUND: { http: 404, grpc: GrpcStatus.NOT_FOUND, message: 'not found' },
+  AMAN_ERR_ERASED: {
+    http: 410,
+    grpc: GrpcStatus.NOT_FOUND,
+    message: "the person's data was erased",
+  },
   AMAN_ERR_ILLEGAL_STATE: {
     http: 409,
     grpc: GrpcStatus.FAILED_PRECONDITION,
@@ -118,6 +123,16 @@ export class ForbiddenError extends AmanError {
 export class NotFoundError extends AmanError {
   constructor(message: string) {
     super('AMAN_ERR_NOT_FOUND', message);
+  }
+}
+
+/**
+ * The personal data asked for was erased (crypto-shredding). Only for a caller who may know the
+ * object existed (the provider a referral was addressed to); to anyone else it is NotFoundError.
+ */
+export class ErasedError extends AmanError {
+  constructor(message?: string) {
+    super('AMAN_ERR_ERASED', message);
   }
 }
 

@@ -741,7 +741,9 @@ export async function buildApp(options: GatewayOptions) {
       onRequest: allow('provider'),
       schema: {
         summary: 'The minimised, consented packet of a referral addressed to this provider',
-        description: 'Every read is audited. Only the field groups the consent grants are present.',
+        description:
+          'Every read is audited. Only the field groups the consent grants are present. 410 ' +
+          'AMAN_ERR_ERASED once the case was erased: delete any copy you hold.',
         tags: ['provider'],
         params: Type.Object({ referralId: Id }, strict),
       },

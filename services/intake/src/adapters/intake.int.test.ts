@@ -485,7 +485,7 @@ function intakeSuite(mode: string, start: () => Promise<Harness>): void {
         { caseId, referralId: 'r-8', recipientType: common.RecipientType.RECIPIENT_TYPE_EMBASSY },
         { principal: embassy },
       ),
-      'AMAN_ERR_NOT_FOUND',
+      'AMAN_ERR_ERASED',
     );
   });
 

@@ -8,6 +8,7 @@ import {
 } from '@aman/crypto';
 import {
   AmanError,
+  ErasedError,
   ForbiddenError,
   IntegrityError,
   NotFoundError,
@@ -405,6 +406,11 @@ export class IntakeCases {
       },
     });
     const released = result.events.find((event) => event.type === 'PacketReleased');
+    // Referral asks only for the provider a referral is addressed to: that provider may learn
+    // that the case was erased (it was told so by webhook), and should delete what it holds.
+    if (result.state.exists && result.state.status === 'erased') {
+      throw new ErasedError('the case was erased');
+    }
     if (released?.type !== 'PacketReleased' || !result.state.exists) {
       throw new NotFoundError('no such packet');
     }

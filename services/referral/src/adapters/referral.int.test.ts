@@ -1089,11 +1089,20 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
       'NOTIFIED case.erased',
     ]);
     const asked = packetsAsked.length;
+    // The provider it was addressed to learns the case was erased; anyone else, nothing.
     await expectAmanError(
       asGateway.call(
         'getPacket',
         { referralId: referralIdOf(caseId, shelter) },
         { principal: shelter },
+      ),
+      'AMAN_ERR_ERASED',
+    );
+    await expectAmanError(
+      asGateway.call(
+        'getPacket',
+        { referralId: referralIdOf(caseId, shelter) },
+        { principal: embassy },
       ),
       'AMAN_ERR_NOT_FOUND',
     );

@@ -1,5 +1,5 @@
 import type { intake } from '@aman/contracts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
+import { ErasedError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
 import type { TimerFiring, TimerStore } from '@aman/timers';
 import {
   handleCommand,
@@ -410,6 +410,15 @@ export class Referrals {
   ): Promise<intake.ReferralPacket> {
     const reader = provider(principal);
     const state = await this.state(referralId);
+    // The provider it was addressed to is told the case was erased (its webhook said so too):
+    // the packet will not come back.
+    if (
+      state.status !== 'NOT_ROUTED' &&
+      state.referral.providerOrganisationId === reader.organisationId &&
+      (state.revocation?.reason === 'case_erased' || state.erasureRequestedAt !== undefined)
+    ) {
+      throw new ErasedError('the case of this referral was erased');
+    }
     // Someone else's referral, or one that ended (revoked included), does not exist as far as
     // they can tell.
     if (state.status === 'NOT_ROUTED' || !mayReadPacket(state, reader.organisationId)) {
