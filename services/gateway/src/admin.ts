@@ -102,6 +102,39 @@ export class Admin {
     });
   }
 
+  /** Defines a provider's programme, or a new version of its criteria. */
+  async defineProgramme(
+    programme: referral.RegisterProgrammeRequest,
+  ): Promise<referral.RegisterProgrammeResponse> {
+    return this.#referral((client) =>
+      client.call('registerProgramme', programme, { principal: OPERATOR }),
+    );
+  }
+
+  /** Opens, fills, suspends or closes a programme; the NGOs of pending referrals are told. */
+  async setProgrammeStatus(programmeId: string, status: string): Promise<string> {
+    return this.#referral(async (client) => {
+      const changed = await client.call(
+        'setProgrammeStatus',
+        referral.SetProgrammeStatusRequest.fromJSON({ programmeId, status }),
+        { principal: OPERATOR },
+      );
+      return referral.programmeStatusToJSON(changed.status);
+    });
+  }
+
+  /** Suspends a provider (routing passes it by) or makes it active again. */
+  async setProviderActive(organisationId: string, active: boolean): Promise<boolean> {
+    return this.#referral(async (client) => {
+      const changed = await client.call(
+        'setProviderStatus',
+        { organisationId, active },
+        { principal: OPERATOR },
+      );
+      return changed.active;
+    });
+  }
+
   /** Webhook notifications in the dead-letter state, each holding back its provider and case. */
   async deadLetters(): Promise<referral.WebhookDeadLetter[]> {
     return this.#referral(async (client) => {
@@ -170,4 +203,7 @@ export const vocabularies = {
   recipientType: common.RecipientType,
   need: common.Need,
   riskLevel: common.RiskLevel,
+  profile: common.Profile,
+  gender: common.Gender,
+  programmeStatus: referral.ProgrammeStatus,
 };

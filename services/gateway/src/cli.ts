@@ -1,6 +1,7 @@
 // `pnpm aman …`: the administrator's command line. Keys and secrets are printed once, here.
 import { parseArgs } from 'node:util';
 
+import { referral } from '@aman/contracts';
 import { ORGANISATION_TYPES, type OrganisationType } from '@aman/service-kit';
 
 import { Admin, adminOptionsFromEnv, checkEnum, vocabularies } from './admin.ts';
@@ -10,6 +11,11 @@ const USAGE = `usage:
   pnpm aman key create --org ORGANISATION_ID
   pnpm aman provider register --org ORGANISATION_ID --type RECIPIENT_TYPE_… \\
       --services NEED_…,NEED_… --levels RISK_LEVEL_…,… --webhook-url URL
+  pnpm aman provider suspend|activate --org ORGANISATION_ID
+  pnpm aman programme define --id PROGRAMME_ID --org PROVIDER_ORGANISATION_ID --name NAME \
+      --services NEED_…,… [--levels RISK_LEVEL_…,…] [--profiles PROFILE_…,…] \
+      [--provinces AF-KAB,…] [--genders GENDER_…,…] [--quota N]
+  pnpm aman programme status --id PROGRAMME_ID --status PROGRAMME_STATUS_…
   pnpm aman webhooks dead-letters
   pnpm aman webhooks redeliver|discard --org PROVIDER_ORGANISATION_ID --case CASE_ID --id NOTIFICATION_ID
 Reads AMAN_DATA_DIR (default ./data), or KAFKA_BROKERS and MONGODB_URI for the distributed mode.`;
@@ -31,6 +37,11 @@ async function main(argv: readonly string[]): Promise<void> {
       'webhook-url': { type: 'string' },
       case: { type: 'string' },
       id: { type: 'string' },
+      profiles: { type: 'string' },
+      provinces: { type: 'string' },
+      genders: { type: 'string' },
+      quota: { type: 'string' },
+      status: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -65,6 +76,51 @@ async function main(argv: readonly string[]): Promise<void> {
       });
       write(`provider ${registered.providerId}`);
       write(`webhook secret (shown once): ${registered.webhookSecret}`);
+    } else if (command === 'provider suspend' || command === 'provider activate') {
+      if (values.org === undefined) throw new Error('--org is required');
+      const active = await admin.setProviderActive(values.org, command === 'provider activate');
+      write(`provider ${values.org} ${active ? 'active' : 'suspended'}`);
+    } else if (command === 'programme define') {
+      if (values.id === undefined || values.org === undefined || values.name === undefined) {
+        throw new Error('--id, --org and --name are required');
+      }
+      const list = (value: string | undefined) => (value ?? '').split(',').filter(Boolean);
+      const quota = Number(values.quota ?? '0');
+      if (!Number.isInteger(quota) || quota < 0) throw new Error('--quota must be a whole number');
+      const defined = await admin.defineProgramme(
+        referral.RegisterProgrammeRequest.fromJSON({
+          programmeId: values.id,
+          providerOrganisationId: values.org,
+          name: values.name,
+          services: list(values.services).map((s) => checkEnum(vocabularies.need, s, '--services')),
+          criteria: {
+            riskLevels: list(values.levels).map((l) =>
+              checkEnum(vocabularies.riskLevel, l, '--levels'),
+            ),
+            profiles: list(values.profiles).map((p) =>
+              checkEnum(vocabularies.profile, p, '--profiles'),
+            ),
+            provinces: list(values.provinces),
+            genders: list(values.genders).map((g) =>
+              checkEnum(vocabularies.gender, g, '--genders'),
+            ),
+          },
+          quota,
+        }),
+      );
+      write(
+        `programme ${values.id}: criteria version ${String(defined.criteriaVersion)}, ` +
+          referral.programmeStatusToJSON(defined.status),
+      );
+    } else if (command === 'programme status') {
+      if (values.id === undefined || values.status === undefined) {
+        throw new Error('--id and --status are required');
+      }
+      const status = await admin.setProgrammeStatus(
+        values.id,
+        checkEnum(vocabularies.programmeStatus, values.status, '--status'),
+      );
+      write(`programme ${values.id}: ${status}`);
     } else if (command === 'webhooks dead-letters') {
       const letters = await admin.deadLetters();
       for (const letter of letters) {
