@@ -17,6 +17,7 @@ export type {
   VerifyResult,
 } from './types.ts';
 export { BoundedMap } from './boundedMap.ts';
+export { StopSignal } from './stopSignal.ts';
 export { canonicalJson } from './canonicalJson.ts';
 export type { Decider } from './commands/decider.ts';
 export {

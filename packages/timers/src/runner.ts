@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 import { AmanError, ValidationError } from '@aman/errors';
+import { StopSignal } from '@aman/eventstore';
 
 import type { Timer, TimerClaim, TimerStore } from './timers.ts';
 
@@ -77,7 +78,7 @@ export class TimerRunner {
   readonly #maxRetryMs: number;
   readonly #batchSize: number;
   readonly #onProblem: (problem: TimerProblem) => void;
-  readonly #pause = new Pause();
+  readonly #pause = new StopSignal();
   #loop: Promise<void> | undefined;
 
   constructor(options: TimerRunnerOptions) {
@@ -99,7 +100,7 @@ export class TimerRunner {
     const due = await this.#store.due(this.#clock(), this.#batchSize);
     let attempts = 0;
     for (const id of due) {
-      if (this.#pause.stopped()) break;
+      if (this.#pause.isStopped()) break;
       const claim = await this.#store.claim(id, {
         now: this.#clock(),
         leaseMs: this.#leaseMs,
@@ -116,7 +117,7 @@ export class TimerRunner {
   /** Keeps firing until stop(); a failed poll is reported and tried again after the pause. */
   start(): void {
     this.#loop ??= (async () => {
-      while (!this.#pause.stopped()) {
+      while (!this.#pause.isStopped()) {
         let attempts = 0;
         try {
           attempts = await this.runOnce();
@@ -183,30 +184,4 @@ function positive(value: number | undefined, fallback: number, field: string): n
     throw new ValidationError(`${field} must be a positive integer`);
   }
   return value;
-}
-
-/** Sleeps between polls; stop() ends the sleep at once, so stopping never waits a whole poll. */
-class Pause {
-  #stopped = false;
-  #wake: (() => void) | undefined;
-
-  stopped(): boolean {
-    return this.#stopped;
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.#wake?.();
-  }
-
-  sleep(ms: number): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 }

@@ -4,6 +4,7 @@ import { ValidationError } from '@aman/errors';
 import {
   SqliteCheckpointStore,
   SqliteEventStore,
+  StopSignal,
   openSqlite,
   type StoredEvent,
   type UpcasterRegistry,
@@ -11,7 +12,6 @@ import {
 
 import type { EventCodecs } from '../codecs.ts';
 import { StreamVersionGuard, deliverWithRetries, describeFailure } from '../delivery.ts';
-import { StopSignal } from '../stopSignal.ts';
 import type {
   BusMessage,
   DeadLetterRecord,

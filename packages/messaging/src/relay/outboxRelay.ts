@@ -1,8 +1,12 @@
-import type { CheckpointStore, EventStore, StoredEvent } from '@aman/eventstore';
+import {
+  StopSignal,
+  type CheckpointStore,
+  type EventStore,
+  type StoredEvent,
+} from '@aman/eventstore';
 
 import type { EventCodecs } from '../codecs.ts';
 import { describeFailure } from '../delivery.ts';
-import { StopSignal } from '../stopSignal.ts';
 import type { BusMessage, Publisher } from '../types.ts';
 
 export interface OutboxRelayOptions {

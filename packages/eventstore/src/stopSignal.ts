@@ -1,5 +1,5 @@
 /**
- * How a polling loop (relay, embedded subscription) learns it should stop, and sleeps between
+ * How a polling loop (relay, embedded subscription, timer runner) learns it should stop, and sleeps between
  * polls without delaying a stop by a whole poll interval.
  */
 export class StopSignal {
