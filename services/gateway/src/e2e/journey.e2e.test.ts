@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 
-import { kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/testing';
+import { eventually, kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/testing';
 
 import { DEMO_DEFENDER } from '../demoPerson.ts';
 import { startOtlpReceiver } from './otlpReceiver.ts';
@@ -136,6 +136,35 @@ function journey(mode: 'embedded' | 'distributed'): void {
     let env: NodeJS.ProcessEnv;
     let demo: Run;
 
+    /** An API key of the demo organisations `pnpm start` created (ngo, otherNgo, monitor, …). */
+    const keyOf = (organisation: string): string =>
+      (
+        JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
+          string,
+          { key: string }
+        >
+      )[organisation]?.key ?? '';
+
+    /** One call to the public API with an organisation's key. */
+    const api = async (
+      method: string,
+      path: string,
+      key: string,
+      body?: unknown,
+      idempotencyKey?: string,
+    ): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+
     beforeAll(async () => {
       otlp = await startOtlpReceiver();
       env = {
@@ -188,33 +217,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
     });
 
     it('across services: a new threat raises the level; a duplicate is flagged to the earlier NGO only', async () => {
-      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
-        string,
-        { key: string }
-      >;
-      const first = orgs['ngo']?.key ?? '';
-      const second = orgs['otherNgo']?.key ?? '';
-      const api = async (
-        method: string,
-        path: string,
-        key: string,
-        body?: unknown,
-        idempotencyKey?: string,
-      ): Promise<{ status: number; json: Record<string, unknown> }> => {
-        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${key}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return {
-          status: response.status,
-          json: (await response.json()) as Record<string, unknown>,
-        };
-      };
+      const first = keyOf('ngo');
+      const second = keyOf('otherNgo');
       const today = new Date().toISOString().slice(0, 10);
       const submission = (defender: Record<string, string>) => ({
         defender: { phone: TWICE_REFERRED.phone, place: TWICE_REFERRED.place, ...defender },
@@ -250,15 +254,6 @@ function journey(mode: 'embedded' | 'distributed'): void {
         'RISK_LEVEL_HIGH',
         'RISK_LEVEL_CRITICAL',
       ];
-      const until = async <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => {
-        const deadline = Date.now() + 30_000;
-        for (;;) {
-          const found = await probe();
-          if (found !== undefined) return found;
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-          await new Promise((done) => setTimeout(done, 200));
-        }
-      };
 
       // A new threat, reported to intake, reaches risk assessment as an event and raises the level.
       const held = await api(
@@ -272,7 +267,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
       const heldId = String(held.json['caseId']);
       const levelOf = async (): Promise<number> =>
         LEVELS.indexOf(String((await api('GET', `/v1/cases/${heldId}`, first)).json['riskLevel']));
-      const before = await until('the triage level', async () => {
+      const before = await eventually('the triage level', async () => {
         const level = await levelOf();
         return level >= 0 ? level : undefined;
       });
@@ -292,7 +287,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
         `e2e-x-${prefix}-threat`,
       );
       expect(threat.status).toBe(201);
-      await until('the level to rise', async () => ((await levelOf()) > before ? true : undefined));
+      await eventually('the level to rise', async () =>
+        (await levelOf()) > before ? true : undefined,
+      );
 
       // The same person through a second NGO, spelled otherwise: its answer is the answer for a
       // new person, and only the first NGO learns of a likely duplicate, not whose.
@@ -323,7 +320,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
         (await api('GET', `/v1/cases/${caseId}/record`, key)).json as {
           duplicates: { matchId: string; status: string; linkedCaseId?: string }[];
         };
-      const flagged = await until('the duplicate flag', async () => {
+      const flagged = await eventually('the duplicate flag', async () => {
         const found = (await record(heldId, first)).duplicates;
         return found.length > 0 ? found : undefined;
       });
@@ -350,30 +347,11 @@ function journey(mode: 'embedded' | 'distributed'): void {
     }, 120_000);
 
     it('lets a monitor follow an incident to the authorities: investigation, overdue response, impunity', async () => {
-      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
-        string,
-        { key: string }
-      >;
-      const monitor = orgs['monitor']?.key ?? '';
-      const call = async (method: string, path: string, body?: unknown, key?: string) => {
-        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${monitor}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(key === undefined ? {} : { 'idempotency-key': key }),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        return {
-          status: response.status,
-          json: (await response.json()) as Record<string, unknown>,
-        };
-      };
-      const cases = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/cases`, {
-        headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
-      });
-      const caseId = ((await cases.json()) as { cases: { caseId: string }[] }).cases[0]?.caseId;
+      const monitor = keyOf('monitor');
+      const call = (method: string, path: string, body?: unknown, idempotencyKey?: string) =>
+        api(method, path, monitor, body, idempotencyKey);
+      const cases = await api('GET', '/v1/cases', keyOf('ngo'));
+      const caseId = (cases.json['cases'] as { caseId: string }[])[0]?.caseId;
       const day = (daysAgo: number) =>
         new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
       const incident = await call(
@@ -433,23 +411,12 @@ function journey(mode: 'embedded' | 'distributed'): void {
         (figures.json['killingsAndAttacks'] as { identified: number }).identified,
       ).toBeGreaterThanOrEqual(1);
       // An NGO key may not call a monitor's route.
-      const ngoTry = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/interventions/overdue`, {
-        headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
-      });
+      const ngoTry = await api('GET', '/v1/interventions/overdue', keyOf('ngo'));
       expect(ngoTry.status).toBe(403);
     }, 60_000);
 
     it('gives the NGO honest feedback on the demo referral: received, delivered, seen, decided', async () => {
-      const orgs = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as Record<
-        string,
-        { key: string }
-      >;
-      const get = async (path: string) =>
-        (await (
-          await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
-            headers: { authorization: `Bearer ${orgs['ngo']?.key ?? ''}` },
-          })
-        ).json()) as Record<string, unknown>;
+      const get = async (path: string) => (await api('GET', path, keyOf('ngo'))).json;
       const caseId = /case ([0-9a-f-]{36}), triage/.exec(demo.output)?.[1];
       expect(caseId).toBeDefined();
       const feedback = (await get(`/v1/cases/${caseId ?? ''}/referrals`))['referrals'] as Record<
