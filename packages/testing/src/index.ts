@@ -15,3 +15,4 @@ export {
 } from './deciderSpecification.ts';
 export { eventually } from './eventually.ts';
 export { dropMongoDatabases, readMongoDatabases, type RawCollection } from './rawStores.ts';
+export { withoutDefaults } from './protobufJson.ts';

@@ -6,6 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { common, intake } from '@aman/contracts';
+import { withoutDefaults } from '@aman/testing';
 import { enumNames } from '@aman/contracts/vocabulary';
 
 import {
@@ -18,18 +19,6 @@ import {
   type CaseEvent,
   type CaseState,
 } from './index.ts';
-
-/** Protobuf JSON leaves default values out (false, 0, '', empty lists). */
-function withoutDefaults(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutDefaults);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, field]) => !(field === false || field === '' || field === 0))
-      .filter(([, field]) => !(Array.isArray(field) && field.length === 0))
-      .map(([name, field]) => [name, withoutDefaults(field)]),
-  );
-}
 
 const by = { caseId: 'c-1', organisationId: 'org-ngo', principalId: 'key-1' };
 const at = '2025-03-02T08:00:00.5+01:00';

@@ -7,6 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { accountability, common, risk } from '@aman/contracts';
+import { withoutDefaults } from '@aman/testing';
 
 import {
   ACTS,
@@ -25,18 +26,6 @@ import {
   type AssessmentEvent,
   type AssessmentState,
 } from './index.ts';
-
-/** Protobuf JSON leaves default values out (false, 0, '', empty lists). */
-function withoutDefaults(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutDefaults);
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, field]) => !(field === false || field === '' || field === 0))
-      .filter(([, field]) => !(Array.isArray(field) && field.length === 0))
-      .map(([name, field]) => [name, withoutDefaults(field)]),
-  );
-}
 
 describe('risk-assessment domain against proto/', () => {
   it('uses protobuf enum names for every vocabulary value', () => {
