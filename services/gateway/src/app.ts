@@ -77,7 +77,7 @@ const Consent = Type.Object(
           providerIds: Type.Optional(
             Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
               maxItems: 50,
-              description: 'named providers (directory ids), whatever their type',
+              description: 'named providers (their organisation ids), whatever their type',
             }),
           ),
           fieldGroups: Type.Array(oneOf(common.FieldGroup, 'field group'), {

@@ -157,6 +157,43 @@ export type Capacities = {
   digitalSecurity: boolean;
 };
 
+/**
+ * A consent grant of a case (aman.intake.v1.ConsentGrant): every provider of these recipient
+ * types, and these providers named by their organisation id whatever their type, may receive
+ * these field groups.
+ */
+export type ConsentGrant = {
+  recipientTypes: RecipientType[];
+  fieldGroups: FieldGroup[];
+  providerIds: string[];
+};
+
+/** A recipient as consent names it: by its type, or by its organisation id. */
+export type ConsentRecipient = { readonly type: RecipientType; readonly organisationId: string };
+
+/**
+ * The field groups consent lets one recipient receive: the union over every grant that lists its
+ * type or names it, in vocabulary order. Empty means no consent, so no referral. One rule for
+ * intake (which releases packets) and referral (which routes).
+ */
+export function consentedFieldGroups(
+  grants: readonly Readonly<{
+    recipientTypes: readonly RecipientType[];
+    fieldGroups: readonly FieldGroup[];
+    providerIds: readonly string[];
+  }>[],
+  recipient: ConsentRecipient,
+): FieldGroup[] {
+  return FIELD_GROUPS.filter((group) =>
+    grants.some(
+      (grant) =>
+        (grant.recipientTypes.includes(recipient.type) ||
+          grant.providerIds.includes(recipient.organisationId)) &&
+        grant.fieldGroups.includes(group),
+    ),
+  );
+}
+
 /** The value names of a ts-proto enum, without the unspecified and unrecognised values. */
 export function enumNames(values: Readonly<Record<string, string | number>>): string[] {
   return Object.keys(values).filter(

@@ -350,11 +350,10 @@ function releasePacket(command: ReleasePacket['data'], state: CaseState): CaseEv
   ];
   if (state.status !== 'open') return refused(state.status);
   // No consent, no referral: a recipient the consent does not cover gets nothing.
-  const groups = consentedFieldGroups(
-    state.consent.grants,
-    command.recipientType,
-    command.recipientOrganisationId,
-  );
+  const groups = consentedFieldGroups(state.consent.grants, {
+    type: command.recipientType,
+    organisationId: command.recipientOrganisationId,
+  });
   if (groups.length === 0) return refused('no_consent');
   // Every release is recorded, a repeated fetch too: each read of personal data is audited.
   return [{ type: 'PacketReleased', data: { ...audit, fieldGroups: groups, releasedAt: at } }];

@@ -1,29 +1,11 @@
+export { consentedFieldGroups } from '@aman/contracts/vocabulary';
+
 import {
-  FIELD_GROUPS,
   RECIPIENT_TYPES,
   type ConsentGrant,
   type FieldGroup,
   type RecipientType,
 } from './vocabulary.ts';
-
-/**
- * The field groups a case's consent lets one recipient receive: the union over every grant that
- * lists its type or names it, in protobuf order. Empty means no consent, so no referral.
- */
-export function consentedFieldGroups(
-  grants: readonly ConsentGrant[],
-  recipientType: RecipientType,
-  providerId?: string,
-): FieldGroup[] {
-  const granted = new Set<FieldGroup>();
-  for (const grant of grants) {
-    const named = providerId !== undefined && grant.providerIds.includes(providerId);
-    if (named || grant.recipientTypes.includes(recipientType)) {
-      for (const group of grant.fieldGroups) granted.add(group);
-    }
-  }
-  return FIELD_GROUPS.filter((group) => granted.has(group));
-}
 
 /** The groups granted to a named provider by name alone (not through its type). */
 function namedGroups(grants: readonly ConsentGrant[], providerId: string): Set<FieldGroup> {

@@ -32,26 +32,39 @@ const consent: ConsentGrant[] = [
 
 describe('consentedFieldGroups', () => {
   it('is the union over the grants that name the recipient type, in protobuf order', () => {
-    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_EMBASSY')).toEqual([
-      'FIELD_GROUP_IDENTITY',
-      'FIELD_GROUP_LOCATION',
-      'FIELD_GROUP_THREATS',
-    ]);
-    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_MEDICAL')).toEqual([
-      'FIELD_GROUP_CIRCUMSTANCES',
-    ]);
+    expect(
+      consentedFieldGroups(consent, { type: 'RECIPIENT_TYPE_EMBASSY', organisationId: 'org-any' }),
+    ).toEqual(['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_LOCATION', 'FIELD_GROUP_THREATS']);
+    expect(
+      consentedFieldGroups(consent, { type: 'RECIPIENT_TYPE_MEDICAL', organisationId: 'org-any' }),
+    ).toEqual(['FIELD_GROUP_CIRCUMSTANCES']);
   });
 
   it('adds what a grant gives a provider by name, whatever its type', () => {
-    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_LEGAL_AID', 'org-clinic')).toEqual([
-      'FIELD_GROUP_CIRCUMSTANCES',
-    ]);
-    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_LEGAL_AID', 'org-other')).toEqual([]);
+    expect(
+      consentedFieldGroups(consent, {
+        type: 'RECIPIENT_TYPE_LEGAL_AID',
+        organisationId: 'org-clinic',
+      }),
+    ).toEqual(['FIELD_GROUP_CIRCUMSTANCES']);
+    expect(
+      consentedFieldGroups(consent, {
+        type: 'RECIPIENT_TYPE_LEGAL_AID',
+        organisationId: 'org-other',
+      }),
+    ).toEqual([]);
   });
 
   it('is empty for a recipient type no grant names, and without consent', () => {
-    expect(consentedFieldGroups(consent, 'RECIPIENT_TYPE_SHELTER_NETWORK')).toEqual([]);
-    expect(consentedFieldGroups([], 'RECIPIENT_TYPE_EMBASSY')).toEqual([]);
+    expect(
+      consentedFieldGroups(consent, {
+        type: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+        organisationId: 'org-any',
+      }),
+    ).toEqual([]);
+    expect(
+      consentedFieldGroups([], { type: 'RECIPIENT_TYPE_EMBASSY', organisationId: 'org-any' }),
+    ).toEqual([]);
   });
 });
 

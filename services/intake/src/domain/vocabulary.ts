@@ -1,4 +1,4 @@
-import { type FieldGroup, type RecipientType } from '@aman/contracts/vocabulary';
+import type { ConsentGrant } from '@aman/contracts/vocabulary';
 
 /**
  * The shared vocabularies (proto/aman/common/v1/common.proto) and intake's own
@@ -27,17 +27,8 @@ export type {
   ThreatFact,
   Vulnerabilities,
   Capacities,
+  ConsentGrant,
 } from '@aman/contracts/vocabulary';
-
-/**
- * Which recipients may receive which field groups (aman.intake.v1.ConsentGrant): every provider
- * of the listed types, and the named providers (directory ids) whatever their type.
- */
-export type ConsentGrant = {
-  recipientTypes: RecipientType[];
-  fieldGroups: FieldGroup[];
-  providerIds: string[];
-};
 
 export const CONSENT_METHODS = [
   'CONSENT_METHOD_IN_PERSON',

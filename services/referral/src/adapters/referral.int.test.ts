@@ -836,7 +836,7 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
           },
           {
             fieldGroups: ['FIELD_GROUP_CIRCUMSTANCES'],
-            providerIds: [idFrom('provider', 'org-shelter')],
+            providerIds: ['org-shelter'],
           },
         ],
         narrowed: true,

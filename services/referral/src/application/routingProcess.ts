@@ -408,7 +408,7 @@ export class RoutingProcess {
     const reasons = new Map<RevocationReason, number>();
     for (const referral of await this.#referrals.ofCase(caseId)) {
       const reason = revocationReason(standing, {
-        providerId: referral.providerId,
+        organisationId: referral.providerOrganisationId,
         type: referral.recipientType,
       });
       if (reason === undefined) continue;

@@ -1,4 +1,6 @@
-import { FIELD_GROUPS, NEEDS } from './vocabulary.ts';
+import { consentedFieldGroups, type ConsentGrant } from '@aman/contracts/vocabulary';
+
+import { NEEDS } from './vocabulary.ts';
 import type {
   DeadlineClass,
   FieldGroup,
@@ -11,15 +13,7 @@ import type {
   RiskLevel,
 } from './vocabulary.ts';
 
-/**
- * A consent grant of a case: every provider of these recipient types, and these providers by
- * their directory id whatever their type, may receive these field groups.
- */
-export type ConsentGrant = {
-  readonly recipientTypes: readonly RecipientType[];
-  readonly fieldGroups: readonly FieldGroup[];
-  readonly providerIds: readonly string[];
-};
+export type { ConsentGrant } from '@aman/contracts/vocabulary';
 
 /** Where a case stands: only an open case is routed; withdrawn and erased are for good. */
 export type CaseStatus = 'open' | 'withdrawn' | 'erased';
@@ -97,27 +91,9 @@ export type ProviderMatch = {
 };
 
 /** A provider as consent sees it: its directory id and its type. */
-export type ConsentRecipient = Pick<ProviderDescription, 'providerId' | 'type'>;
+export type ConsentRecipient = Pick<ProviderDescription, 'organisationId' | 'type'>;
 
-function grantCovers(grant: ConsentGrant, recipient: ConsentRecipient): boolean {
-  return (
-    grant.recipientTypes.includes(recipient.type) ||
-    grant.providerIds.includes(recipient.providerId)
-  );
-}
-
-/**
- * The field groups consent lets a provider receive: the union over every grant that lists its
- * type or names it, in vocabulary order. Empty means no consent, so no referral.
- */
-export function consentedFieldGroups(
-  consent: readonly ConsentGrant[],
-  recipient: ConsentRecipient,
-): FieldGroup[] {
-  return FIELD_GROUPS.filter((group) =>
-    consent.some((grant) => grantCovers(grant, recipient) && grant.fieldGroups.includes(group)),
-  );
-}
+export { consentedFieldGroups };
 
 /**
  * Why a provider may no longer have a case's referral, or undefined while it may: the case was
@@ -315,7 +291,7 @@ function coveredAs(consent: readonly ConsentGrant[], provider: ConsentRecipient)
   const granting = consent.filter((grant) => grant.fieldGroups.length > 0);
   return [
     granting.some((grant) => grant.recipientTypes.includes(provider.type)) ? provider.type : '',
-    granting.some((grant) => grant.providerIds.includes(provider.providerId))
+    granting.some((grant) => grant.providerIds.includes(provider.organisationId))
       ? 'this provider by name'
       : '',
   ]

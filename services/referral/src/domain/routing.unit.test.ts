@@ -136,7 +136,7 @@ describe('route', () => {
       ...caseFacts,
       consent: [
         ...caseFacts.consent,
-        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-shelter'] },
+        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['org-shelter'] },
       ],
     };
     const shelter: ProviderDescription = {
@@ -163,7 +163,7 @@ describe('route', () => {
       ...caseFacts,
       consent: [
         ...caseFacts.consent,
-        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-legal'] },
+        { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['org-legal'] },
       ],
     };
     expect(route(facts, [legalAid])[0]!.reasons).toContain(
@@ -221,7 +221,10 @@ describe('respondBy', () => {
 });
 
 describe('consentedFieldGroups', () => {
-  const shelter = { providerId: 'prov-shelter', type: 'RECIPIENT_TYPE_SHELTER_NETWORK' } as const;
+  const shelter = {
+    organisationId: 'org-shelter',
+    type: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+  } as const;
   const grant = (over: Partial<ConsentGrant>): ConsentGrant => ({
     recipientTypes: [],
     fieldGroups: [],
@@ -237,8 +240,8 @@ describe('consentedFieldGroups', () => {
             recipientTypes: ['RECIPIENT_TYPE_SHELTER_NETWORK'],
             fieldGroups: ['FIELD_GROUP_LOCATION'],
           }),
-          grant({ providerIds: ['prov-shelter'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }),
-          grant({ providerIds: ['prov-other'], fieldGroups: ['FIELD_GROUP_CONTACT'] }),
+          grant({ providerIds: ['org-shelter'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }),
+          grant({ providerIds: ['org-other'], fieldGroups: ['FIELD_GROUP_CONTACT'] }),
         ],
         shelter,
       ),
@@ -261,13 +264,13 @@ describe('consentedFieldGroups', () => {
 });
 
 describe('revocationReason', () => {
-  const legal = { providerId: 'prov-legal', type: 'RECIPIENT_TYPE_LEGAL_AID' } as const;
+  const legal = { organisationId: 'org-legal', type: 'RECIPIENT_TYPE_LEGAL_AID' } as const;
   const consent = caseFacts.consent;
 
   it('keeps a provider consent still lets receive a field group', () => {
     expect(revocationReason({ status: 'open', consent }, legal)).toBeUndefined();
     const byName: ConsentGrant[] = [
-      { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['prov-legal'] },
+      { recipientTypes: [], fieldGroups: ['FIELD_GROUP_THREATS'], providerIds: ['org-legal'] },
     ];
     expect(revocationReason({ status: 'open', consent: byName }, legal)).toBeUndefined();
   });
@@ -277,7 +280,7 @@ describe('revocationReason', () => {
       {
         recipientTypes: ['RECIPIENT_TYPE_EMERGENCY_FUND'],
         fieldGroups: ['FIELD_GROUP_CONTACT'],
-        providerIds: ['prov-fund'],
+        providerIds: ['org-fund'],
       },
       { recipientTypes: ['RECIPIENT_TYPE_LEGAL_AID'], fieldGroups: [], providerIds: [] },
     ];

@@ -360,7 +360,7 @@ export interface Threat {
 
 /**
  * Which recipients may receive which field groups: every provider of the listed types, and the
- * named providers (directory ids) whatever their type.
+ * named providers (their organisation ids) whatever their type.
  */
 export interface ConsentGrant {
   recipientTypes: RecipientType[];
