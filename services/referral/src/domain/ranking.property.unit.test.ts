@@ -25,7 +25,7 @@ const caseFacts: fc.Arbitrary<CaseFacts> = fc.record({
     fc.record({
       recipientTypes: subset(RECIPIENT_TYPES),
       fieldGroups: subset(['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'] as const),
-      providerIds: subset(['prov-0', 'prov-1', 'prov-2']),
+      providerIds: subset(['org-0', 'org-1', 'org-2']),
     }),
     { maxLength: 3 },
   ),
@@ -70,7 +70,8 @@ describe('routing ranks (properties)', () => {
           const consented = facts.consent.some(
             (grant) =>
               grant.fieldGroups.length > 0 &&
-              (grant.recipientTypes.includes(p.type) || grant.providerIds.includes(p.providerId)),
+              (grant.recipientTypes.includes(p.type) ||
+                grant.providerIds.includes(p.organisationId)),
           );
           const admitted =
             p.active !== false &&
