@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 import { common, referral } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
 import {
@@ -16,6 +14,7 @@ import {
 } from '@aman/service-kit';
 
 import { ApiKeyStore, type Organisation } from './adapters/keyStore.ts';
+import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 
 /** Where the admin tools find the platform: the same variables the services read. */
 export interface AdminOptions {
@@ -84,7 +83,7 @@ export class Admin {
     readonly riskLevels: readonly string[];
     readonly webhookUrl: string;
   }): Promise<{ providerId: string; webhookSecret: string }> {
-    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const webhookSecret = newWebhookSecret();
     return this.#referral(async (client) => {
       const registered = await client.call(
         'registerProvider',

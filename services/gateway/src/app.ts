@@ -12,10 +12,17 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { accountability, common, intake, referral, risk, type projections } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
-import { AmanError, ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
+import {
+  AmanError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from '@aman/errors';
 import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
 
 import type { ApiKeyStore } from './adapters/keyStore.ts';
+import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 
 export interface GatewayClients {
   readonly intake: ServiceClient<intake.IntakeServiceClient>;
@@ -876,6 +883,7 @@ export async function buildApp(options: GatewayOptions) {
                 respondBy: Type.String(),
                 reason: Type.String(),
                 programmeId: Type.String(),
+                programmeStatus: Type.String(),
               }),
             ),
             nextCursor: Type.String(),
@@ -900,9 +908,159 @@ export async function buildApp(options: GatewayOptions) {
           respondBy: timestamp(item.respondBy),
           reason: item.reason,
           programmeId: item.programmeId,
+          programmeStatus: item.programmeStatus,
         })),
         nextCursor: page.nextCursor,
       };
+    },
+  );
+
+  app.post(
+    '/v1/provider/webhook/secret-rotation',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'Rotate the webhook signing secret',
+        description:
+          'Webhooks are signed with the new secret from now on, and with the one before too ' +
+          'until previousValidUntil (Standard Webhooks: several signatures in one header), so ' +
+          'that the receiver can switch over without losing a notification. The new secret is ' +
+          'shown once.',
+        tags: ['provider'],
+        body: Type.Object(
+          {
+            overlapSeconds: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: 604_800,
+                description: 'how long the secret before still signs; 86400 (a day) if absent',
+              }),
+            ),
+          },
+          strict,
+        ),
+        response: {
+          200: Type.Object({ secret: Type.String(), previousValidUntil: Type.String() }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const secret = newWebhookSecret();
+      const rotated = await clients.referral.call(
+        'rotateWebhookSecret',
+        {
+          organisationId: principal.organisationId,
+          secret,
+          overlapSeconds: request.body.overlapSeconds ?? 86_400,
+        },
+        { principal },
+      );
+      return { secret, previousValidUntil: timestamp(rotated.previousValidUntil) };
+    },
+  );
+
+  app.put(
+    '/v1/provider/webhook',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'Send the webhooks to a new URL',
+        description:
+          'https, resolving to a public address: checked now and again at every delivery.',
+        tags: ['provider'],
+        body: Type.Object(
+          { url: Type.String({ minLength: 1, maxLength: 2048, format: 'uri' }) },
+          strict,
+        ),
+        response: { 200: Type.Object({ url: Type.String() }) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      await clients.referral.call(
+        'setWebhookUrl',
+        { organisationId: principal.organisationId, url: request.body.url },
+        { principal },
+      );
+      return { url: request.body.url };
+    },
+  );
+
+  /** The provider's own dead-lettered notifications, as the referral service lists them. */
+  const deadLettersOf = async (principal: Principal) =>
+    (await clients.referral.call('listWebhookDeadLetters', {}, { principal })).deadLetters;
+
+  app.get(
+    '/v1/provider/dead-letters',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'Webhook notifications that exhausted their attempts',
+        description:
+          'Each holds back the later notifications about the same case until it is redelivered.',
+        tags: ['provider'],
+        response: {
+          200: Type.Object({
+            deadLetters: Type.Array(
+              Type.Object({
+                notificationId: Type.String(),
+                referralId: Type.String(),
+                notice: Type.String(),
+                attempts: Type.Integer(),
+                reason: Type.String(),
+                deadAt: Type.String(),
+                heldBack: Type.Integer(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => ({
+      deadLetters: (await deadLettersOf(principalOf(request))).map((letter) => ({
+        notificationId: letter.notificationId,
+        referralId: letter.referralId,
+        notice: letter.notice,
+        attempts: letter.attempts,
+        reason: letter.reason,
+        deadAt: timestamp(letter.deadAt),
+        heldBack: letter.heldBack,
+      })),
+    }),
+  );
+
+  app.post(
+    '/v1/provider/dead-letters/:notificationId/redelivery',
+    {
+      onRequest: allow('provider'),
+      schema: {
+        summary: 'Deliver a dead-lettered notification again',
+        description: 'A new round of attempts; the notifications it held back follow it.',
+        tags: ['provider'],
+        params: Type.Object({ notificationId: Id }, strict),
+        response: { 202: Type.Object({ notificationId: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const { notificationId } = request.params;
+      const letter = (await deadLettersOf(principal)).find(
+        (dead) => dead.notificationId === notificationId,
+      );
+      if (letter === undefined) throw new NotFoundError('no such dead-lettered notification');
+      await clients.referral.call(
+        'redeliverWebhook',
+        {
+          notification: {
+            providerOrganisationId: letter.providerOrganisationId,
+            caseId: letter.caseId,
+            notificationId,
+          },
+        },
+        { principal },
+      );
+      return reply.status(202).send({ notificationId });
     },
   );
 

@@ -133,8 +133,30 @@ export function referralServer(deps: {
           ),
         }),
       },
+      rotateWebhookSecret: {
+        callers: ['gateway', 'admin'],
+        handle: async (request, call) => {
+          const rotated = await deps.providers.rotateWebhookSecret(
+            call.caller.principal,
+            request.organisationId,
+            { secret: request.secret, overlapSeconds: request.overlapSeconds },
+          );
+          return { previousValidUntil: new Date(rotated.previousValidUntil) };
+        },
+      },
+      setWebhookUrl: {
+        callers: ['gateway', 'admin'],
+        handle: async (request, call) => {
+          await deps.providers.setWebhookUrl(
+            call.caller.principal,
+            request.organisationId,
+            request.url,
+          );
+          return {};
+        },
+      },
       listWebhookDeadLetters: {
-        callers: ['admin'],
+        callers: ['gateway', 'admin'],
         handle: async (_request, call) => ({
           deadLetters: (await deliveriesOf(deps).deadLetters(call.caller.principal)).map((letter) =>
             referral.WebhookDeadLetter.fromJSON({
@@ -152,7 +174,7 @@ export function referralServer(deps: {
         }),
       },
       redeliverWebhook: {
-        callers: ['admin'],
+        callers: ['gateway', 'admin'],
         handle: async (request, call) => {
           await deliveriesOf(deps).redeliver(call.caller.principal, refOf(request.notification));
           return {};

@@ -616,6 +616,17 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
         ? true
         : undefined,
     );
+    // The provider is told too, through its feed (webhook providers by webhook), once each.
+    const told = async () =>
+      (
+        await asGateway.call('readFeed', { cursor: '', limit: 100 }, { principal: embassy })
+      ).notifications.filter((n) => n.type === 'referral.programme_changed');
+    const changes = await told();
+    expect(changes.map((n) => [n.referralId, n.programmeId, n.programmeStatus])).toEqual([
+      [pendingReferral, PROGRAMME, 'PROGRAMME_STATUS_FULL'],
+      [pendingReferral, PROGRAMME, 'PROGRAMME_STATUS_CLOSED'],
+    ]);
+    expect((await told()).map((n) => n.id)).toEqual(changes.map((n) => n.id));
   });
 
   it('expires a missed acknowledgement once, across a restart, and escalates to the next provider', async () => {

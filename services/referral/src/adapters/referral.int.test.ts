@@ -718,25 +718,39 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     expect(listed.deadLetters.map((letter) => letter.notificationId)).toContain(
       deadLetter?.notificationId,
     );
+    // A provider, through the gateway, sees its own and no other's; an NGO none.
+    const ownLetters = async (principal: Principal) =>
+      (await asGateway.call('listWebhookDeadLetters', {}, { principal })).deadLetters.map(
+        (letter) => letter.notificationId,
+      );
+    expect(await ownLetters(medical)).toEqual([deadLetter?.notificationId]);
+    expect(await ownLetters(embassy)).toEqual([]);
+    await expectAmanError(ownLetters(ngo), 'AMAN_ERR_FORBIDDEN');
+    const notification = {
+      providerOrganisationId: 'org-medical',
+      caseId: otherCase,
+      notificationId: deadLetter?.notificationId ?? '',
+    };
     await expectAmanError(
-      asAdmin.call('listWebhookDeadLetters', {}, { principal: embassy }),
+      asGateway.call('redeliverWebhook', { notification }, { principal: embassy }),
+      'AMAN_ERR_NOT_FOUND',
+    );
+    await expectAmanError(
+      asGateway.call('discardWebhook', { notification }, { principal: medical }),
       'AMAN_ERR_FORBIDDEN',
     );
-    // Redelivery on request: a new round of attempts (the endpoint still refuses, so it ends
-    // dead again, after three more).
-    await asAdmin.call(
-      'redeliverWebhook',
-      {
-        notification: {
-          providerOrganisationId: 'org-medical',
-          caseId: otherCase,
-          notificationId: deadLetter?.notificationId ?? '',
-        },
-      },
-      { principal: admin },
-    );
+    // Redelivery on request, the operator's: a new round of attempts (the endpoint still
+    // refuses, so it ends dead again, after three more); then the provider's own.
+    await asAdmin.call('redeliverWebhook', { notification }, { principal: admin });
     await eventually('the second round', () =>
       receiver.requests.filter((path) => path === '/medical').length >= 6 ? true : undefined,
+    );
+    await eventually('dead again', async () =>
+      (await ownLetters(medical)).length === 1 ? true : undefined,
+    );
+    await asGateway.call('redeliverWebhook', { notification }, { principal: medical });
+    await eventually('the third round', () =>
+      receiver.requests.filter((path) => path === '/medical').length >= 9 ? true : undefined,
     );
   });
 
@@ -1131,6 +1145,97 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     // Nor anyone who never had the case.
     expect(noticesAt('/medical', 'case.erased')).toEqual([]);
     expect(noticesAt('/late', 'case.erased')).toEqual([]);
+  });
+
+  it('signs with the old and the new secret while a rotation overlaps, and not with one whose overlap ended, at the URL the provider set', async () => {
+    const rotated = secretFor();
+    const signaturesOf = (delivery: Delivery) =>
+      String(delivery.headers['webhook-signature'] ?? '').split(' ');
+    const routeToEmbassy = async (id: string) => {
+      await intakeStore.append(
+        `case-${id}`,
+        [
+          caseSubmitted(
+            id,
+            ['NEED_RELOCATION_ABROAD'],
+            [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
+          ),
+        ],
+        { expectedVersion: 'no_stream' },
+      );
+      await riskStore.append(
+        `assessment-${id}`,
+        [riskAssessed(id, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_URGENT')],
+        { expectedVersion: 'no_stream' },
+      );
+      const referralId = referralIdOf(id, embassy);
+      return eventually('the routing webhook', () =>
+        receiver.deliveries.find(
+          (delivery) =>
+            (delivery.payload as { data?: { referralId?: unknown } }).data?.referralId ===
+            referralId,
+        ),
+      );
+    };
+
+    // Only the provider itself (or an administrator) rotates its secret.
+    for (const principal of [legal, ngo]) {
+      await expectAmanError(
+        asGateway.call(
+          'rotateWebhookSecret',
+          { organisationId: 'org-embassy', secret: secretFor(), overlapSeconds: 60 },
+          { principal },
+        ),
+        'AMAN_ERR_FORBIDDEN',
+      );
+    }
+    const before = Date.now();
+    const { previousValidUntil } = await asGateway.call(
+      'rotateWebhookSecret',
+      { organisationId: 'org-embassy', secret: rotated, overlapSeconds: 3600 },
+      { principal: embassy },
+    );
+    expect(previousValidUntil?.getTime()).toBeGreaterThanOrEqual(before + 3_600_000);
+    // The receiver still knows only the old secret, and verifies; the new one verifies too.
+    const during = await routeToEmbassy('0195a1c2-7f00-7000-8000-0000000ca5f1');
+    expect(signaturesOf(during)).toHaveLength(2);
+    const body = JSON.stringify(during.payload);
+    const headersOf = (delivery: Delivery) => ({
+      'webhook-id': String(delivery.headers['webhook-id']),
+      'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+      'webhook-signature': String(delivery.headers['webhook-signature']),
+    });
+    expect(new Webhook(rotated).verify(body, headersOf(during))).toEqual(during.payload);
+
+    // Rotated again with no overlap, and moved to a new URL: the secret it replaced signs no
+    // more; the first one's overlap still runs.
+    const newest = secretFor();
+    secrets.set('/embassy-v2', newest);
+    await asGateway.call(
+      'rotateWebhookSecret',
+      { organisationId: 'org-embassy', secret: newest, overlapSeconds: 0 },
+      { principal: embassy },
+    );
+    await expectAmanError(
+      asGateway.call(
+        'setWebhookUrl',
+        { organisationId: 'org-embassy', url: 'https://user:pw@provider.example/' },
+        { principal: embassy },
+      ),
+      'AMAN_ERR_VALIDATION',
+    );
+    await asGateway.call(
+      'setWebhookUrl',
+      { organisationId: 'org-embassy', url: `${hooks}/embassy-v2?token=${TOKEN}` },
+      { principal: embassy },
+    );
+    const after = await routeToEmbassy('0195a1c2-7f00-7000-8000-0000000ca5f2');
+    expect(after.path).toBe('/embassy-v2');
+    expect(signaturesOf(after)).toHaveLength(2);
+    expect(() =>
+      new Webhook(rotated).verify(JSON.stringify(after.payload), headersOf(after)),
+    ).toThrow();
+    secrets.set('/embassy-rotated', rotated);
   });
 
   it('never logs a webhook URL’s query or secret', () => {

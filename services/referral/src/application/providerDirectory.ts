@@ -7,12 +7,13 @@ import {
   programmeStream,
   providerDecider,
   providerStream,
+  signingSecrets,
   type DefineProgramme,
   type ProgrammeStatus,
   type ProviderEvent,
   type ProviderState,
+  type ProviderCommand,
   type RegisterProvider,
-  type WebhookEndpoint,
 } from '../domain/index.ts';
 import { REFERRAL_SERVICE } from './events.ts';
 
@@ -26,6 +27,21 @@ function administrator(principal: Principal | undefined, what: string): Principa
   if (principal === undefined) throw new UnauthenticatedError();
   if (principal.organisationType !== 'admin') {
     throw new ForbiddenError(`only an administrator ${what}`);
+  }
+  return principal;
+}
+
+/** The provider itself, or an administrator, may change where and how its webhooks go. */
+function providerOrAdministrator(
+  principal: Principal | undefined,
+  organisationId: string,
+  what: string,
+): Principal {
+  if (principal === undefined) throw new UnauthenticatedError();
+  const own =
+    principal.organisationType === 'provider' && principal.organisationId === organisationId;
+  if (!own && principal.organisationType !== 'admin') {
+    throw new ForbiddenError(`only the provider itself or an administrator ${what}`);
   }
   return principal;
 }
@@ -86,14 +102,49 @@ export class ProviderDirectory {
     active: boolean,
   ): Promise<boolean> {
     const admin = administrator(principal, 'suspends providers');
-    const result = await handleCommand(
-      this.#store,
-      providerStream(organisationId),
-      providerDecider,
-      { type: 'SetProviderStatus', data: { active, at: new Date().toISOString() } },
-      { metadata: eventMetadata({ actor: actorOf(admin), correlationId: organisationId }) },
-    );
+    const result = await this.#decideProvider(admin, organisationId, {
+      type: 'SetProviderStatus',
+      data: { active, at: new Date().toISOString() },
+    });
     return result.state.status === 'REGISTERED' && result.state.active;
+  }
+
+  /**
+   * Signs the provider's webhooks with a new secret from now on, and with the one before too for
+   * `overlapSeconds` (at most a week), so that its receiver can switch over without losing a
+   * notification. The caller made the secret (as at registration) and shows it once.
+   */
+  async rotateWebhookSecret(
+    principal: Principal | undefined,
+    organisationId: string,
+    rotation: { readonly secret: string; readonly overlapSeconds: number },
+  ): Promise<{ readonly previousValidUntil: string }> {
+    const by = providerOrAdministrator(principal, organisationId, 'rotates its webhook secret');
+    const { secret, overlapSeconds } = rotation;
+    const { events } = await this.#decideProvider(by, organisationId, {
+      type: 'RotateWebhookSecret',
+      data: { secret, overlapSeconds, at: new Date().toISOString() },
+    });
+    const rotated = events.find((event) => event.type === 'WebhookSecretRotated');
+    if (rotated?.type !== 'WebhookSecretRotated') throw new Error('a rotation rotated nothing');
+    return { previousValidUntil: rotated.data.previousValidUntil };
+  }
+
+  /** Sends the provider's webhooks to a new URL, checked as at registration. */
+  async setWebhookUrl(
+    principal: Principal | undefined,
+    organisationId: string,
+    url: string,
+  ): Promise<void> {
+    const by = providerOrAdministrator(principal, organisationId, 'changes its webhook URL');
+    if (this.#checkUrl !== undefined) await this.#checkUrl(url);
+    await this.#decideProvider(by, organisationId, { type: 'SetWebhookUrl', data: { url } });
+  }
+
+  async #decideProvider(principal: Principal, organisationId: string, command: ProviderCommand) {
+    return handleCommand(this.#store, providerStream(organisationId), providerDecider, command, {
+      metadata: eventMetadata({ actor: actorOf(principal), correlationId: organisationId }),
+    });
   }
 
   /** Defines a programme, or a new version of its criteria; the same definition is a no-op. */
@@ -150,10 +201,17 @@ export class ProviderDirectory {
     );
   }
 
-  /** Where and with which secret the provider's webhooks go; undefined for a pull-feed one. */
-  async webhookEndpoint(organisationId: string): Promise<WebhookEndpoint | undefined> {
-    const state = await this.#provider(organisationId);
-    return state.status === 'REGISTERED' ? (state.webhook ?? undefined) : undefined;
+  /**
+   * Where the provider's webhooks go and the secrets that sign them now (the current one first,
+   * then those of a rotation's overlap); undefined for a pull-feed provider.
+   */
+  async webhookEndpoint(
+    organisationId: string,
+  ): Promise<
+    | { readonly url: string; readonly secret: string; readonly secrets: readonly string[] }
+    | undefined
+  > {
+    return signingSecrets(await this.#provider(organisationId), new Date().toISOString());
   }
 
   /** Whether the organisation is a provider that reads its notifications from the pull feed. */

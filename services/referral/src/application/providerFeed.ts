@@ -4,6 +4,7 @@ import { idFrom, type Principal } from '@aman/service-kit';
 
 import { type OwedNotice, type ReferralEvent, type ReferralState } from '../domain/index.ts';
 import {
+  programmeChangedNotification,
   revocationNotification,
   routedNotification,
   type ThinNotification,
@@ -29,7 +30,7 @@ const CURSOR_VERSION = 1;
 
 /**
  * The pull feed, for providers that cannot receive webhooks: the notifications a webhook provider
- * would get (a referral routed to it, revoked, its case erased), in the order referral decided
+ * would get (a referral routed to it, revoked, its programme closed, its case erased), in the order referral decided
  * them, after an opaque cursor. It is read from the referral store's log itself, so nothing is
  * kept twice and nothing decided can be missing from it. Reading a routing records its delivery,
  * and reading a revocation or erasure records that the provider was told, as a webhook's 2xx
@@ -92,6 +93,9 @@ export class ProviderFeed {
       if (state.status === 'NOT_ROUTED') return undefined;
       await this.#referrals.recordDelivery(state.referral, 'referral.routed', event.id);
       return { id: event.id.replaceAll('.', ''), ...routedNotification(state.referral) };
+    }
+    if (typed.type === 'ReferralProgrammeChanged') {
+      return programmeChangedNotification(typed.data);
     }
     const owed = await this.#owedAt(typed, referralId);
     if (owed === undefined) return undefined;

@@ -1,4 +1,4 @@
-import { ForbiddenError, UnauthenticatedError, ValidationError } from '@aman/errors';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@aman/errors';
 import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
 import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
 import {
@@ -32,6 +32,7 @@ import {
   type RetryPolicy,
 } from '../notifications/index.ts';
 import {
+  programmeChangedNotification,
   revocationNotification,
   routedNotification,
   signedWebhook,
@@ -190,22 +191,36 @@ export class WebhookDelivery {
       if (event.type === 'ReferralStatusChanged' && event.data['status'] === REVOKED) {
         await this.#revoked(referralId, event);
       }
+      if (event.type === 'ReferralProgrammeChanged')
+        await this.#programmeChanged(referralId, event);
     } else if (event.source === CONTEXTS.intake.source && event.type === 'CaseErased') {
       const caseId = event.data['caseId'];
       if (typeof caseId === 'string') await this.#caseErased(caseId, event);
     }
   }
 
-  /** The dead-lettered notifications, for an operator (oldest queue id first). */
+  /**
+   * The dead-lettered notifications (oldest queue id first): every provider's for an operator,
+   * its own for a provider.
+   */
   async deadLetters(principal: Principal | undefined): Promise<DeadLetter[]> {
-    operator(principal);
-    const documents = await everyDocument(await this.#deadLetterCollection());
+    const { own } = operatorOrProvider(principal);
+    const documents = await everyDocument(
+      await this.#deadLetterCollection(),
+      own === undefined ? {} : { providerOrganisationId: own },
+    );
     return documents.map((data) => data as unknown as DeadLetter);
   }
 
-  /** Sends a dead-lettered notification again, a new round of attempts; the queue resumes after. */
+  /**
+   * Sends a dead-lettered notification again, a new round of attempts; the queue resumes after.
+   * An operator's call, or the provider's for its own (its receiver is back up).
+   */
   async redeliver(principal: Principal | undefined, ref: NotificationRef): Promise<void> {
-    const by = operator(principal);
+    const { by, own } = operatorOrProvider(principal);
+    if (own !== undefined && own !== ref.providerOrganisationId) {
+      throw new NotFoundError('no such dead-lettered notification');
+    }
     await this.#decide(ref, {
       type: 'Redeliver',
       data: { notificationId: ref.notificationId, by, at: new Date().toISOString() },
@@ -250,6 +265,27 @@ export class WebhookDelivery {
     });
   }
 
+  /** The referral's programme stopped taking referrals: its provider is told, as the NGO was. */
+  async #programmeChanged(referralId: string, event: ConsumedEvent): Promise<void> {
+    const state = await this.#referrals.state(referralId);
+    const { programmeId, programmeStatus, changedAt } = event.data;
+    if (
+      state.status === 'NOT_ROUTED' ||
+      typeof programmeId !== 'string' ||
+      typeof programmeStatus !== 'string' ||
+      typeof changedAt !== 'string'
+    ) {
+      return;
+    }
+    const { id, ...payload } = programmeChangedNotification({
+      referralId,
+      programmeId,
+      programmeStatus,
+      changedAt,
+    });
+    await this.#enqueue(state, event, { notificationId: id, notice: payload.type, payload });
+  }
+
   /** Every provider that had the case is told, in its own queue. */
   async #caseErased(caseId: string, event: ConsumedEvent): Promise<void> {
     for (const referral of await this.#referrals.ofCase(caseId)) {
@@ -272,7 +308,8 @@ export class WebhookDelivery {
     event: ConsumedEvent,
     notification: {
       readonly notificationId: string;
-      readonly notice: Notice;
+      /** A recorded notice (delivery and revocation are kept on the referral), or another. */
+      readonly notice: Notice | ThinNotification['type'];
       readonly payload: ThinNotification;
     },
   ): Promise<void> {
@@ -485,6 +522,17 @@ export type { NotificationEvent };
 
 function isNotice(notice: string): notice is Notice {
   return notice === 'referral.routed' || notice === 'referral.revoked' || notice === 'case.erased';
+}
+
+/** Who acts, and for a provider its own organisation (an operator's `own` is every provider). */
+function operatorOrProvider(principal: Principal | undefined): {
+  readonly by: string;
+  readonly own: string | undefined;
+} {
+  if (principal?.organisationType === 'provider') {
+    return { by: actorOf(principal).principalId, own: principal.organisationId };
+  }
+  return { by: operator(principal), own: undefined };
 }
 
 function operator(principal: Principal | undefined): string {

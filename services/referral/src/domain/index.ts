@@ -1,7 +1,9 @@
 // The referral rules: the provider directory, routing, and each referral's lifecycle. No I/O.
 export {
+  MAX_SECRET_OVERLAP_SECONDS,
   asNow,
   providerDecider,
+  signingSecrets,
   providerStream,
   type ProviderStatusChanged,
   type ProviderStatusChangedData,
@@ -14,6 +16,7 @@ export {
   type RegisterProvider,
   type WebhookEndpoint,
   type WebhookEndpointSet,
+  type WebhookSecretRotated,
 } from './provider.ts';
 export {
   AWAITING,

@@ -61,7 +61,22 @@ export type ProviderStatusChangedData = {
 };
 export type ProviderStatusChanged = DomainEvent<'ProviderStatusChanged', ProviderStatusChangedData>;
 
-export type ProviderEvent = ProviderRegistered | WebhookEndpointSet | ProviderStatusChanged;
+/**
+ * Private: the provider's webhooks are signed with a new secret from now on; the one before is
+ * still used beside it until `previousValidUntil`, so that the provider can switch its receiver
+ * over without losing a notification (Standard Webhooks: several signatures in one header).
+ */
+export type WebhookSecretRotatedData = {
+  readonly providerId: string;
+  readonly secret: string;
+  readonly previousSecret: string;
+  readonly previousValidUntil: string;
+  readonly rotatedAt: string;
+};
+export type WebhookSecretRotated = DomainEvent<'WebhookSecretRotated', WebhookSecretRotatedData>;
+
+export type ProviderEvent =
+  ProviderRegistered | WebhookEndpointSet | ProviderStatusChanged | WebhookSecretRotated;
 
 export type RegisterProvider = {
   readonly type: 'RegisterProvider';
@@ -90,7 +105,27 @@ export type SetProviderStatus = {
   readonly data: { readonly active: boolean; readonly at: string };
 };
 
-export type ProviderCommand = RegisterProvider | SetProviderStatus;
+export type RotateWebhookSecret = {
+  readonly type: 'RotateWebhookSecret';
+  readonly data: {
+    readonly secret: string;
+    /** How long the secret before stays valid beside the new one: 0 to a week. */
+    readonly overlapSeconds: number;
+    readonly at: string;
+  };
+};
+
+/** A webhook provider's new URL; the secrets stay. */
+export type SetWebhookUrl = {
+  readonly type: 'SetWebhookUrl';
+  readonly data: { readonly url: string };
+};
+
+export type ProviderCommand =
+  RegisterProvider | SetProviderStatus | RotateWebhookSecret | SetWebhookUrl;
+
+/** A secret that signs beside the current one until its time. */
+export type RetiringSecret = { readonly secret: string; readonly validUntil: string };
 
 export type ProviderState =
   | { readonly status: 'UNREGISTERED' }
@@ -99,8 +134,32 @@ export type ProviderState =
       readonly provider: ProviderRegisteredData;
       /** Null for the pull feed, and between the two events of one registration. */
       readonly webhook: WebhookEndpoint | null;
+      /** Secrets rotated out whose overlap may still run (the past ones are dropped on read). */
+      readonly retiring: readonly RetiringSecret[];
       readonly active: boolean;
     };
+
+/** The longest overlap of a rotation: a week for a provider's IT to switch its receiver over. */
+export const MAX_SECRET_OVERLAP_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * Every secret a webhook is signed with at `at`: the current one first, then the retiring ones
+ * whose overlap has not ended.
+ */
+export function signingSecrets(
+  state: ProviderState,
+  at: string,
+):
+  | { readonly url: string; readonly secret: string; readonly secrets: readonly string[] }
+  | undefined {
+  if (state.status !== 'REGISTERED' || state.webhook === null) return undefined;
+  const now = Date.parse(at);
+  const retiring = state.retiring
+    .filter((old) => Date.parse(old.validUntil) > now && old.secret !== state.webhook?.secret)
+    .map((old) => old.secret);
+  const { url, secret } = state.webhook;
+  return { url, secret, secrets: [secret, ...new Set(retiring)] };
+}
 
 // Standard Webhooks: a symmetric secret is 24 to 64 random bytes, base64 with `whsec_` before it.
 const WEBHOOK_SECRET = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/;
@@ -272,18 +331,88 @@ function requireWebhookSecret(value: unknown): string {
   );
 }
 
+function webhookProvider(state: ProviderState): Extract<ProviderState, { status: 'REGISTERED' }> & {
+  readonly webhook: WebhookEndpoint;
+} {
+  if (state.status !== 'REGISTERED') throw new NotFoundError('provider not found');
+  if (state.webhook === null) {
+    throw new IllegalStateError('this provider reads the pull feed: it has no webhook endpoint');
+  }
+  return { ...state, webhook: state.webhook };
+}
+
+function rotateWebhookSecret(command: RotateWebhookSecret, state: ProviderState): ProviderEvent[] {
+  const at = requireTimestamp(command.data.at, 'at');
+  const secret = requireWebhookSecret(command.data.secret);
+  const overlap = command.data.overlapSeconds;
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_SECRET_OVERLAP_SECONDS) {
+    throw new ValidationError(
+      `overlapSeconds must be a whole number from 0 to ${MAX_SECRET_OVERLAP_SECONDS} (a week)`,
+    );
+  }
+  const { webhook } = webhookProvider(state);
+  if (secret === webhook.secret)
+    throw new ValidationError('the new secret must differ from the current one');
+  return [
+    {
+      type: 'WebhookSecretRotated',
+      data: {
+        providerId: webhook.providerId,
+        secret,
+        previousSecret: webhook.secret,
+        previousValidUntil: new Date(Date.parse(at) + overlap * 1000).toISOString(),
+        rotatedAt: at,
+      },
+    },
+  ];
+}
+
+function setWebhookUrl(command: SetWebhookUrl, state: ProviderState): ProviderEvent[] {
+  const url = requireWebhookUrl(command.data.url);
+  const { webhook } = webhookProvider(state);
+  if (url === webhook.url) return [];
+  return [{ type: 'WebhookEndpointSet', data: { ...webhook, url } }];
+}
+
 export const providerDecider: Decider<ProviderState, ProviderCommand, ProviderEvent> = {
   initialState: () => ({ status: 'UNREGISTERED' }),
-  decide: (command, state) =>
-    command.type === 'RegisterProvider'
-      ? registerProvider(command, state)
-      : setProviderStatus(command, state),
+  decide: (command, state) => {
+    switch (command.type) {
+      case 'RegisterProvider':
+        return registerProvider(command, state);
+      case 'SetProviderStatus':
+        return setProviderStatus(command, state);
+      case 'RotateWebhookSecret':
+        return rotateWebhookSecret(command, state);
+      case 'SetWebhookUrl':
+        return setWebhookUrl(command, state);
+    }
+  },
   evolve: (state, event) => {
     switch (event.type) {
       case 'ProviderRegistered':
-        return { status: 'REGISTERED', provider: event.data, webhook: null, active: true };
+        return {
+          status: 'REGISTERED',
+          provider: event.data,
+          webhook: null,
+          retiring: [],
+          active: true,
+        };
       case 'WebhookEndpointSet':
         return state.status === 'REGISTERED' ? { ...state, webhook: event.data } : state;
+      case 'WebhookSecretRotated':
+        if (state.status !== 'REGISTERED' || state.webhook === null) return state;
+        return {
+          ...state,
+          webhook: { ...state.webhook, secret: event.data.secret },
+          // Those whose overlap ended before this rotation are dropped: the list stays short.
+          retiring: [
+            ...state.retiring.filter(
+              (old) => Date.parse(old.validUntil) > Date.parse(event.data.rotatedAt),
+            ),
+            { secret: event.data.previousSecret, validUntil: event.data.previousValidUntil },
+          ],
+        };
       case 'ProviderStatusChanged':
         return state.status === 'REGISTERED' ? { ...state, active: event.data.active } : state;
     }

@@ -2,9 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 
 import { DeciderSpecification } from '@aman/testing';
 
-import { providerDecider, providerStream } from './provider.ts';
+import { providerDecider, providerStream, signingSecrets } from './provider.ts';
 import type {
+  ProviderEvent,
   ProviderRegistered,
+  RotateWebhookSecret,
+  WebhookSecretRotated,
   ProviderStatusChanged,
   RegisterProvider,
   WebhookEndpointSet,
@@ -172,7 +175,120 @@ describe('provider directory', () => {
       status: 'REGISTERED',
       provider: registered.data,
       webhook: endpointSet.data,
+      retiring: [],
       active: true,
+    });
+  });
+
+  describe('webhook secret rotation and URL', () => {
+    const NEW_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+    const rotate = (overlapSeconds: number, secret = NEW_SECRET): RotateWebhookSecret => ({
+      type: 'RotateWebhookSecret',
+      data: { secret, overlapSeconds, at: '2025-04-01T12:00:00.000Z' },
+    });
+    const rotated: WebhookSecretRotated = {
+      type: 'WebhookSecretRotated',
+      data: {
+        providerId: 'prov-1',
+        secret: NEW_SECRET,
+        previousSecret: SECRET,
+        previousValidUntil: '2025-04-02T12:00:00.000Z',
+        rotatedAt: '2025-04-01T12:00:00.000Z',
+      },
+    };
+    const stateOf = (events: ProviderEvent[]) =>
+      events.reduce(providerDecider.evolve, providerDecider.initialState());
+
+    it('signs with the new secret, and the one before until the overlap ends', () => {
+      spec.given([registered, endpointSet]).when(rotate(86_400)).then(rotated);
+      const state = stateOf([registered, endpointSet, rotated]);
+      expect(signingSecrets(state, '2025-04-01T12:00:01.000Z')?.secrets).toEqual([
+        NEW_SECRET,
+        SECRET,
+      ]);
+      expect(signingSecrets(state, '2025-04-02T11:59:59.999Z')?.secrets).toEqual([
+        NEW_SECRET,
+        SECRET,
+      ]);
+      expect(signingSecrets(state, '2025-04-02T12:00:00.000Z')?.secrets).toEqual([NEW_SECRET]);
+    });
+
+    it('drops the old secret at once with no overlap', () => {
+      spec
+        .given([registered, endpointSet])
+        .when(rotate(0))
+        .then({
+          ...rotated,
+          data: { ...rotated.data, previousValidUntil: '2025-04-01T12:00:00.000Z' },
+        });
+    });
+
+    it('keeps every secret whose overlap still runs through a second rotation', () => {
+      const third = `whsec_${Buffer.alloc(32, 2).toString('base64')}`;
+      const again: WebhookSecretRotated = {
+        type: 'WebhookSecretRotated',
+        data: {
+          ...rotated.data,
+          secret: third,
+          previousSecret: NEW_SECRET,
+          rotatedAt: '2025-04-01T13:00:00.000Z',
+          previousValidUntil: '2025-04-01T14:00:00.000Z',
+        },
+      };
+      const state = stateOf([registered, endpointSet, rotated, again]);
+      expect(signingSecrets(state, '2025-04-01T13:30:00.000Z')?.secrets).toEqual([
+        third,
+        SECRET,
+        NEW_SECRET,
+      ]);
+      expect(signingSecrets(state, '2025-04-01T15:00:00.000Z')?.secrets).toEqual([third, SECRET]);
+      expect(signingSecrets(state, '2025-04-03T00:00:00.000Z')?.secrets).toEqual([third]);
+    });
+
+    it.each([
+      ['a negative overlap', rotate(-1)],
+      ['an overlap over a week', rotate(7 * 86_400 + 1)],
+      ['a fractional overlap', rotate(1.5)],
+      ['a secret that is not whsec_', rotate(60, 'not-a-secret')],
+      ['the same secret again', rotate(60, SECRET)],
+    ])('refuses %s', (_, command) => {
+      spec.given([registered, endpointSet]).when(command).thenThrows('AMAN_ERR_VALIDATION');
+    });
+
+    it('refuses a rotation for a provider that reads the pull feed, or none at all', () => {
+      const pull = {
+        ...registered,
+        data: { ...registered.data, deliveryChannel: 'DELIVERY_CHANNEL_PULL_FEED' as const },
+      };
+      spec.given([pull]).when(rotate(60)).thenThrows('AMAN_ERR_ILLEGAL_STATE');
+      spec.given([]).when(rotate(60)).thenThrows('AMAN_ERR_NOT_FOUND');
+    });
+
+    it('sends to a new URL with the same secrets, and refuses a URL with credentials', () => {
+      const url = 'https://provider.example/hooks/v2';
+      spec
+        .given([registered, endpointSet])
+        .when({ type: 'SetWebhookUrl', data: { url } })
+        .then({ ...endpointSet, data: { ...endpointSet.data, url } });
+      spec
+        .given([registered, endpointSet])
+        .when({ type: 'SetWebhookUrl', data: { url: endpointSet.data.url } })
+        .thenNothingHappened();
+      spec
+        .given([registered, endpointSet])
+        .when({ type: 'SetWebhookUrl', data: { url: 'https://user:pw@provider.example/' } })
+        .thenThrows('AMAN_ERR_VALIDATION');
+      const state = stateOf([
+        registered,
+        endpointSet,
+        rotated,
+        { ...endpointSet, data: { ...endpointSet.data, url, secret: NEW_SECRET } },
+      ]);
+      expect(signingSecrets(state, '2025-04-01T12:00:01.000Z')).toEqual({
+        url,
+        secret: NEW_SECRET,
+        secrets: [NEW_SECRET, SECRET],
+      });
     });
   });
 

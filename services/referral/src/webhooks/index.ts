@@ -6,8 +6,10 @@ export {
   type WebhookMessage,
 } from './signedWebhook.ts';
 export {
+  programmeChangedNotification,
   revocationNotification,
   routedNotification,
+  type ProgrammeChangedNotification,
   type RevocationNotification,
   type RoutedNotification,
   type ThinNotification,

@@ -1,3 +1,5 @@
+import { idFrom } from '@aman/service-kit';
+
 import type {
   DeadlineClass,
   OwedNotice,
@@ -11,7 +13,8 @@ import type {
  * packet through the authenticated API, so every read is audited and a revoked provider gets
  * nothing.
  */
-export type ThinNotification = RoutedNotification | RevocationNotification;
+export type ThinNotification =
+  RoutedNotification | RevocationNotification | ProgrammeChangedNotification;
 
 /** A referral routed to the provider. */
 export type RoutedNotification = {
@@ -40,6 +43,39 @@ export type RevocationNotification = {
     readonly reason: RevocationReason;
   };
 };
+
+/**
+ * The programme a pending referral was routed to stopped taking referrals (full, suspended or
+ * closed): the provider decides what becomes of the referral, and the NGO was told the same.
+ */
+export type ProgrammeChangedNotification = {
+  readonly type: 'referral.programme_changed';
+  readonly timestamp: string;
+  readonly data: {
+    readonly referralId: string;
+    readonly programmeId: string;
+    readonly programmeStatus: string;
+  };
+};
+
+/** The notice of one programme status for one referral has one webhook id, however often told. */
+export function programmeChangedNotification(change: {
+  readonly referralId: string;
+  readonly programmeId: string;
+  readonly programmeStatus: string;
+  readonly changedAt: string;
+}): ProgrammeChangedNotification & { readonly id: string } {
+  return {
+    id: idFrom('referral.programme_changed', change.referralId, change.programmeStatus),
+    type: 'referral.programme_changed',
+    timestamp: change.changedAt,
+    data: {
+      referralId: change.referralId,
+      programmeId: change.programmeId,
+      programmeStatus: change.programmeStatus,
+    },
+  };
+}
 
 export function routedNotification(
   referral: Pick<ReferralRoutedData, 'referralId' | 'deadlineClass' | 'respondBy' | 'routedAt'>,

@@ -423,7 +423,7 @@ export interface ReadFeedRequest {
 /** The same thin notification a webhook carries: its Standard Webhooks id, type and data. */
 export interface FeedNotification {
   id: string;
-  /** referral.routed, referral.revoked or case.erased */
+  /** referral.routed, referral.revoked, referral.programme_changed or case.erased */
   type: string;
   timestamp: Date | undefined;
   referralId: string;
@@ -432,6 +432,8 @@ export interface FeedNotification {
   respondBy: Date | undefined;
   reason: string;
   programmeId: string;
+  /** referral.programme_changed: PROGRAMME_STATUS_FULL, _SUSPENDED or _CLOSED. */
+  programmeStatus: string;
 }
 
 export interface ReadFeedResponse {
@@ -447,6 +449,27 @@ export interface SetProviderStatusRequest {
 
 export interface SetProviderStatusResponse {
   active: boolean;
+}
+
+export interface RotateWebhookSecretRequest {
+  organisationId: string;
+  /** The new secret: `whsec_` + base64 of 24 to 64 random bytes, made by the caller. */
+  secret: string;
+  /** How long the secret before still signs beside the new one: 0 to 604800 (a week). */
+  overlapSeconds: number;
+}
+
+export interface RotateWebhookSecretResponse {
+  /** Until when the secret before still signs. */
+  previousValidUntil: Date | undefined;
+}
+
+export interface SetWebhookUrlRequest {
+  organisationId: string;
+  url: string;
+}
+
+export interface SetWebhookUrlResponse {
 }
 
 export interface RegisterProgrammeRequest {
@@ -2250,6 +2273,7 @@ function createBaseFeedNotification(): FeedNotification {
     respondBy: undefined,
     reason: "",
     programmeId: "",
+    programmeStatus: "",
   };
 }
 
@@ -2281,6 +2305,9 @@ export const FeedNotification: MessageFns<FeedNotification> = {
     }
     if (message.programmeId !== "") {
       writer.uint32(74).string(message.programmeId);
+    }
+    if (message.programmeStatus !== "") {
+      writer.uint32(82).string(message.programmeStatus);
     }
     return writer;
   },
@@ -2370,6 +2397,14 @@ export const FeedNotification: MessageFns<FeedNotification> = {
             message.programmeId = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.programmeStatus = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2413,6 +2448,11 @@ export const FeedNotification: MessageFns<FeedNotification> = {
         : isSet(object.programme_id)
         ? globalThis.String(object.programme_id)
         : "",
+      programmeStatus: isSet(object.programmeStatus)
+        ? globalThis.String(object.programmeStatus)
+        : isSet(object.programme_status)
+        ? globalThis.String(object.programme_status)
+        : "",
     };
   },
 
@@ -2445,6 +2485,9 @@ export const FeedNotification: MessageFns<FeedNotification> = {
     if (message.programmeId !== "") {
       obj.programmeId = message.programmeId;
     }
+    if (message.programmeStatus !== "") {
+      obj.programmeStatus = message.programmeStatus;
+    }
     return obj;
   },
 
@@ -2462,6 +2505,7 @@ export const FeedNotification: MessageFns<FeedNotification> = {
     message.respondBy = object.respondBy ?? undefined;
     message.reason = object.reason ?? "";
     message.programmeId = object.programmeId ?? "";
+    message.programmeStatus = object.programmeStatus ?? "";
     return message;
   },
 };
@@ -2709,6 +2753,329 @@ export const SetProviderStatusResponse: MessageFns<SetProviderStatusResponse> = 
   fromPartial(object: DeepPartial<SetProviderStatusResponse>): SetProviderStatusResponse {
     const message = createBaseSetProviderStatusResponse();
     message.active = object.active ?? false;
+    return message;
+  },
+};
+
+function createBaseRotateWebhookSecretRequest(): RotateWebhookSecretRequest {
+  return { organisationId: "", secret: "", overlapSeconds: 0 };
+}
+
+export const RotateWebhookSecretRequest: MessageFns<RotateWebhookSecretRequest> = {
+  encode(message: RotateWebhookSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organisationId !== "") {
+      writer.uint32(10).string(message.organisationId);
+    }
+    if (message.secret !== "") {
+      writer.uint32(18).string(message.secret);
+    }
+    if (message.overlapSeconds !== 0) {
+      writer.uint32(24).int32(message.overlapSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateWebhookSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateWebhookSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secret = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.overlapSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateWebhookSecretRequest {
+    return {
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+      overlapSeconds: isSet(object.overlapSeconds)
+        ? globalThis.Number(object.overlapSeconds)
+        : isSet(object.overlap_seconds)
+        ? globalThis.Number(object.overlap_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: RotateWebhookSecretRequest): unknown {
+    const obj: any = {};
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    if (message.overlapSeconds !== 0) {
+      obj.overlapSeconds = Math.round(message.overlapSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateWebhookSecretRequest>): RotateWebhookSecretRequest {
+    return RotateWebhookSecretRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateWebhookSecretRequest>): RotateWebhookSecretRequest {
+    const message = createBaseRotateWebhookSecretRequest();
+    message.organisationId = object.organisationId ?? "";
+    message.secret = object.secret ?? "";
+    message.overlapSeconds = object.overlapSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseRotateWebhookSecretResponse(): RotateWebhookSecretResponse {
+  return { previousValidUntil: undefined };
+}
+
+export const RotateWebhookSecretResponse: MessageFns<RotateWebhookSecretResponse> = {
+  encode(message: RotateWebhookSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.previousValidUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.previousValidUntil), writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateWebhookSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateWebhookSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.previousValidUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateWebhookSecretResponse {
+    return {
+      previousValidUntil: isSet(object.previousValidUntil)
+        ? fromJsonTimestamp(object.previousValidUntil)
+        : isSet(object.previous_valid_until)
+        ? fromJsonTimestamp(object.previous_valid_until)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RotateWebhookSecretResponse): unknown {
+    const obj: any = {};
+    if (message.previousValidUntil !== undefined) {
+      obj.previousValidUntil = message.previousValidUntil.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RotateWebhookSecretResponse>): RotateWebhookSecretResponse {
+    return RotateWebhookSecretResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RotateWebhookSecretResponse>): RotateWebhookSecretResponse {
+    const message = createBaseRotateWebhookSecretResponse();
+    message.previousValidUntil = object.previousValidUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetWebhookUrlRequest(): SetWebhookUrlRequest {
+  return { organisationId: "", url: "" };
+}
+
+export const SetWebhookUrlRequest: MessageFns<SetWebhookUrlRequest> = {
+  encode(message: SetWebhookUrlRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organisationId !== "") {
+      writer.uint32(10).string(message.organisationId);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetWebhookUrlRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetWebhookUrlRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetWebhookUrlRequest {
+    return {
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+    };
+  },
+
+  toJSON(message: SetWebhookUrlRequest): unknown {
+    const obj: any = {};
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetWebhookUrlRequest>): SetWebhookUrlRequest {
+    return SetWebhookUrlRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetWebhookUrlRequest>): SetWebhookUrlRequest {
+    const message = createBaseSetWebhookUrlRequest();
+    message.organisationId = object.organisationId ?? "";
+    message.url = object.url ?? "";
+    return message;
+  },
+};
+
+function createBaseSetWebhookUrlResponse(): SetWebhookUrlResponse {
+  return {};
+}
+
+export const SetWebhookUrlResponse: MessageFns<SetWebhookUrlResponse> = {
+  encode(_: SetWebhookUrlResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetWebhookUrlResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetWebhookUrlResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetWebhookUrlResponse {
+    return {};
+  },
+
+  toJSON(_: SetWebhookUrlResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetWebhookUrlResponse>): SetWebhookUrlResponse {
+    return SetWebhookUrlResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SetWebhookUrlResponse>): SetWebhookUrlResponse {
+    const message = createBaseSetWebhookUrlResponse();
     return message;
   },
 };
@@ -6281,8 +6648,34 @@ export const ReferralServiceService = {
     responseDeserialize: (value: Buffer): SetProgrammeStatusResponse => SetProgrammeStatusResponse.decode(value),
   },
   /**
+   * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
+   * one before too for the overlap, so that its receiver can switch over.
+   */
+  rotateWebhookSecret: {
+    path: "/aman.referral.v1.ReferralService/RotateWebhookSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateWebhookSecretRequest): Buffer =>
+      Buffer.from(RotateWebhookSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateWebhookSecretRequest => RotateWebhookSecretRequest.decode(value),
+    responseSerialize: (value: RotateWebhookSecretResponse): Buffer =>
+      Buffer.from(RotateWebhookSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateWebhookSecretResponse => RotateWebhookSecretResponse.decode(value),
+  },
+  /** The provider itself, or an administrator: send its webhooks to a new URL (checked for SSRF). */
+  setWebhookUrl: {
+    path: "/aman.referral.v1.ReferralService/SetWebhookUrl" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetWebhookUrlRequest): Buffer => Buffer.from(SetWebhookUrlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetWebhookUrlRequest => SetWebhookUrlRequest.decode(value),
+    responseSerialize: (value: SetWebhookUrlResponse): Buffer =>
+      Buffer.from(SetWebhookUrlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetWebhookUrlResponse => SetWebhookUrlResponse.decode(value),
+  },
+  /**
    * Webhook notifications in the dead-letter state, each holding back the later ones of its
-   * provider and case. Called by the admin CLI.
+   * provider and case: every provider's for an administrator, its own for a provider.
    */
   listWebhookDeadLetters: {
     path: "/aman.referral.v1.ReferralService/ListWebhookDeadLetters" as const,
@@ -6296,7 +6689,10 @@ export const ReferralServiceService = {
     responseDeserialize: (value: Buffer): ListWebhookDeadLettersResponse =>
       ListWebhookDeadLettersResponse.decode(value),
   },
-  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  /**
+   * Sends a dead-lettered notification again (a new round of attempts); its queue resumes after.
+   * An administrator, or the provider for its own.
+   */
   redeliverWebhook: {
     path: "/aman.referral.v1.ReferralService/RedeliverWebhook" as const,
     requestStream: false as const,
@@ -6308,7 +6704,10 @@ export const ReferralServiceService = {
       Buffer.from(RedeliverWebhookResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RedeliverWebhookResponse => RedeliverWebhookResponse.decode(value),
   },
-  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  /**
+   * Admin only: gives up on a dead-lettered notification; the later ones of its provider and
+   * case go on.
+   */
   discardWebhook: {
     path: "/aman.referral.v1.ReferralService/DiscardWebhook" as const,
     requestStream: false as const,
@@ -6352,13 +6751,26 @@ export interface ReferralServiceServer extends UntypedServiceImplementation {
   registerProgramme: handleUnaryCall<RegisterProgrammeRequest, RegisterProgrammeResponse>;
   setProgrammeStatus: handleUnaryCall<SetProgrammeStatusRequest, SetProgrammeStatusResponse>;
   /**
+   * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
+   * one before too for the overlap, so that its receiver can switch over.
+   */
+  rotateWebhookSecret: handleUnaryCall<RotateWebhookSecretRequest, RotateWebhookSecretResponse>;
+  /** The provider itself, or an administrator: send its webhooks to a new URL (checked for SSRF). */
+  setWebhookUrl: handleUnaryCall<SetWebhookUrlRequest, SetWebhookUrlResponse>;
+  /**
    * Webhook notifications in the dead-letter state, each holding back the later ones of its
-   * provider and case. Called by the admin CLI.
+   * provider and case: every provider's for an administrator, its own for a provider.
    */
   listWebhookDeadLetters: handleUnaryCall<ListWebhookDeadLettersRequest, ListWebhookDeadLettersResponse>;
-  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  /**
+   * Sends a dead-lettered notification again (a new round of attempts); its queue resumes after.
+   * An administrator, or the provider for its own.
+   */
   redeliverWebhook: handleUnaryCall<RedeliverWebhookRequest, RedeliverWebhookResponse>;
-  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  /**
+   * Admin only: gives up on a dead-lettered notification; the later ones of its provider and
+   * case go on.
+   */
   discardWebhook: handleUnaryCall<DiscardWebhookRequest, DiscardWebhookResponse>;
 }
 
@@ -6518,8 +6930,43 @@ export interface ReferralServiceClient extends Client {
     callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
   ): ClientUnaryCall;
   /**
+   * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
+   * one before too for the overlap, so that its receiver can switch over.
+   */
+  rotateWebhookSecret(
+    request: RotateWebhookSecretRequest,
+    callback: (error: ServiceError | null, response: RotateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateWebhookSecret(
+    request: RotateWebhookSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  rotateWebhookSecret(
+    request: RotateWebhookSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** The provider itself, or an administrator: send its webhooks to a new URL (checked for SSRF). */
+  setWebhookUrl(
+    request: SetWebhookUrlRequest,
+    callback: (error: ServiceError | null, response: SetWebhookUrlResponse) => void,
+  ): ClientUnaryCall;
+  setWebhookUrl(
+    request: SetWebhookUrlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetWebhookUrlResponse) => void,
+  ): ClientUnaryCall;
+  setWebhookUrl(
+    request: SetWebhookUrlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetWebhookUrlResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * Webhook notifications in the dead-letter state, each holding back the later ones of its
-   * provider and case. Called by the admin CLI.
+   * provider and case: every provider's for an administrator, its own for a provider.
    */
   listWebhookDeadLetters(
     request: ListWebhookDeadLettersRequest,
@@ -6536,7 +6983,10 @@ export interface ReferralServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListWebhookDeadLettersResponse) => void,
   ): ClientUnaryCall;
-  /** Sends a dead-lettered notification again (a new round of attempts); its queue resumes after. */
+  /**
+   * Sends a dead-lettered notification again (a new round of attempts); its queue resumes after.
+   * An administrator, or the provider for its own.
+   */
   redeliverWebhook(
     request: RedeliverWebhookRequest,
     callback: (error: ServiceError | null, response: RedeliverWebhookResponse) => void,
@@ -6552,7 +7002,10 @@ export interface ReferralServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RedeliverWebhookResponse) => void,
   ): ClientUnaryCall;
-  /** Gives up on a dead-lettered notification; the later ones of its provider and case go on. */
+  /**
+   * Admin only: gives up on a dead-lettered notification; the later ones of its provider and
+   * case go on.
+   */
   discardWebhook(
     request: DiscardWebhookRequest,
     callback: (error: ServiceError | null, response: DiscardWebhookResponse) => void,
