@@ -119,6 +119,19 @@ describe('gateway (inject, no services)', () => {
     expect(response.json()).toMatchObject({ error: { code: 'AMAN_ERR_UNAVAILABLE' } });
   });
 
+  it('takes a provider’s answer with no body at all, as with an empty one', async () => {
+    for (const payload of [undefined, {}]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/referrals/r-1/acknowledge',
+        headers: { authorization: `Bearer ${keys.provider}` },
+        ...(payload === undefined ? {} : { payload }),
+      });
+      // Through to the referral service, which does not answer here.
+      expect(response.statusCode).toBe(503);
+    }
+  });
+
   it('publishes an OpenAPI 3.1 document of every /v1 route', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' });
     const document = response.json<{ openapi: string; paths: Record<string, object> }>();

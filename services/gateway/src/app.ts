@@ -1078,15 +1078,17 @@ export async function buildApp(options: GatewayOptions) {
       `/v1/referrals/:referralId/${name}`,
       {
         onRequest: allow('provider'),
+        // No body at all reads as an empty one: most answers carry no reason.
+        preValidation: async (request) => {
+          if ((request.body as unknown) === undefined) request.body = {};
+        },
         schema: {
           summary: `${name[0]?.toUpperCase() ?? ''}${name.slice(1)} a referral`,
           tags: ['provider'],
           params: Type.Object({ referralId: Id }, strict),
-          body: Type.Optional(
-            Type.Object(
-              { reason: Type.Optional(Text(200, 'a category, no personal data')) },
-              strict,
-            ),
+          body: Type.Object(
+            { reason: Type.Optional(Text(200, 'a category, no personal data')) },
+            strict,
           ),
           response: { 200: Type.Object({ status: Type.String() }) },
         },

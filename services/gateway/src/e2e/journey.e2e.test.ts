@@ -10,6 +10,7 @@ import { eventually, kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/te
 
 import { DEMO_DEFENDER } from '../demoPerson.ts';
 import { startOtlpReceiver } from './otlpReceiver.ts';
+import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // The journey of issue 7, through the README's two commands as child processes: `pnpm start`
 // (all six services) and `pnpm demo` (the NGO, provider and monitor over the public API, with a
@@ -24,13 +25,95 @@ const TWICE_REFERRED = {
   phone: '+93 700 555 010',
   place: 'Testpur, Lane 4',
 };
+/** Synthetic people of the referral journeys, each a canary too. */
+const person = (name: string, n: number) => ({
+  fullName: `${name} Testperson`,
+  phone: `+93 700 555 1${String(n).padStart(2, '0')}`,
+  place: `Testabad, Street ${String(n)}`,
+});
+const REFERRED = {
+  programmeFirst: person('Parwana Programme', 1),
+  programmeSecond: person('Zarghuna Pending', 2),
+  escalated: person('Rahim Escalated', 3),
+  tightened: person('Nadia Tightened', 4),
+  deadLettered: person('Samir Deadletter', 5),
+};
 const canaries = [
   ...Object.values(DEMO_DEFENDER),
   TWICE_REFERRED.byFirstNgo.fullName,
   TWICE_REFERRED.bySecondNgo.fullName,
   TWICE_REFERRED.phone,
   TWICE_REFERRED.place,
+  ...Object.values(REFERRED).flatMap((someone) => Object.values(someone)),
 ];
+const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
+
+/** A submission's threat, by how grave (aman-risk-v2): a low one alone triages LOW. */
+function threatOf(gravity: 'low' | 'moderate' | 'grave') {
+  const today = new Date().toISOString().slice(0, 10);
+  const threat = {
+    low: {
+      kind: 'THREAT_KIND_ONLINE_HARASSMENT',
+      source: 'THREAT_SOURCE_UNIDENTIFIED',
+      objective: 'THREAT_OBJECTIVE_UNCLEAR',
+      feasibility: 'FEASIBILITY_LOW',
+      declared: false,
+    },
+    moderate: {
+      kind: 'THREAT_KIND_SURVEILLANCE',
+      source: 'THREAT_SOURCE_CRIMINAL_GROUP',
+      objective: 'THREAT_OBJECTIVE_STOP_ACTIVITY',
+      feasibility: 'FEASIBILITY_MEDIUM',
+      declared: true,
+    },
+    grave: {
+      kind: 'THREAT_KIND_DEATH_THREAT',
+      source: 'THREAT_SOURCE_ARMED_GROUP',
+      objective: 'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
+      feasibility: 'FEASIBILITY_HIGH',
+      declared: true,
+    },
+  }[gravity];
+  return { ...threat, occurredOn: today, narrative: `A ${gravity} threat (synthetic).` };
+}
+
+/** A case for the referral journeys: one need, consent for the given recipient types. */
+function referralCase(
+  defender: { fullName: string; phone: string; place: string },
+  gravity: 'low' | 'moderate' | 'grave',
+  needs: string[],
+  recipientTypes: string[],
+) {
+  return {
+    defender,
+    profile: 'PROFILE_LAWYER',
+    gender: 'GENDER_WOMAN',
+    province: 'AF-BAL',
+    outsideCapital: true,
+    familyExposed: false,
+    threats: gravity === 'grave' ? [threatOf('grave'), threatOf('grave')] : [threatOf(gravity)],
+    needs,
+    consent: {
+      grants: [{ recipientTypes, fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'] }],
+      method: 'CONSENT_METHOD_IN_PERSON',
+      obtainedAt: new Date().toISOString(),
+    },
+  };
+}
+
+/** One referral of a case as its NGO reads it (`GET /v1/cases/{id}/referrals`). */
+interface Feedback {
+  readonly referralId: string;
+  readonly providerOrganisationId: string;
+  readonly programmeId: string;
+  readonly programmeStatus: string;
+  readonly status: string;
+  readonly deliveredAt: string;
+  readonly seenAt: string;
+  readonly decidedAt: string;
+  readonly acknowledgeBy: string;
+  readonly steps: { status: string; reason: string; at: string }[];
+}
 /** `@aman/crypto`'s sealed values: only intake may hold them, in its own stores. */
 const SEALED = /v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}/;
 const SERVICES = [
@@ -132,6 +215,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
     const offset = mode === 'embedded' ? 0 : 100;
     const prefix = `e2e${Date.now().toString(36)}`;
     let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
+    let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
     let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
     let env: NodeJS.ProcessEnv;
     let demo: Run;
@@ -165,8 +249,62 @@ function journey(mode: 'embedded' | 'distributed'): void {
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
 
+    /** The admin CLI, as an operator runs it: `pnpm aman …`. */
+    const aman = async (...args: string[]): Promise<string> => {
+      const ran = await run(['pnpm', '--silent', 'aman', ...args], env, 60_000);
+      if (ran.code !== 0) throw new Error(`pnpm aman ${args.join(' ')} failed:\n${ran.output}`);
+      return ran.output;
+    };
+
+    /** A provider organisation and its key, registered with its webhooks at a receiver path. */
+    const provider = async (
+      path: string,
+      type: string,
+      services: string,
+    ): Promise<{ id: string; key: string }> => {
+      const created = await aman('org', 'create', '--type', 'provider', '--name', `E2E ${path}`);
+      const id = /organisation (\S+) \(provider\)/.exec(created)?.[1] ?? '';
+      const key = /API key \(shown once\): (\S+)/.exec(created)?.[1] ?? '';
+      const registered = await aman(
+        'provider',
+        'register',
+        '--org',
+        id,
+        '--type',
+        type,
+        '--services',
+        services,
+        '--levels',
+        LEVELS.join(','),
+        '--webhook-url',
+        hooks.url(path),
+      );
+      hooks.secrets.set(path, /webhook secret \(shown once\): (\S+)/.exec(registered)?.[1] ?? '');
+      return { id, key };
+    };
+
+    /** Submits a case as the demo NGO; its id. */
+    const submitted = async (body: unknown, idempotencyKey: string): Promise<string> => {
+      const created = await api('POST', '/v1/cases', keyOf('ngo'), body, idempotencyKey);
+      expect(created.status).toBe(201);
+      return String(created.json['caseId']);
+    };
+
+    /** What the NGO is told of the referrals of its case. */
+    const feedbackOf = async (caseId: string): Promise<Feedback[]> =>
+      (await api('GET', `/v1/cases/${caseId}/referrals`, keyOf('ngo'))).json[
+        'referrals'
+      ] as Feedback[];
+
+    /** The verified webhooks of one type about one referral. */
+    const webhooksAbout = (referralId: string, type: string) =>
+      hooks.received.filter(
+        (hook) => hook.payload.type === type && hook.payload.data['referralId'] === referralId,
+      );
+
     beforeAll(async () => {
       otlp = await startOtlpReceiver();
+      hooks = await startWebhookReceiver(14_700 + offset);
       env = {
         ...process.env,
         AMAN_DATA_DIR: dataDir,
@@ -186,6 +324,12 @@ function journey(mode: 'embedded' | 'distributed'): void {
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
         LOG_LEVEL: 'debug',
+        // Short enough to see within a test: a critical case's acknowledgement, and the webhook
+        // retry budget (three attempts, 200 ms then 400 ms apart).
+        AMAN_RISK_ACKNOWLEDGE_CRITICAL: '15s',
+        AMAN_WEBHOOK_ATTEMPTS: '3',
+        AMAN_WEBHOOK_FIRST_RETRY_MS: '200',
+        AMAN_WEBHOOK_MAX_RETRY_MS: '1000',
         AMAN_DATABASE_PREFIX: prefix,
         AMAN_TOPIC_PREFIX: `${prefix}.`,
       };
@@ -204,6 +348,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
     afterAll(async () => {
       if (platform !== undefined) await stopPlatform(platform.child);
       await otlp.close();
+      await hooks.close();
       rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 
@@ -459,7 +604,236 @@ function journey(mode: 'embedded' | 'distributed'): void {
       );
     });
 
-    it('never lets the canary person reach a log line, a stored event, a Kafka record or a span', async () => {
+    it('routes to a programme: a verified webhook, the packet, accepted, completed; the filled programme is told to the pending NGO and the provider; erasure reaches the provider', async () => {
+      const legal = await provider('/legal-aid', 'RECIPIENT_TYPE_LEGAL_AID', 'NEED_LEGAL_AID');
+      const programmeId = `e2e-legal-${prefix}`;
+      expect(
+        await aman(
+          'programme',
+          'define',
+          '--id',
+          programmeId,
+          '--org',
+          legal.id,
+          '--name',
+          'Legal aid programme (e2e)',
+          '--services',
+          'NEED_LEGAL_AID',
+          '--quota',
+          '1',
+        ),
+      ).toContain('PROGRAMME_STATUS_OPEN');
+      const caseOf = (someone: typeof REFERRED.programmeFirst) =>
+        referralCase(someone, 'moderate', ['NEED_LEGAL_AID'], ['RECIPIENT_TYPE_LEGAL_AID']);
+      const first = await submitted(caseOf(REFERRED.programmeFirst), `e2e-p-${prefix}-1`);
+      const second = await submitted(caseOf(REFERRED.programmeSecond), `e2e-p-${prefix}-2`);
+      const routed = async (caseId: string) =>
+        eventually(`the routing of ${caseId}`, async () => {
+          const [only] = await feedbackOf(caseId);
+          return only?.deliveredAt ? only : undefined;
+        });
+      const [a, b] = [await routed(first), await routed(second)];
+      for (const referral of [a, b]) {
+        expect(referral).toMatchObject({ providerOrganisationId: legal.id, programmeId });
+        // The webhook the provider's receiver verified is thin: ids, class and deadline only.
+        const [hook] = webhooksAbout(referral.referralId, 'referral.routed');
+        expect(Object.keys(hook?.payload.data ?? {}).sort()).toEqual([
+          'deadlineClass',
+          'referralId',
+          'respondBy',
+        ]);
+      }
+
+      // The provider fetches the packet (seen), acknowledges and accepts: the quota of one is taken.
+      const as = (path: string, body?: unknown) => api('POST', path, legal.key, body);
+      const packet = await api('GET', `/v1/referrals/${a.referralId}/packet`, legal.key);
+      expect(packet.status).toBe(200);
+      expect(JSON.stringify(packet.json)).toContain(REFERRED.programmeFirst.fullName);
+      expect((await as(`/v1/referrals/${a.referralId}/acknowledge`)).json['status']).toBe(
+        'REFERRAL_STATUS_ACKNOWLEDGED',
+      );
+      expect((await as(`/v1/referrals/${a.referralId}/accept`)).json['status']).toBe(
+        'REFERRAL_STATUS_ACCEPTED',
+      );
+      // The pending NGO is told the programme filled, and so is the provider.
+      await eventually('the pending NGO told', async () =>
+        (await feedbackOf(second))[0]?.programmeStatus === 'PROGRAMME_STATUS_FULL'
+          ? true
+          : undefined,
+      );
+      await eventually('the provider told', async () =>
+        webhooksAbout(b.referralId, 'referral.programme_changed').find(
+          (hook) => hook.payload.data['programmeStatus'] === 'PROGRAMME_STATUS_FULL',
+        ),
+      );
+      expect((await as(`/v1/referrals/${a.referralId}/progress`)).json['status']).toBe(
+        'REFERRAL_STATUS_IN_PROGRESS',
+      );
+      expect((await as(`/v1/referrals/${a.referralId}/complete`)).json['status']).toBe(
+        'REFERRAL_STATUS_COMPLETED',
+      );
+      // The NGO sees every stage reached, with its time, and the final status.
+      const [done] = await feedbackOf(first);
+      expect(done?.status).toBe('REFERRAL_STATUS_COMPLETED');
+      expect(done?.steps.map((step) => step.status)).toEqual([
+        'REFERRAL_STATUS_ROUTED',
+        'REFERRAL_STATUS_DELIVERED',
+        'REFERRAL_STATUS_ACKNOWLEDGED',
+        'REFERRAL_STATUS_ACCEPTED',
+        'REFERRAL_STATUS_IN_PROGRESS',
+        'REFERRAL_STATUS_COMPLETED',
+      ]);
+      expect(Date.parse(done?.seenAt ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(done?.deliveredAt ?? ''),
+      );
+
+      // Erasure: the provider is told to delete its copy, and the packet is gone.
+      expect((await api('POST', `/v1/cases/${first}/erasure`, keyOf('ngo'))).status).toBe(200);
+      await eventually(
+        'the provider told of the erasure',
+        async () => webhooksAbout(a.referralId, 'case.erased')[0],
+      );
+      const gone = await api('GET', `/v1/referrals/${a.referralId}/packet`, legal.key);
+      expect([gone.status, (gone.json['error'] as { code?: string } | undefined)?.code]).toEqual([
+        410,
+        'AMAN_ERR_ERASED',
+      ]);
+    }, 120_000);
+
+    it('escalates a missed acknowledgement to the next provider, and tells the NGO', async () => {
+      const first = await provider('/psy-a', 'RECIPIENT_TYPE_PSYCHOSOCIAL', 'NEED_PSYCHOSOCIAL');
+      const second = await provider('/psy-b', 'RECIPIENT_TYPE_MEDICAL', 'NEED_PSYCHOSOCIAL');
+      const caseId = await submitted(
+        referralCase(
+          REFERRED.escalated,
+          'grave',
+          ['NEED_PSYCHOSOCIAL'],
+          ['RECIPIENT_TYPE_PSYCHOSOCIAL', 'RECIPIENT_TYPE_MEDICAL'],
+        ),
+        `e2e-e-${prefix}`,
+      );
+      // Critical: 15 s to acknowledge (AMAN_RISK_ACKNOWLEDGE_CRITICAL). Nobody does.
+      const referrals = await eventually(
+        'the escalation',
+        async () => {
+          const both = await feedbackOf(caseId);
+          return both.length === 2 ? both : undefined;
+        },
+        60_000,
+      );
+      // Listed in no particular order: the expired one, and the one routed after it.
+      const missed = referrals.find((item) => item.status === 'REFERRAL_STATUS_EXPIRED');
+      const next = referrals.find((item) => item !== missed);
+      expect(missed?.status).toBe('REFERRAL_STATUS_EXPIRED');
+      expect(missed?.steps.at(-1)).toMatchObject({
+        status: 'REFERRAL_STATUS_EXPIRED',
+        reason: 'acknowledgement_missed',
+      });
+      expect([missed?.providerOrganisationId, next?.providerOrganisationId].sort()).toEqual(
+        [first.id, second.id].sort(),
+      );
+      expect(next?.status).toMatch(/REFERRAL_STATUS_(ROUTED|DELIVERED)/);
+      await eventually(
+        'the next provider’s webhook',
+        async () => webhooksAbout(next?.referralId ?? '', 'referral.routed')[0],
+      );
+    }, 120_000);
+
+    it('brings the open deadlines forward when an incident raises the risk', async () => {
+      await provider('/medical', 'RECIPIENT_TYPE_MEDICAL', 'NEED_MEDICAL');
+      const caseId = await submitted(
+        referralCase(REFERRED.tightened, 'low', ['NEED_MEDICAL'], ['RECIPIENT_TYPE_MEDICAL']),
+        `e2e-t-${prefix}`,
+      );
+      const before = await eventually('the routing', async () => (await feedbackOf(caseId))[0]);
+      const incident = await api(
+        'POST',
+        '/v1/incidents',
+        keyOf('monitor'),
+        {
+          caseId,
+          act: 'ACT_ATTEMPTED_KILLING',
+          occurredOn: new Date().toISOString().slice(0, 10),
+          province: 'AF-BAL',
+          perpetratorCategory: 'PERPETRATOR_CATEGORY_STATE',
+          sourceType: 'SOURCE_TYPE_NGO',
+        },
+        `e2e-t-${prefix}-incident`,
+      );
+      expect(incident.status).toBe(201);
+      const after = await eventually('the tightened deadline', async () => {
+        const [now] = await feedbackOf(caseId);
+        return Date.parse(now?.acknowledgeBy ?? '') < Date.parse(before.acknowledgeBy)
+          ? now
+          : undefined;
+      });
+      // From the low level's two weeks to the critical level's seconds.
+      expect(Date.parse(before.acknowledgeBy) - Date.parse(after.acknowledgeBy)).toBeGreaterThan(
+        86_400_000,
+      );
+    }, 120_000);
+
+    it('dead-letters a webhook the receiver refused past its retries, and redelivers it when the provider asks', async () => {
+      const shelter = await provider(
+        '/shelter',
+        'RECIPIENT_TYPE_SHELTER_NETWORK',
+        'NEED_INTERNAL_RELOCATION',
+      );
+      hooks.failing.add('/shelter');
+      const caseId = await submitted(
+        referralCase(
+          REFERRED.deadLettered,
+          'moderate',
+          ['NEED_INTERNAL_RELOCATION'],
+          ['RECIPIENT_TYPE_SHELTER_NETWORK'],
+        ),
+        `e2e-d-${prefix}`,
+      );
+      const letters = async () =>
+        (await api('GET', '/v1/provider/dead-letters', shelter.key)).json['deadLetters'] as {
+          notificationId: string;
+          referralId: string;
+          attempts: number;
+        }[];
+      const [letter] = await eventually('the dead letter', async () => {
+        const listed = await letters();
+        return listed.length > 0 ? listed : undefined;
+      });
+      expect(letter?.attempts).toBe(3);
+      expect(hooks.attempts.filter((path) => path === '/shelter')).toHaveLength(3);
+      // Never a status not reached: routed, not delivered.
+      const [pending] = await feedbackOf(caseId);
+      expect([pending?.status, pending?.deliveredAt]).toEqual(['REFERRAL_STATUS_ROUTED', '']);
+      // Another provider can neither see nor redeliver it.
+      expect(
+        (
+          await api(
+            'POST',
+            `/v1/provider/dead-letters/${letter?.notificationId ?? ''}/redelivery`,
+            keyOf('otherProvider'),
+          )
+        ).status,
+      ).toBe(404);
+
+      // The receiver is back: the provider asks for it again.
+      hooks.failing.delete('/shelter');
+      const redelivery = await api(
+        'POST',
+        `/v1/provider/dead-letters/${letter?.notificationId ?? ''}/redelivery`,
+        shelter.key,
+      );
+      expect(redelivery.status).toBe(202);
+      await eventually('the delivery', async () => {
+        const [now] = await feedbackOf(caseId);
+        return now?.status === 'REFERRAL_STATUS_DELIVERED' && now.deliveredAt !== ''
+          ? true
+          : undefined;
+      });
+      expect(webhooksAbout(letter?.referralId ?? '', 'referral.routed')).toHaveLength(1);
+      expect(await letters()).toEqual([]);
+    }, 120_000);
+
+    it('never lets the canary person reach a log line, a stored event, a Kafka record, a span or a webhook', async () => {
       const leaks: string[] = [];
       for (const file of filesUnder(dataDir)) {
         for (const canary of canaries)
@@ -467,6 +841,11 @@ function journey(mode: 'embedded' | 'distributed'): void {
       }
       for (const body of otlp.raw) {
         for (const canary of canaries) if (body.includes(canary)) leaks.push(`a span: ${canary}`);
+      }
+      expect(hooks.received.length).toBeGreaterThan(0);
+      for (const { body } of hooks.received) {
+        for (const canary of canaries)
+          if (body.includes(canary)) leaks.push(`a webhook: ${canary}`);
       }
       if (mode === 'distributed') {
         for (const collection of await readMongoDatabases(mongoUri() ?? '', prefix)) {
