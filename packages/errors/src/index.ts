@@ -10,6 +10,7 @@ export const GrpcStatus = {
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
   PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
   ABORTED: 10,
   INTERNAL: 13,
@@ -57,6 +58,11 @@ export const errorCodes = {
     http: 422,
     grpc: GrpcStatus.ALREADY_EXISTS,
     message: 'an id or idempotency key of this request was already used for a different request',
+  },
+  AMAN_ERR_RATE_LIMITED: {
+    http: 429,
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    message: 'too many requests; try again after the time given',
   },
   AMAN_ERR_INTEGRITY: {
     http: 500,
@@ -177,6 +183,17 @@ export class IdempotencyConflictError extends AmanError {
     message = 'an event id of this append is already stored for a different append; an idempotent retry must repeat the whole append unchanged',
   ) {
     super('AMAN_ERR_IDEMPOTENCY_CONFLICT', message);
+  }
+}
+
+/** Too many requests, or too many failed authentications, from one key or source. */
+export class RateLimitedError extends AmanError {
+  /** Whole seconds until a request may succeed again (HTTP `Retry-After`). */
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number, message?: string) {
+    super('AMAN_ERR_RATE_LIMITED', message);
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

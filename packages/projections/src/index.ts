@@ -8,6 +8,7 @@ export type {
   ReadModelDocument,
   ReadModelStore,
 } from './readModels.ts';
+export { documentsOf, everyDocument } from './everyDocument.ts';
 export { SqliteReadModelStore } from './sqlite/sqliteReadModelStore.ts';
 export { MongoReadModelStore } from './mongodb/mongoReadModelStore.ts';
 export {

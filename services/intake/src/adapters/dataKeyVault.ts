@@ -1,5 +1,5 @@
 import type { WrappedDataKey } from '@aman/crypto';
-import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
+import { documentsOf, type ReadModelCollection, type ReadModelStore } from '@aman/projections';
 
 /**
  * Where cases' wrapped data keys live: outside the immutable event log, so that erasure can
@@ -36,12 +36,8 @@ export class DataKeyVault {
 
   /** Every live wrapped key, a page at a time (master-key rotation). */
   async *entries(): AsyncGenerator<[string, WrappedDataKey]> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.#keys.query({ limit: 200, ...(cursor ? { cursor } : {}) });
-      for (const item of page.items) yield [item.id, wrappedOf(item.data)];
-      cursor = page.nextCursor;
-    } while (cursor !== undefined);
+    for await (const item of documentsOf(this.#keys, {}, 200))
+      yield [item.id, wrappedOf(item.data)];
   }
 }
 

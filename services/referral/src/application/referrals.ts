@@ -9,7 +9,7 @@ import {
   type EventStore,
   type JsonObject,
 } from '@aman/eventstore';
-import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
+import { everyDocument, type ReadModelCollection, type ReadModelStore } from '@aman/projections';
 import { actorOf, eventMetadata, idFrom, type Principal } from '@aman/service-kit';
 
 import {
@@ -36,7 +36,6 @@ import {
   type RoutedReferral,
 } from '../domain/index.ts';
 import { REFERRAL_DEADLINE, deadlineTimers } from './deadlineTimers.ts';
-import { everyDocument } from './everyDocument.ts';
 import { REFERRAL_SERVICE } from './events.ts';
 
 /** One referral of a case, as the case's index of referrals lists it. */

@@ -1,5 +1,10 @@
 import type { JsonObject, JsonValue } from '@aman/eventstore';
-import type { ReadModelCollection, ReadModelDocument, ReadModelStore } from '@aman/projections';
+import {
+  everyDocument,
+  type ReadModelCollection,
+  type ReadModelDocument,
+  type ReadModelStore,
+} from '@aman/projections';
 import { CONTEXTS, type ConsumedEvent, type Logger } from '@aman/service-kit';
 
 import {
@@ -23,7 +28,6 @@ import {
   type RevocationReason,
   type RiskLevel,
 } from '../domain/index.ts';
-import { everyDocument } from './everyDocument.ts';
 import type { ProviderDirectory } from './providerDirectory.ts';
 import type { CaseDeadlines, Referrals } from './referrals.ts';
 

@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@aman/errors';
 import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
-import type { ReadModelCollection, ReadModelStore } from '@aman/projections';
+import { everyDocument, type ReadModelCollection, type ReadModelStore } from '@aman/projections';
 import {
   CONTEXTS,
   SpanKind,
@@ -39,7 +39,6 @@ import {
   type SignedWebhook,
   type ThinNotification,
 } from '../webhooks/index.ts';
-import { everyDocument } from './everyDocument.ts';
 import { REFERRAL_SERVICE } from './events.ts';
 import type { Referrals } from './referrals.ts';
 
