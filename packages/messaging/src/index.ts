@@ -12,10 +12,13 @@ export { SPEC_VERSION, fromHeaders, toHeaders } from './cloudevents.ts';
 export { EventCodecs, PROTOBUF, bind, type EventBinding, type ProtoMessageType } from './codecs.ts';
 export { StreamVersionGuard } from './delivery.ts';
 export {
+  KAFKA_SASL_MECHANISMS,
   KafkaBus,
   deadLetterTopic,
   parkOnDeadLetterTopic,
   type KafkaBusOptions,
+  type KafkaSaslMechanism,
+  type KafkaSecurity,
 } from './kafka/kafkaBus.ts';
 export {
   EmbeddedBus,

@@ -17,6 +17,7 @@ import {
   KafkaBus,
   OutboxRelay,
   parkOnDeadLetterTopic,
+  type KafkaSecurity,
   type Subscriber,
   type Subscription,
 } from '@aman/messaging';
@@ -35,6 +36,8 @@ export type PlatformConfig =
       readonly mode: 'distributed';
       readonly mongoUri: string;
       readonly kafkaBrokers: readonly string[];
+      /** SASL/SCRAM and TLS towards the brokers (default neither). */
+      readonly kafkaSecurity?: KafkaSecurity;
       /** Prefix of every database name, e.g. `aman`. */
       readonly databasePrefix: string;
       /** Prefix of every topic and consumer group (default none): several platforms, one broker. */
@@ -102,7 +105,11 @@ export class Platform {
   #kafkaBus(): KafkaBus {
     if (this.#config.mode !== 'distributed') throw new Error('not in distributed mode');
     if (this.#kafka === undefined) {
-      const bus = new KafkaBus({ brokers: this.#config.kafkaBrokers, clientId: this.#service });
+      const bus = new KafkaBus({
+        brokers: this.#config.kafkaBrokers,
+        clientId: this.#service,
+        security: this.#config.kafkaSecurity ?? {},
+      });
       this.#kafka = bus;
       this.#closers.push(() => bus.close());
     }

@@ -6,6 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ConfigError, env, loadConfig, type ConfigSpec } from './config.ts';
 import { startGrpcServer, type GrpcServer } from './grpc.ts';
 import { ServiceIdentity } from './identity.ts';
+import { kafkaSecurityOf, kafkaSecuritySpec } from './kafkaSecurity.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Platform, type PlatformConfig } from './platform.ts';
 import { portOf, type ServiceName } from './services.ts';
@@ -41,6 +42,7 @@ const baseSpec = {
     'auto',
   ),
   kafkaBrokers: env.list('KAFKA_BROKERS', 'Kafka bootstrap servers, host:port,…'),
+  ...kafkaSecuritySpec,
   mongoUri: env.optional('MONGODB_URI', 'MongoDB connection string'),
   databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
   topicPrefix: env.optional('AMAN_TOPIC_PREFIX', 'prefix of Kafka topics and consumer groups'),
@@ -67,6 +69,7 @@ function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
     mode: 'distributed',
     mongoUri: config.mongoUri,
     kafkaBrokers: config.kafkaBrokers,
+    kafkaSecurity: kafkaSecurityOf(config),
     databasePrefix: config.databasePrefix,
     ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
   };

@@ -21,9 +21,27 @@ import type {
   Subscription,
 } from '../types.ts';
 
+/** SASL mechanisms the bus authenticates with: SCRAM only (PLAIN would send the password). */
+export const KAFKA_SASL_MECHANISMS = ['scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** How the bus authenticates to the brokers and whether it speaks TLS to them. */
+export interface KafkaSecurity {
+  readonly sasl?: {
+    readonly mechanism: KafkaSaslMechanism;
+    readonly username: string;
+    /** A function, so the password never ends up in a logged or serialised configuration. */
+    readonly password: () => string;
+  };
+  /** TLS with the system's CAs (and NODE_EXTRA_CA_CERTS). */
+  readonly ssl?: boolean;
+}
+
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** Default: no authentication, no TLS (the local test brokers). */
+  readonly security?: KafkaSecurity;
   /** Partitions for topics this bus creates (default 3). */
   readonly partitions?: number;
   readonly replicationFactor?: number;
@@ -73,6 +91,27 @@ function headersOf(raw: IHeaders | undefined): Headers {
   return headers;
 }
 
+/** The kafkajs client configuration of a bus: the one place a Kafka client is configured. */
+export function kafkaClientConfig(options: KafkaBusOptions): KafkaConfig {
+  const { sasl, ssl } = options.security ?? {};
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: options.logLevel ?? logLevel.ERROR,
+    retry: { retries: 8, initialRetryTime: 100 },
+  };
+  if (ssl === true) config.ssl = true;
+  if (sasl !== undefined) {
+    const credentials = { username: sasl.username, password: sasl.password() };
+    // One literal per mechanism: kafkajs types each mechanism's options apart.
+    config.sasl =
+      sasl.mechanism === 'scram-sha-256'
+        ? { mechanism: 'scram-sha-256', ...credentials }
+        : { mechanism: 'scram-sha-512', ...credentials };
+  }
+  return config;
+}
+
 /**
  * Kafka through kafkajs: an idempotent producer with acks=all, CloudEvents binary mode, key = case
  * id; consumers in groups with a per-stream version guard, retries, and a dead-letter topic so a
@@ -88,13 +127,7 @@ export class KafkaBus implements Publisher, Subscriber {
 
   constructor(options: KafkaBusOptions) {
     this.#options = options;
-    const config: KafkaConfig = {
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      logLevel: options.logLevel ?? logLevel.ERROR,
-      retry: { retries: 8, initialRetryTime: 100 },
-    };
-    this.#kafka = new Kafka(config);
+    this.#kafka = new Kafka(kafkaClientConfig(options));
   }
 
   #connectedProducer(): Promise<Producer> {
