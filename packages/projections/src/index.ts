@@ -13,7 +13,10 @@ export { SqliteReadModelStore } from './sqlite/sqliteReadModelStore.ts';
 export { MongoReadModelStore } from './mongodb/mongoReadModelStore.ts';
 export {
   ProjectionRunner,
+  type CatchUpOptions,
+  type EventSource,
   type ProjectedEvent,
   type Projection,
   type ProjectionContext,
+  type RebuildProgress,
 } from './runner.ts';

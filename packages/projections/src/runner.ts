@@ -47,6 +47,35 @@ export interface Projection {
   readonly sideEffect?: (event: ProjectedEvent) => Promise<void>;
 }
 
+/** What a rebuild reads: a store's global log, from a position to its head. */
+export type EventSource = Pick<EventStore, 'readAll' | 'headPosition'>;
+
+/** How far a catch-up has read one source: events applied so far, of the head it started at. */
+export interface RebuildProgress {
+  readonly source: string;
+  readonly applied: number;
+  /** The source's head position when the catch-up started (positions have no gaps, ADR 0003). */
+  readonly head: number;
+}
+
+export interface CatchUpOptions {
+  readonly replaying?: boolean;
+  /** The version to write (default: the active one). */
+  readonly version?: number;
+  readonly pageSize?: number;
+  /** Called after each page; the catch-up waits for what it returns. */
+  readonly onProgress?: (progress: RebuildProgress) => void | Promise<void>;
+}
+
+/**
+ * The registry's entry: the version readers and live events use, and the code version that built
+ * it. Versions only grow: a rebuild of the same code goes to the next one.
+ */
+interface Registration {
+  readonly active: number;
+  readonly code: number;
+}
+
 interface Pending {
   document: ReadModelDocument | undefined;
   changed: boolean;
@@ -111,11 +140,18 @@ export class ProjectionRunner {
     return this.#registry;
   }
 
+  async #registration(): Promise<Registration | undefined> {
+    const data = (await (await this.#registryCollection()).get(this.#projection.name))?.data;
+    const active = data?.['active'];
+    if (typeof active !== 'number') return undefined;
+    // Entries written before versions were told apart from code versions: the same number.
+    const code = data?.['code'];
+    return { active, code: typeof code === 'number' ? code : active };
+  }
+
   /** The version readers use now (undefined before the first build finished). */
   async activeVersion(): Promise<number | undefined> {
-    const entry = await (await this.#registryCollection()).get(this.#projection.name);
-    const version = entry?.data?.['active'];
-    return typeof version === 'number' ? version : undefined;
+    return (await this.#registration())?.active;
   }
 
   /** The collection queries should read: the active version's. */
@@ -128,15 +164,16 @@ export class ProjectionRunner {
   }
 
   /**
-   * Applies events in order to the projection's collections at `version` (default: this code's
-   * version), writes the changed documents, then runs side effects for live events that changed
-   * something.
+   * Applies events in order to the projection's collections at `version` (default: the active
+   * version, read for every batch so that live events follow a rebuild's switch at once; this
+   * code's version before the first build), writes the changed documents, then runs side effects
+   * for live events that changed something.
    */
   async apply(
     events: readonly ProjectedEvent[],
     options: { readonly replaying?: boolean; readonly version?: number } = {},
   ): Promise<void> {
-    const version = options.version ?? this.#projection.version;
+    const version = options.version ?? (await this.#writeVersion());
     const replaying = options.replaying ?? false;
     const pending = new Map<string, Map<string, Pending>>();
     const load = async (collection: string, id: string): Promise<Pending> => {
@@ -208,74 +245,103 @@ export class ProjectionRunner {
     }
   }
 
+  /** Where live events go: the active version, or this code's before the first build. */
+  async #writeVersion(): Promise<number> {
+    return (await this.activeVersion()) ?? this.#projection.version;
+  }
+
   /**
-   * Reads `source` from this projection's checkpoint to its head, applying page by page and
-   * moving the checkpoint after each page.
+   * Reads `source` from this projection's checkpoint (of `version`, default the active one) to its
+   * head, applying page by page and moving the checkpoint after each page.
    */
   async catchUp(
     sourceName: string,
-    source: EventStore,
-    options: {
-      readonly replaying?: boolean;
-      readonly version?: number;
-      readonly pageSize?: number;
-    } = {},
+    source: EventSource,
+    options: CatchUpOptions = {},
   ): Promise<number> {
-    const version = options.version ?? this.#projection.version;
-    const checkpoint = `projection:${this.#projection.name}:v${version}:${sourceName}`;
+    const version = options.version ?? (await this.#writeVersion());
+    const checkpoint = this.#checkpointName(version, sourceName);
     let after = await this.#checkpoints.load(checkpoint);
+    const head = await source.headPosition();
     let applied = 0;
     for (;;) {
       const page = await source.readAll({ after, limit: options.pageSize ?? 500 });
       if (page.length === 0) return applied;
       await this.apply(
         page.map((event) => ({ ...event, source: sourceName })),
-        { ...options, version },
+        { replaying: options.replaying ?? false, version },
       );
       applied += page.length;
       const last = page[page.length - 1];
       if (last === undefined) return applied;
       after = last.position;
       await this.#checkpoints.save(checkpoint, after);
+      await options.onProgress?.({ source: sourceName, applied, head: Math.max(head, after) });
     }
   }
 
+  #checkpointName(version: number, sourceName: string): string {
+    return `projection:${this.#projection.name}:v${version}:${sourceName}`;
+  }
+
   /**
-   * Blue/green: when this code's version is not the active one, builds it from scratch out of
-   * the event stores into its own collections (side effects off), then switches readers to it
-   * and drops the previous version's collections. Safe to call on every start.
+   * Blue/green on a code change: when the active version was built by another version of this
+   * code (or nothing is built yet), rebuilds (see `rebuild`). Safe to call on every start.
    */
-  async ensureBuilt(sources: Readonly<Record<string, EventStore>>): Promise<{ rebuilt: boolean }> {
-    const target = this.#projection.version;
-    const active = await this.activeVersion();
-    if (active === target) return { rebuilt: false };
-    if (active !== undefined && active > target) {
+  async ensureBuilt(
+    sources: Readonly<Record<string, EventSource>>,
+    options: Pick<CatchUpOptions, 'onProgress'> = {},
+  ): Promise<{ rebuilt: boolean }> {
+    const registered = await this.#registration();
+    if (registered?.code === this.#projection.version) return { rebuilt: false };
+    await this.rebuild(sources, options);
+    return { rebuilt: true };
+  }
+
+  /**
+   * Replays the event stores into a new version's collections (side effects off) while readers
+   * and live events keep using the active one; then switches both to it, reads what the stores
+   * gained meanwhile, and drops the previous version's collections. A live event applied to the
+   * previous version just before the switch is in a store already, so the last read brings it.
+   * Returns the version now active.
+   */
+  async rebuild(
+    sources: Readonly<Record<string, EventSource>>,
+    options: Pick<CatchUpOptions, 'onProgress'> = {},
+  ): Promise<number> {
+    const code = this.#projection.version;
+    const registered = await this.#registration();
+    if (registered !== undefined && registered.code > code) {
       // An older release restarting during a rolling deploy must not rebuild its version over
       // the newer one and drop it.
       throw new IllegalStateError(
-        `projection ${this.#projection.name} v${active} is active; this code is v${target}`,
+        `projection ${this.#projection.name} v${registered.code} is active; this code is v${code}`,
       );
     }
+    const target = registered === undefined ? code : Math.max(code, registered.active + 1);
     for (const name of Object.keys(this.#projection.collections)) {
       await (await this.#collection(name, target)).drop();
       this.#collections.delete(physicalName(this.#projection, name, target));
     }
     for (const source of Object.keys(sources)) {
-      await this.#checkpoints.save(`projection:${this.#projection.name}:v${target}:${source}`, 0, {
-        allowRewind: true,
-      });
+      await this.#checkpoints.save(this.#checkpointName(target, source), 0, { allowRewind: true });
     }
+    const replay = { replaying: true, version: target, ...options };
     for (const [name, source] of Object.entries(sources)) {
-      await this.catchUp(name, source, { replaying: true, version: target });
+      await this.catchUp(name, source, replay);
     }
     await (
       await this.#registryCollection()
-    ).write([{ id: this.#projection.name, data: { active: target }, versions: {} }]);
-    if (active !== undefined) {
+    ).write([{ id: this.#projection.name, data: { active: target, code }, versions: {} }]);
+    for (const [name, source] of Object.entries(sources)) {
+      await this.catchUp(name, source, replay);
+    }
+    if (registered !== undefined) {
       for (const name of Object.keys(this.#projection.collections)) {
-        await (await this.#collection(name, active)).drop();
+        await (await this.#collection(name, registered.active)).drop();
+        this.#collections.delete(physicalName(this.#projection, name, registered.active));
       }
     }
-    return { rebuilt: true };
+    return target;
   }
 }

@@ -10,7 +10,12 @@ import {
 import { expectAmanError } from '@aman/testing';
 
 import type { ReadModelCollection, ReadModelStore } from '../readModels.ts';
-import { ProjectionRunner, type ProjectedEvent, type Projection } from '../runner.ts';
+import {
+  ProjectionRunner,
+  type ProjectedEvent,
+  type Projection,
+  type RebuildProgress,
+} from '../runner.ts';
 
 export interface ReadModelHarness {
   readonly store: ReadModelStore;
@@ -426,6 +431,65 @@ export function readModelContract(
           indexes: ['province', 'status'],
         });
         expect(await old.count()).toBe(0);
+      });
+
+      it('rebuilds the same code into the next version while the active one serves, with live events followed across the switch', async () => {
+        const projection = casesProjection(2, [], 'active');
+        const live = new ProjectionRunner({ projection, store: h.store, checkpoints });
+        const rebuilder = new ProjectionRunner({ projection, store: h.store, checkpoints });
+        const before = await (await live.reader('totals')).get('all');
+        const progress: RebuildProgress[] = [];
+        let appendedDuring = false;
+        const version = await rebuilder.rebuild(
+          { intake: source },
+          {
+            onProgress: async (step) => {
+              progress.push(step);
+              expect(step.applied).toBeLessThanOrEqual(step.head);
+              if (appendedDuring) return;
+              appendedDuring = true;
+              // Readers still see the active version while the next one fills.
+              expect((await (await live.reader('totals')).get('all'))?.data).toEqual(before?.data);
+              // A live event during the rebuild: the service applies it to the active version.
+              const { events } = await source.append(
+                'case-6',
+                [caseEvent('CaseOpened', { province: 'P-05' })],
+                { expectedVersion: 'no_stream' },
+              );
+              await live.apply(events.map((event) => ({ ...event, source: 'intake' })));
+            },
+          },
+        );
+        expect(version).toBe(3);
+        expect(await live.activeVersion()).toBe(3);
+        expect(progress[0]).toMatchObject({ source: 'intake' });
+        expect((await (await live.reader('byCase')).get('case-6'))?.data).toEqual({
+          province: 'P-05',
+          status: 'active',
+        });
+        expect((await (await live.reader('totals')).get('all'))?.data).toEqual({
+          events: Number(before?.data?.['events']) + 1,
+        });
+        // Live events after the switch go to the new version, once.
+        const { events } = await source.append(
+          'case-7',
+          [caseEvent('CaseOpened', { province: 'P-06' })],
+          { expectedVersion: 'no_stream' },
+        );
+        const late = events.map((event) => ({ ...event, source: 'intake' }));
+        await live.apply(late);
+        await live.apply(late);
+        expect(await (await live.reader('byCase')).count({ status: 'active' })).toBe(6);
+        expect((await (await live.reader('totals')).get('all'))?.data).toEqual({
+          events: Number(before?.data?.['events']) + 2,
+        });
+        const previous = await h.store.collection('cases__byCase__v2', {
+          indexes: ['province', 'status'],
+        });
+        expect(await previous.count()).toBe(0);
+        // The code did not change: a restart keeps the rebuilt version.
+        expect(await live.ensureBuilt({ intake: source })).toEqual({ rebuilt: false });
+        expect(await live.activeVersion()).toBe(3);
       });
     });
   });
