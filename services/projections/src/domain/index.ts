@@ -14,3 +14,20 @@ export {
 } from './caseView.ts';
 export { foldInboxItem, referralIdOf, type InboxItem } from './inboxItem.ts';
 export { stageName, type Stage } from './stages.ts';
+export {
+  MONITOR_TABLES,
+  PERIOD,
+  PUBLIC_TABLES,
+  STATISTICS_EVENTS,
+  STATISTICS_TABLES,
+  UNSPECIFIED,
+  cellOf,
+  periodOf,
+  periodsBetween,
+  statisticsFacts,
+  tableView,
+  type StatisticsFact,
+  type TableSpec,
+  type TableView,
+} from './statistics.ts';
+export { suppressRow, type Published, type PublishedRow } from './suppression.ts';

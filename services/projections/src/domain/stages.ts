@@ -27,6 +27,9 @@ const REFERRAL_PROGRESS: Readonly<Record<string, number>> = {
 
 export const ROUTED = 'REFERRAL_STATUS_ROUTED';
 
+/** Every referral status, in lifecycle order. */
+export const REFERRAL_STATUSES: readonly string[] = Object.keys(REFERRAL_PROGRESS);
+
 /** The further along of two referral statuses; an unknown one never replaces a known one. */
 export function furtherStatus(current: string, candidate: string): string {
   return (REFERRAL_PROGRESS[candidate] ?? 0) > (REFERRAL_PROGRESS[current] ?? 0)
