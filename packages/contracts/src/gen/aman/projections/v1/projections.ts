@@ -57,11 +57,16 @@ export interface CaseView {
 }
 
 export interface ListCasesRequest {
+  /** Default 50, at most 100. */
   limit: number;
+  /** The previous page's next_cursor; '' for the first page. */
+  cursor: string;
 }
 
 export interface ListCasesResponse {
   cases: CaseView[];
+  /** Opaque; '' on the last page. */
+  nextCursor: string;
 }
 
 export interface GetCaseRequest {
@@ -82,11 +87,70 @@ export interface InboxItem {
 }
 
 export interface ListInboxRequest {
+  /** Default 50, at most 100. */
   limit: number;
+  /** The previous page's next_cursor; '' for the first page. */
+  cursor: string;
 }
 
 export interface ListInboxResponse {
   items: InboxItem[];
+  /** Opaque; '' on the last page. */
+  nextCursor: string;
+}
+
+/** A count as published: suppressed (count 0) where it is too small to publish. */
+export interface StatisticsCount {
+  suppressed: boolean;
+  count: number;
+}
+
+export interface StatisticsRow {
+  /** YYYY-MM: the calendar month (UTC) of what was counted. */
+  period: string;
+  /** One per category, in the table's order. */
+  cells: StatisticsCount[];
+  total: StatisticsCount | undefined;
+}
+
+/** Counts by period x one dimension. */
+export interface StatisticsTable {
+  /** e.g. cases_by_profile, incidents_by_act, referrals_by_outcome. */
+  name: string;
+  /** What one count is, e.g. "cases submitted". */
+  counts: string;
+  /** e.g. profile, gender, province, act, referral_outcome. */
+  dimension: string;
+  /** Enum value names (PROFILE_JOURNALIST, ...), ISO 3166-2 codes for provinces, or UNSPECIFIED. */
+  categories: string[];
+  /** One per month from period_from to period_to, empty months included. */
+  rows: StatisticsRow[];
+}
+
+export interface GetPublicStatisticsRequest {
+  /** YYYY-MM, inclusive; at most 120 months. */
+  periodFrom: string;
+  periodTo: string;
+}
+
+export interface GetPublicStatisticsResponse {
+  /** Counts below this are suppressed, and enough others that none can be derived from a total. */
+  minCell: number;
+  tables: StatisticsTable[];
+}
+
+export interface GetMonitorDashboardRequest {
+  /** YYYY-MM, inclusive; at most 120 months. */
+  periodFrom: string;
+  periodTo: string;
+}
+
+export interface GetMonitorDashboardResponse {
+  /**
+   * Incidents by act, perpetrator category, province and source type; one count per incident and
+   * case it was recorded against.
+   */
+  tables: StatisticsTable[];
 }
 
 function createBaseStage(): Stage {
@@ -483,13 +547,16 @@ export const CaseView: MessageFns<CaseView> = {
 };
 
 function createBaseListCasesRequest(): ListCasesRequest {
-  return { limit: 0 };
+  return { limit: 0, cursor: "" };
 }
 
 export const ListCasesRequest: MessageFns<ListCasesRequest> = {
   encode(message: ListCasesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.limit !== 0) {
       writer.uint32(8).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
     }
     return writer;
   },
@@ -515,6 +582,14 @@ export const ListCasesRequest: MessageFns<ListCasesRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -528,13 +603,19 @@ export const ListCasesRequest: MessageFns<ListCasesRequest> = {
   },
 
   fromJSON(object: any): ListCasesRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
   },
 
   toJSON(message: ListCasesRequest): unknown {
     const obj: any = {};
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
     }
     return obj;
   },
@@ -545,18 +626,22 @@ export const ListCasesRequest: MessageFns<ListCasesRequest> = {
   fromPartial(object: DeepPartial<ListCasesRequest>): ListCasesRequest {
     const message = createBaseListCasesRequest();
     message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
 
 function createBaseListCasesResponse(): ListCasesResponse {
-  return { cases: [] };
+  return { cases: [], nextCursor: "" };
 }
 
 export const ListCasesResponse: MessageFns<ListCasesResponse> = {
   encode(message: ListCasesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.cases) {
       CaseView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
     }
     return writer;
   },
@@ -582,6 +667,14 @@ export const ListCasesResponse: MessageFns<ListCasesResponse> = {
             message.cases.push(CaseView.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -595,13 +688,23 @@ export const ListCasesResponse: MessageFns<ListCasesResponse> = {
   },
 
   fromJSON(object: any): ListCasesResponse {
-    return { cases: globalThis.Array.isArray(object?.cases) ? object.cases.map((e: any) => CaseView.fromJSON(e)) : [] };
+    return {
+      cases: globalThis.Array.isArray(object?.cases) ? object.cases.map((e: any) => CaseView.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
+    };
   },
 
   toJSON(message: ListCasesResponse): unknown {
     const obj: any = {};
     if (message.cases?.length) {
       obj.cases = message.cases.map((e) => CaseView.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
     }
     return obj;
   },
@@ -612,6 +715,7 @@ export const ListCasesResponse: MessageFns<ListCasesResponse> = {
   fromPartial(object: DeepPartial<ListCasesResponse>): ListCasesResponse {
     const message = createBaseListCasesResponse();
     message.cases = object.cases?.map((e) => CaseView.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
     return message;
   },
 };
@@ -926,13 +1030,16 @@ export const InboxItem: MessageFns<InboxItem> = {
 };
 
 function createBaseListInboxRequest(): ListInboxRequest {
-  return { limit: 0 };
+  return { limit: 0, cursor: "" };
 }
 
 export const ListInboxRequest: MessageFns<ListInboxRequest> = {
   encode(message: ListInboxRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.limit !== 0) {
       writer.uint32(8).int32(message.limit);
+    }
+    if (message.cursor !== "") {
+      writer.uint32(18).string(message.cursor);
     }
     return writer;
   },
@@ -958,6 +1065,14 @@ export const ListInboxRequest: MessageFns<ListInboxRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -971,13 +1086,19 @@ export const ListInboxRequest: MessageFns<ListInboxRequest> = {
   },
 
   fromJSON(object: any): ListInboxRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
+    };
   },
 
   toJSON(message: ListInboxRequest): unknown {
     const obj: any = {};
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
+    }
+    if (message.cursor !== "") {
+      obj.cursor = message.cursor;
     }
     return obj;
   },
@@ -988,18 +1109,22 @@ export const ListInboxRequest: MessageFns<ListInboxRequest> = {
   fromPartial(object: DeepPartial<ListInboxRequest>): ListInboxRequest {
     const message = createBaseListInboxRequest();
     message.limit = object.limit ?? 0;
+    message.cursor = object.cursor ?? "";
     return message;
   },
 };
 
 function createBaseListInboxResponse(): ListInboxResponse {
-  return { items: [] };
+  return { items: [], nextCursor: "" };
 }
 
 export const ListInboxResponse: MessageFns<ListInboxResponse> = {
   encode(message: ListInboxResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.items) {
       InboxItem.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextCursor !== "") {
+      writer.uint32(18).string(message.nextCursor);
     }
     return writer;
   },
@@ -1025,6 +1150,14 @@ export const ListInboxResponse: MessageFns<ListInboxResponse> = {
             message.items.push(InboxItem.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextCursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1040,6 +1173,11 @@ export const ListInboxResponse: MessageFns<ListInboxResponse> = {
   fromJSON(object: any): ListInboxResponse {
     return {
       items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => InboxItem.fromJSON(e)) : [],
+      nextCursor: isSet(object.nextCursor)
+        ? globalThis.String(object.nextCursor)
+        : isSet(object.next_cursor)
+        ? globalThis.String(object.next_cursor)
+        : "",
     };
   },
 
@@ -1047,6 +1185,9 @@ export const ListInboxResponse: MessageFns<ListInboxResponse> = {
     const obj: any = {};
     if (message.items?.length) {
       obj.items = message.items.map((e) => InboxItem.toJSON(e));
+    }
+    if (message.nextCursor !== "") {
+      obj.nextCursor = message.nextCursor;
     }
     return obj;
   },
@@ -1057,6 +1198,678 @@ export const ListInboxResponse: MessageFns<ListInboxResponse> = {
   fromPartial(object: DeepPartial<ListInboxResponse>): ListInboxResponse {
     const message = createBaseListInboxResponse();
     message.items = object.items?.map((e) => InboxItem.fromPartial(e)) || [];
+    message.nextCursor = object.nextCursor ?? "";
+    return message;
+  },
+};
+
+function createBaseStatisticsCount(): StatisticsCount {
+  return { suppressed: false, count: 0 };
+}
+
+export const StatisticsCount: MessageFns<StatisticsCount> = {
+  encode(message: StatisticsCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.suppressed !== false) {
+      writer.uint32(8).bool(message.suppressed);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatisticsCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatisticsCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.suppressed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatisticsCount {
+    return {
+      suppressed: isSet(object.suppressed) ? globalThis.Boolean(object.suppressed) : false,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+    };
+  },
+
+  toJSON(message: StatisticsCount): unknown {
+    const obj: any = {};
+    if (message.suppressed !== false) {
+      obj.suppressed = message.suppressed;
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StatisticsCount>): StatisticsCount {
+    return StatisticsCount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StatisticsCount>): StatisticsCount {
+    const message = createBaseStatisticsCount();
+    message.suppressed = object.suppressed ?? false;
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseStatisticsRow(): StatisticsRow {
+  return { period: "", cells: [], total: undefined };
+}
+
+export const StatisticsRow: MessageFns<StatisticsRow> = {
+  encode(message: StatisticsRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    for (const v of message.cells) {
+      StatisticsCount.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.total !== undefined) {
+      StatisticsCount.encode(message.total, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatisticsRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatisticsRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.cells.push(StatisticsCount.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.total = StatisticsCount.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatisticsRow {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      cells: globalThis.Array.isArray(object?.cells) ? object.cells.map((e: any) => StatisticsCount.fromJSON(e)) : [],
+      total: isSet(object.total) ? StatisticsCount.fromJSON(object.total) : undefined,
+    };
+  },
+
+  toJSON(message: StatisticsRow): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.cells?.length) {
+      obj.cells = message.cells.map((e) => StatisticsCount.toJSON(e));
+    }
+    if (message.total !== undefined) {
+      obj.total = StatisticsCount.toJSON(message.total);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StatisticsRow>): StatisticsRow {
+    return StatisticsRow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StatisticsRow>): StatisticsRow {
+    const message = createBaseStatisticsRow();
+    message.period = object.period ?? "";
+    message.cells = object.cells?.map((e) => StatisticsCount.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null)
+      ? StatisticsCount.fromPartial(object.total)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStatisticsTable(): StatisticsTable {
+  return { name: "", counts: "", dimension: "", categories: [], rows: [] };
+}
+
+export const StatisticsTable: MessageFns<StatisticsTable> = {
+  encode(message: StatisticsTable, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.counts !== "") {
+      writer.uint32(18).string(message.counts);
+    }
+    if (message.dimension !== "") {
+      writer.uint32(26).string(message.dimension);
+    }
+    for (const v of message.categories) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.rows) {
+      StatisticsRow.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatisticsTable {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatisticsTable();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.counts = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.dimension = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.categories.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rows.push(StatisticsRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatisticsTable {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      counts: isSet(object.counts) ? globalThis.String(object.counts) : "",
+      dimension: isSet(object.dimension) ? globalThis.String(object.dimension) : "",
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => globalThis.String(e))
+        : [],
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => StatisticsRow.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: StatisticsTable): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.counts !== "") {
+      obj.counts = message.counts;
+    }
+    if (message.dimension !== "") {
+      obj.dimension = message.dimension;
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories;
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => StatisticsRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StatisticsTable>): StatisticsTable {
+    return StatisticsTable.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StatisticsTable>): StatisticsTable {
+    const message = createBaseStatisticsTable();
+    message.name = object.name ?? "";
+    message.counts = object.counts ?? "";
+    message.dimension = object.dimension ?? "";
+    message.categories = object.categories?.map((e) => e) || [];
+    message.rows = object.rows?.map((e) => StatisticsRow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetPublicStatisticsRequest(): GetPublicStatisticsRequest {
+  return { periodFrom: "", periodTo: "" };
+}
+
+export const GetPublicStatisticsRequest: MessageFns<GetPublicStatisticsRequest> = {
+  encode(message: GetPublicStatisticsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.periodFrom !== "") {
+      writer.uint32(10).string(message.periodFrom);
+    }
+    if (message.periodTo !== "") {
+      writer.uint32(18).string(message.periodTo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublicStatisticsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublicStatisticsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.periodFrom = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.periodTo = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPublicStatisticsRequest {
+    return {
+      periodFrom: isSet(object.periodFrom)
+        ? globalThis.String(object.periodFrom)
+        : isSet(object.period_from)
+        ? globalThis.String(object.period_from)
+        : "",
+      periodTo: isSet(object.periodTo)
+        ? globalThis.String(object.periodTo)
+        : isSet(object.period_to)
+        ? globalThis.String(object.period_to)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPublicStatisticsRequest): unknown {
+    const obj: any = {};
+    if (message.periodFrom !== "") {
+      obj.periodFrom = message.periodFrom;
+    }
+    if (message.periodTo !== "") {
+      obj.periodTo = message.periodTo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPublicStatisticsRequest>): GetPublicStatisticsRequest {
+    return GetPublicStatisticsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPublicStatisticsRequest>): GetPublicStatisticsRequest {
+    const message = createBaseGetPublicStatisticsRequest();
+    message.periodFrom = object.periodFrom ?? "";
+    message.periodTo = object.periodTo ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPublicStatisticsResponse(): GetPublicStatisticsResponse {
+  return { minCell: 0, tables: [] };
+}
+
+export const GetPublicStatisticsResponse: MessageFns<GetPublicStatisticsResponse> = {
+  encode(message: GetPublicStatisticsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minCell !== 0) {
+      writer.uint32(8).int32(message.minCell);
+    }
+    for (const v of message.tables) {
+      StatisticsTable.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublicStatisticsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublicStatisticsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minCell = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tables.push(StatisticsTable.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPublicStatisticsResponse {
+    return {
+      minCell: isSet(object.minCell)
+        ? globalThis.Number(object.minCell)
+        : isSet(object.min_cell)
+        ? globalThis.Number(object.min_cell)
+        : 0,
+      tables: globalThis.Array.isArray(object?.tables)
+        ? object.tables.map((e: any) => StatisticsTable.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetPublicStatisticsResponse): unknown {
+    const obj: any = {};
+    if (message.minCell !== 0) {
+      obj.minCell = Math.round(message.minCell);
+    }
+    if (message.tables?.length) {
+      obj.tables = message.tables.map((e) => StatisticsTable.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPublicStatisticsResponse>): GetPublicStatisticsResponse {
+    return GetPublicStatisticsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPublicStatisticsResponse>): GetPublicStatisticsResponse {
+    const message = createBaseGetPublicStatisticsResponse();
+    message.minCell = object.minCell ?? 0;
+    message.tables = object.tables?.map((e) => StatisticsTable.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetMonitorDashboardRequest(): GetMonitorDashboardRequest {
+  return { periodFrom: "", periodTo: "" };
+}
+
+export const GetMonitorDashboardRequest: MessageFns<GetMonitorDashboardRequest> = {
+  encode(message: GetMonitorDashboardRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.periodFrom !== "") {
+      writer.uint32(10).string(message.periodFrom);
+    }
+    if (message.periodTo !== "") {
+      writer.uint32(18).string(message.periodTo);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMonitorDashboardRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMonitorDashboardRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.periodFrom = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.periodTo = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMonitorDashboardRequest {
+    return {
+      periodFrom: isSet(object.periodFrom)
+        ? globalThis.String(object.periodFrom)
+        : isSet(object.period_from)
+        ? globalThis.String(object.period_from)
+        : "",
+      periodTo: isSet(object.periodTo)
+        ? globalThis.String(object.periodTo)
+        : isSet(object.period_to)
+        ? globalThis.String(object.period_to)
+        : "",
+    };
+  },
+
+  toJSON(message: GetMonitorDashboardRequest): unknown {
+    const obj: any = {};
+    if (message.periodFrom !== "") {
+      obj.periodFrom = message.periodFrom;
+    }
+    if (message.periodTo !== "") {
+      obj.periodTo = message.periodTo;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMonitorDashboardRequest>): GetMonitorDashboardRequest {
+    return GetMonitorDashboardRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMonitorDashboardRequest>): GetMonitorDashboardRequest {
+    const message = createBaseGetMonitorDashboardRequest();
+    message.periodFrom = object.periodFrom ?? "";
+    message.periodTo = object.periodTo ?? "";
+    return message;
+  },
+};
+
+function createBaseGetMonitorDashboardResponse(): GetMonitorDashboardResponse {
+  return { tables: [] };
+}
+
+export const GetMonitorDashboardResponse: MessageFns<GetMonitorDashboardResponse> = {
+  encode(message: GetMonitorDashboardResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tables) {
+      StatisticsTable.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMonitorDashboardResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMonitorDashboardResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tables.push(StatisticsTable.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMonitorDashboardResponse {
+    return {
+      tables: globalThis.Array.isArray(object?.tables)
+        ? object.tables.map((e: any) => StatisticsTable.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetMonitorDashboardResponse): unknown {
+    const obj: any = {};
+    if (message.tables?.length) {
+      obj.tables = message.tables.map((e) => StatisticsTable.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetMonitorDashboardResponse>): GetMonitorDashboardResponse {
+    return GetMonitorDashboardResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetMonitorDashboardResponse>): GetMonitorDashboardResponse {
+    const message = createBaseGetMonitorDashboardResponse();
+    message.tables = object.tables?.map((e) => StatisticsTable.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1092,6 +1905,37 @@ export const ProjectionsServiceService = {
     responseSerialize: (value: ListInboxResponse): Buffer => Buffer.from(ListInboxResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListInboxResponse => ListInboxResponse.decode(value),
   },
+  /**
+   * De-identified statistics: fixed tables, counts suppressed below a minimum cell size. Public:
+   * callable for no organisation (an anonymous reader) as for any.
+   */
+  getPublicStatistics: {
+    path: "/aman.projections.v1.ProjectionsService/GetPublicStatistics" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPublicStatisticsRequest): Buffer =>
+      Buffer.from(GetPublicStatisticsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPublicStatisticsRequest => GetPublicStatisticsRequest.decode(value),
+    responseSerialize: (value: GetPublicStatisticsResponse): Buffer =>
+      Buffer.from(GetPublicStatisticsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPublicStatisticsResponse => GetPublicStatisticsResponse.decode(value),
+  },
+  /**
+   * A monitor organisation's incident figures, not suppressed. Verification, investigations,
+   * overdue interventions and impunity figures are accountability's MonitoringService's: they
+   * rest on events that do not leave that context.
+   */
+  getMonitorDashboard: {
+    path: "/aman.projections.v1.ProjectionsService/GetMonitorDashboard" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMonitorDashboardRequest): Buffer =>
+      Buffer.from(GetMonitorDashboardRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMonitorDashboardRequest => GetMonitorDashboardRequest.decode(value),
+    responseSerialize: (value: GetMonitorDashboardResponse): Buffer =>
+      Buffer.from(GetMonitorDashboardResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMonitorDashboardResponse => GetMonitorDashboardResponse.decode(value),
+  },
 } as const;
 
 export interface ProjectionsServiceServer extends UntypedServiceImplementation {
@@ -1100,6 +1944,17 @@ export interface ProjectionsServiceServer extends UntypedServiceImplementation {
   getCase: handleUnaryCall<GetCaseRequest, GetCaseResponse>;
   /** A provider's inbox of referrals addressed to it. */
   listInbox: handleUnaryCall<ListInboxRequest, ListInboxResponse>;
+  /**
+   * De-identified statistics: fixed tables, counts suppressed below a minimum cell size. Public:
+   * callable for no organisation (an anonymous reader) as for any.
+   */
+  getPublicStatistics: handleUnaryCall<GetPublicStatisticsRequest, GetPublicStatisticsResponse>;
+  /**
+   * A monitor organisation's incident figures, not suppressed. Verification, investigations,
+   * overdue interventions and impunity figures are accountability's MonitoringService's: they
+   * rest on events that do not leave that context.
+   */
+  getMonitorDashboard: handleUnaryCall<GetMonitorDashboardRequest, GetMonitorDashboardResponse>;
 }
 
 export interface ProjectionsServiceClient extends Client {
@@ -1149,6 +2004,45 @@ export interface ProjectionsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListInboxResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * De-identified statistics: fixed tables, counts suppressed below a minimum cell size. Public:
+   * callable for no organisation (an anonymous reader) as for any.
+   */
+  getPublicStatistics(
+    request: GetPublicStatisticsRequest,
+    callback: (error: ServiceError | null, response: GetPublicStatisticsResponse) => void,
+  ): ClientUnaryCall;
+  getPublicStatistics(
+    request: GetPublicStatisticsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPublicStatisticsResponse) => void,
+  ): ClientUnaryCall;
+  getPublicStatistics(
+    request: GetPublicStatisticsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPublicStatisticsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A monitor organisation's incident figures, not suppressed. Verification, investigations,
+   * overdue interventions and impunity figures are accountability's MonitoringService's: they
+   * rest on events that do not leave that context.
+   */
+  getMonitorDashboard(
+    request: GetMonitorDashboardRequest,
+    callback: (error: ServiceError | null, response: GetMonitorDashboardResponse) => void,
+  ): ClientUnaryCall;
+  getMonitorDashboard(
+    request: GetMonitorDashboardRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMonitorDashboardResponse) => void,
+  ): ClientUnaryCall;
+  getMonitorDashboard(
+    request: GetMonitorDashboardRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMonitorDashboardResponse) => void,
   ): ClientUnaryCall;
 }
 
