@@ -1,6 +1,6 @@
 import type { projections } from '@aman/contracts';
 import { common, referral } from '@aman/contracts';
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '@aman/errors';
 import type { ReadModelCollection } from '@aman/projections';
 import {
   implement,
@@ -10,7 +10,20 @@ import {
   type ServiceIdentity,
 } from '@aman/service-kit';
 
-import { isCaseOf, type CaseView, type InboxItem, type Stage } from '../domain/index.ts';
+import {
+  MONITOR_TABLES,
+  PERIOD,
+  PUBLIC_TABLES,
+  isCaseOf,
+  periodsBetween,
+  tableView,
+  type CaseView,
+  type InboxItem,
+  type Published,
+  type Stage,
+  type TableSpec,
+  type TableView,
+} from '../domain/index.ts';
 
 export const PROJECTIONS_SERVICE = 'aman.projections.v1.ProjectionsService';
 
@@ -74,14 +87,73 @@ function inboxMessage(item: InboxItem): projections.InboxItem {
 const pageSize = (requested: number): number =>
   requested > 0 ? Math.min(requested, MAX_PAGE) : DEFAULT_PAGE;
 
+/** The page after `cursor` ('' for the first); the store refuses a cursor it did not issue. */
+const pageOptions = (request: { limit: number; cursor: string }) => ({
+  limit: pageSize(request.limit),
+  ...(request.cursor === '' ? {} : { cursor: request.cursor }),
+});
+
+const MAX_PERIODS = 120;
+
+/** The months asked for: YYYY-MM to YYYY-MM, inclusive, at most MAX_PERIODS. */
+function periodsOf(request: { periodFrom: string; periodTo: string }): string[] {
+  const { periodFrom, periodTo } = request;
+  if (!PERIOD.test(periodFrom) || !PERIOD.test(periodTo) || periodFrom > periodTo) {
+    throw new ValidationError('period_from and period_to must be months YYYY-MM, from ≤ to');
+  }
+  const periods = periodsBetween(periodFrom, periodTo);
+  if (periods.length > MAX_PERIODS) {
+    throw new ValidationError(`at most ${MAX_PERIODS} months at a time`);
+  }
+  return periods;
+}
+
+/** Each table as published, from its cells' counts over every period. */
+async function tables(
+  facts: ReadModelCollection,
+  specs: readonly TableSpec[],
+  periods: readonly string[],
+  minCell: number | undefined,
+): Promise<projections.StatisticsTable[]> {
+  return Promise.all(
+    specs.map(async (spec) => {
+      const groups = await facts.group('cell', { table: spec.name });
+      // Cells are the strings the statistics projection wrote.
+      const counts = new Map(groups.map(({ key, count }) => [key as string, count]));
+      return tableMessage(tableView(spec, counts, periods, minCell));
+    }),
+  );
+}
+
+const countMessage = (count: Published): projections.StatisticsCount =>
+  count === undefined ? { suppressed: true, count: 0 } : { suppressed: false, count };
+
+function tableMessage(table: TableView): projections.StatisticsTable {
+  return {
+    name: table.name,
+    counts: table.counts,
+    dimension: table.dimension,
+    categories: [...table.categories],
+    rows: table.rows.map((row) => ({
+      period: row.period,
+      cells: row.cells.map(countMessage),
+      total: countMessage(row.total),
+    })),
+  };
+}
+
 /**
  * ProjectionsService. The service scopes every query to the caller's organisation itself, not
  * trusting the gateway to: an NGO reads its own cases (another NGO's case is not found, exactly
- * like a missing one), a provider the referrals addressed to it.
+ * like a missing one), a provider the referrals addressed to it, a monitor the incident figures.
+ * The public statistics are anyone's, suppressed below `minCell`.
  */
 export function projectionsServer(deps: {
   readonly cases: () => Promise<ReadModelCollection>;
   readonly inbox: () => Promise<ReadModelCollection>;
+  readonly facts: () => Promise<ReadModelCollection>;
+  /** The smallest count published (AMAN_STATS_MIN_CELL). */
+  readonly minCell: number;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): projections.ProjectionsServiceServer {
@@ -94,9 +166,12 @@ export function projectionsServer(deps: {
           const organisationId = organisationOf(call.caller.principal, 'ngo');
           const page = await (
             await deps.cases()
-          ).query({ where: { organisationId }, limit: pageSize(request.limit) });
-          // Documents are written by the ngo_cases projection alone, in the CaseView shape.
-          return { cases: page.items.map(({ data }) => caseMessage(data as unknown as CaseView)) };
+          ).query({ where: { organisationId }, ...pageOptions(request) });
+          return {
+            // Documents are written by the ngo_cases projection alone, in the CaseView shape.
+            cases: page.items.map(({ data }) => caseMessage(data as unknown as CaseView)),
+            nextCursor: page.nextCursor ?? '',
+          };
         },
       },
       getCase: {
@@ -118,10 +193,27 @@ export function projectionsServer(deps: {
           const providerOrganisationId = organisationOf(call.caller.principal, 'provider');
           const page = await (
             await deps.inbox()
-          ).query({ where: { providerOrganisationId }, limit: pageSize(request.limit) });
+          ).query({ where: { providerOrganisationId }, ...pageOptions(request) });
           return {
             items: page.items.map(({ data }) => inboxMessage(data as unknown as InboxItem)),
+            nextCursor: page.nextCursor ?? '',
           };
+        },
+      },
+      getPublicStatistics: {
+        callers: CALLERS,
+        // Public: no organisation needed, and any organisation reads the same suppressed tables.
+        handle: async (request) => ({
+          minCell: deps.minCell,
+          tables: await tables(await deps.facts(), PUBLIC_TABLES, periodsOf(request), deps.minCell),
+        }),
+      },
+      getMonitorDashboard: {
+        callers: CALLERS,
+        handle: async (request, call) => {
+          organisationOf(call.caller.principal, 'monitor');
+          const periods = periodsOf(request);
+          return { tables: await tables(await deps.facts(), MONITOR_TABLES, periods, undefined) };
         },
       },
     },

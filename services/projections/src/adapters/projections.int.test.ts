@@ -152,6 +152,8 @@ describe('projections over gRPC with the embedded platform', () => {
             // Through the variable: the last test restarts the consumers under the same server.
             cases: () => readModels.cases(),
             inbox: () => readModels.inbox(),
+            facts: () => readModels.facts(),
+            minCell: 5,
             identity: await ServiceIdentity.load('projections', keys),
             logger,
           }),
@@ -191,8 +193,10 @@ describe('projections over gRPC with the embedded platform', () => {
       throw error;
     }
   };
-  const listCases = (as: Principal) => gateway.call('listCases', { limit: 0 }, { principal: as });
-  const listInbox = (as: Principal) => gateway.call('listInbox', { limit: 0 }, { principal: as });
+  const listCases = (as: Principal) =>
+    gateway.call('listCases', { limit: 0, cursor: '' }, { principal: as });
+  const listInbox = (as: Principal) =>
+    gateway.call('listInbox', { limit: 0, cursor: '' }, { principal: as });
 
   it('folds referral events that arrive before their case, then the case, its risk and incidents', async () => {
     // The referral context first: its events reach the projections before the submission does.
@@ -350,7 +354,10 @@ describe('projections over gRPC with the embedded platform', () => {
     await expectAmanError(listCases(embassy), 'AMAN_ERR_FORBIDDEN');
     await expectAmanError(getCase(caseId, embassy), 'AMAN_ERR_FORBIDDEN');
     await expectAmanError(listInbox(ngo), 'AMAN_ERR_FORBIDDEN');
-    await expectAmanError(gateway.call('listCases', { limit: 0 }), 'AMAN_ERR_UNAUTHENTICATED');
+    await expectAmanError(
+      gateway.call('listCases', { limit: 0, cursor: '' }),
+      'AMAN_ERR_UNAUTHENTICATED',
+    );
     await expectAmanError(
       intakeService.call('getCase', { caseId }, { principal: ngo }),
       'AMAN_ERR_FORBIDDEN',

@@ -3,13 +3,18 @@ import type { Projection } from '@aman/projections';
 import {
   CASE_VIEW_EVENTS,
   INBOX_EVENTS,
+  REFERRALS_BY_OUTCOME,
+  STATISTICS_EVENTS,
   caseIdOf,
   emptyCaseView,
   foldCaseView,
   foldInboxItem,
+  cellOf,
   referralIdOf,
+  statisticsFacts,
   type CaseView,
   type InboxItem,
+  type StatisticsFact,
 } from '../domain/index.ts';
 
 /** The NGO's case view: one document per case, queried by the case's organisation. */
@@ -41,3 +46,31 @@ export const providerInbox: Projection = {
     if (item !== undefined) await context.put('inbox', referralId, item);
   },
 };
+
+const factId = (table: string, id: string): string => `${table}:${id}`;
+
+/**
+ * The facts the statistics are counted from: one document per table and thing counted, with the
+ * cell it is counted in, so that a table is one group-by and a replayed event counts nothing
+ * twice. The documents hold case and referral ids but are never returned: only counts leave.
+ */
+export const statistics: Projection = {
+  name: 'statistics',
+  version: 1,
+  collections: { facts: { indexes: ['table', 'cell'] } },
+  handles: STATISTICS_EVENTS,
+  project: async (event, context) => {
+    const referralId = referralIdOf(event);
+    const outcomeBefore =
+      referralId === ''
+        ? undefined
+        : ((await context.get('facts', factId(REFERRALS_BY_OUTCOME, referralId))) as
+            StatisticsFact | undefined);
+    for (const fact of statisticsFacts(event, outcomeBefore)) {
+      await context.put('facts', factId(fact.table, fact.id), { ...fact, cell: cellOf(fact) });
+    }
+  },
+};
+
+/** Every read model this service keeps. */
+export const PROJECTIONS: readonly Projection[] = [ngoCases, providerInbox, statistics];

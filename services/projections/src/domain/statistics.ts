@@ -44,6 +44,9 @@ const INCIDENTS_BY = {
   sourceType: 'incidents_by_source_type',
 } as const;
 
+/** The table whose facts change: a referral's furthest status. */
+export const REFERRALS_BY_OUTCOME = 'referrals_by_outcome';
+
 /** One count per incident and defender (case) it was recorded against, as accountability publishes them. */
 const INCIDENT_COUNT = 'incidents against defenders (one per incident and case)';
 
@@ -92,7 +95,7 @@ export const PUBLIC_TABLES: readonly TableSpec[] = [
     categories: 'observed',
   },
   {
-    name: 'referrals_by_outcome',
+    name: REFERRALS_BY_OUTCOME,
     counts: 'referrals routed, by the furthest status reached',
     dimension: 'referral_outcome',
     categories: withUnspecified(REFERRAL_STATUSES),
@@ -178,13 +181,14 @@ function threatKindsOf(value: unknown): string[] {
 }
 
 /**
- * The facts an event adds, given the one already counted for it in a table (a referral's outcome
- * moves forward; everything else is counted once, when it happens). Statistics ignore erasure and
- * withdrawal: a count carries no personal data, and an erased case still happened.
+ * The facts an event adds. A referral's outcome moves forward, so its event is given the outcome
+ * already counted (`outcomeBefore`); everything else is counted once, when it happens. Statistics
+ * ignore erasure and withdrawal: a count carries no personal data, and an erased case still
+ * happened.
  */
 export function statisticsFacts(
   event: ViewEvent & { readonly id: string },
-  known: (table: string, id: string) => StatisticsFact | undefined,
+  outcomeBefore?: StatisticsFact,
 ): StatisticsFact[] {
   const data = event.data;
   switch (event.type) {
@@ -231,14 +235,14 @@ export function statisticsFacts(
     case 'ReferralStatusChanged': {
       const referralId = textOf(data, 'referralId');
       if (referralId === '') return [];
-      const before = known('referrals_by_outcome', referralId);
+      const before = outcomeBefore;
       const routed = event.type === 'ReferralRouted';
       const period = routed ? periodOf(instantOf(data, 'routedAt')) : (before?.period ?? '');
       const status = furtherStatus(
         before?.category ?? ROUTED,
         routed ? ROUTED : textOf(data, 'status'),
       );
-      const outcome = fact(referralId, 'referrals_by_outcome', period, status);
+      const outcome = fact(referralId, REFERRALS_BY_OUTCOME, period, status);
       if (!routed) return [outcome];
       return [
         outcome,

@@ -6,6 +6,7 @@ import type { JsonObject } from '@aman/eventstore';
 
 import {
   PUBLIC_TABLES,
+  REFERRALS_BY_OUTCOME,
   UNSPECIFIED,
   cellOf,
   periodOf,
@@ -23,8 +24,12 @@ type Event = { id: string; type: string; data: JsonObject };
 function factsOf(events: readonly Event[]): Map<string, StatisticsFact> {
   const facts = new Map<string, StatisticsFact>();
   for (const event of events) {
-    const known = (table: string, id: string) => facts.get(`${table}:${id}`);
-    for (const fact of statisticsFacts(event, known)) facts.set(`${fact.table}:${fact.id}`, fact);
+    const referralId = event.data['referralId'];
+    const outcome =
+      typeof referralId === 'string'
+        ? facts.get(`${REFERRALS_BY_OUTCOME}:${referralId}`)
+        : undefined;
+    for (const fact of statisticsFacts(event, outcome)) facts.set(`${fact.table}:${fact.id}`, fact);
   }
   return facts;
 }
@@ -247,8 +252,6 @@ describe('published statistics over synthetic histories', () => {
 });
 
 describe('statistics facts', () => {
-  const known = () => undefined;
-
   it('count incidents in the month they occurred, and a referral at its furthest status in the month it was routed', () => {
     const facts = factsOf([
       {
@@ -312,21 +315,18 @@ describe('statistics facts', () => {
   });
 
   it('let nothing but a known code reach a table: free text and unknown values are unspecified', () => {
-    const facts = statisticsFacts(
-      {
-        id: 'e1',
-        type: 'CaseSubmitted',
-        data: {
-          caseId: 'case-1',
-          profile: 'Synthetic Name, journalist in Herat',
-          gender: 'GENDER_WOMAN',
-          province: 'near the old bazaar',
-          threats: [{ kind: 'THREAT_KIND_DEATH_THREAT' }, 'not a threat'],
-          submittedAt: '2026-03-01T00:00:00.000Z',
-        },
+    const facts = statisticsFacts({
+      id: 'e1',
+      type: 'CaseSubmitted',
+      data: {
+        caseId: 'case-1',
+        profile: 'Synthetic Name, journalist in Herat',
+        gender: 'GENDER_WOMAN',
+        province: 'near the old bazaar',
+        threats: [{ kind: 'THREAT_KIND_DEATH_THREAT' }, 'not a threat'],
+        submittedAt: '2026-03-01T00:00:00.000Z',
       },
-      known,
-    );
+    });
     expect(facts.map((fact) => [fact.table, fact.category])).toEqual([
       ['cases_by_profile', UNSPECIFIED],
       ['cases_by_gender', 'GENDER_WOMAN'],
