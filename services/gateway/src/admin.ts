@@ -13,7 +13,7 @@ import {
   type Principal,
 } from '@aman/service-kit';
 
-import { ApiKeyStore, type Organisation } from './adapters/keyStore.ts';
+import { ApiKeyStore, type ApiKeyRecord, type Organisation } from './adapters/keyStore.ts';
 import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 
 /** Where the admin tools find the platform: the same variables the services read. */
@@ -73,6 +73,25 @@ export class Admin {
 
   async issueKey(organisationId: string): Promise<{ key: string; keyId: string }> {
     return this.#keys.issueKey(organisationId);
+  }
+
+  async organisations(): Promise<Organisation[]> {
+    return this.#keys.organisations();
+  }
+
+  /** An organisation's keys: ids, creation, last use and revocation, never a secret. */
+  async keys(organisationId: string): Promise<ApiKeyRecord[]> {
+    return this.#keys.keys(organisationId);
+  }
+
+  /** Revokes one key: the very next request with it is refused. */
+  async revokeKey(keyId: string): Promise<ApiKeyRecord> {
+    return this.#keys.revokeKey(keyId);
+  }
+
+  /** Revokes every key of an organisation at once. */
+  async revokeOrganisation(organisationId: string): Promise<ApiKeyRecord[]> {
+    return this.#keys.revokeOrganisation(organisationId);
   }
 
   /** Registers a provider organisation with the referral service; returns its webhook secret. */

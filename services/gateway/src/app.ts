@@ -167,6 +167,18 @@ const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.String({ pattern: '^[A-Za-z0-9_.:-]{8,100}$' }),
 });
 
+/** A page of a listing: at most `limit` items, after the opaque cursor of the page before. */
+const Page = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: 'nextCursor of the page before' }),
+    ),
+  },
+  strict,
+);
+const NextCursor = Type.String({ description: "the next page's cursor; '' on the last page" });
+
 const Stage = Type.Object({ name: Type.String(), at: Type.String() });
 const CaseView = Type.Object({
   caseId: Type.String(),
@@ -338,20 +350,20 @@ export async function buildApp(options: GatewayOptions) {
       schema: {
         summary: "The organisation's own cases, each stage with its time",
         tags: ['ngo'],
-        querystring: Type.Object(
-          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
-          strict,
-        ),
-        response: { 200: Type.Object({ cases: Type.Array(CaseView) }) },
+        querystring: Page,
+        response: {
+          200: Type.Object({ cases: Type.Array(CaseView), nextCursor: NextCursor }),
+          400: ErrorBody,
+        },
       },
     },
     async (request) => {
       const listed = await clients.projections.call(
         'listCases',
-        { limit: request.query.limit ?? 50 },
+        { limit: request.query.limit ?? 50, cursor: request.query.cursor ?? '' },
         { principal: principalOf(request) },
       );
-      return { cases: listed.cases.map(caseView) };
+      return { cases: listed.cases.map(caseView), nextCursor: listed.nextCursor };
     },
   );
 
@@ -703,10 +715,7 @@ export async function buildApp(options: GatewayOptions) {
       schema: {
         summary: 'The provider’s inbox of referrals',
         tags: ['provider'],
-        querystring: Type.Object(
-          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
-          strict,
-        ),
+        querystring: Page,
         response: {
           200: Type.Object({
             referrals: Type.Array(
@@ -719,6 +728,7 @@ export async function buildApp(options: GatewayOptions) {
                 routedAt: Type.String(),
               }),
             ),
+            nextCursor: NextCursor,
           }),
         },
       },
@@ -726,10 +736,11 @@ export async function buildApp(options: GatewayOptions) {
     async (request) => {
       const inbox = await clients.projections.call(
         'listInbox',
-        { limit: request.query.limit ?? 50 },
+        { limit: request.query.limit ?? 50, cursor: request.query.cursor ?? '' },
         { principal: principalOf(request) },
       );
       return {
+        nextCursor: inbox.nextCursor,
         referrals: inbox.items.map((item) => ({
           referralId: item.referralId,
           caseId: item.caseId,

@@ -8,7 +8,11 @@ import { Admin, adminOptionsFromEnv, checkEnum, vocabularies } from './admin.ts'
 
 const USAGE = `usage:
   pnpm aman org create --type ngo|provider|monitor|operator --name NAME
+  pnpm aman org list
+  pnpm aman org revoke --org ORGANISATION_ID        (revokes every key of the organisation)
   pnpm aman key create --org ORGANISATION_ID
+  pnpm aman key list --org ORGANISATION_ID
+  pnpm aman key revoke --key KEY_ID
   pnpm aman provider register --org ORGANISATION_ID --type RECIPIENT_TYPE_… \\
       --services NEED_…,NEED_… --levels RISK_LEVEL_…,… --webhook-url URL
   pnpm aman provider suspend|activate --org ORGANISATION_ID
@@ -42,6 +46,7 @@ async function main(argv: readonly string[]): Promise<void> {
       genders: { type: 'string' },
       quota: { type: 'string' },
       status: { type: 'string' },
+      key: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -56,6 +61,27 @@ async function main(argv: readonly string[]): Promise<void> {
       const created = await admin.createOrganisation(values.name, type);
       write(`organisation ${created.organisation.id} (${type})`);
       write(`API key (shown once): ${created.key}`);
+    } else if (command === 'org list') {
+      for (const organisation of await admin.organisations()) {
+        write(`${organisation.id} ${organisation.type} ${organisation.name}`);
+      }
+    } else if (command === 'org revoke') {
+      if (values.org === undefined) throw new Error('--org is required');
+      const revoked = await admin.revokeOrganisation(values.org);
+      for (const key of revoked) write(`${key.keyId} revoked at ${key.revokedAt}`);
+      write(`${String(revoked.length)} keys of ${values.org} revoked`);
+    } else if (command === 'key list') {
+      if (values.org === undefined) throw new Error('--org is required');
+      for (const key of await admin.keys(values.org)) {
+        write(
+          `${key.keyId} created ${key.createdAt} last used ${key.lastUsedAt || 'never'}` +
+            (key.revokedAt === '' ? '' : ` revoked ${key.revokedAt}`),
+        );
+      }
+    } else if (command === 'key revoke') {
+      if (values.key === undefined) throw new Error('--key is required (a key id, key_…)');
+      const revoked = await admin.revokeKey(values.key);
+      write(`${revoked.keyId} revoked at ${revoked.revokedAt}`);
     } else if (command === 'key create') {
       if (values.org === undefined) throw new Error('--org is required');
       const issued = await admin.issueKey(values.org);
