@@ -4,13 +4,15 @@ import { join } from 'node:path';
 
 import type { ChannelCredentials, Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
 
 import { accountability, intake, projections, referral, risk } from '@aman/contracts';
 import { SqliteReadModelStore } from '@aman/projections';
 import { ServiceClient, ServiceIdentity, createLogger } from '@aman/service-kit';
 
-import { ApiKeyStore } from './adapters/keyStore.ts';
-import { buildApp } from './app.ts';
+import { ApiKeyStore, newApiKey } from './adapters/keyStore.ts';
+import { apiKeyId } from './domain/apiKeys.ts';
+import { buildApp, type GatewayLimits } from './app.ts';
 
 // Routes that fail before any service is called: authentication, authorisation, validation and
 // the contract. Nothing listens at the services' address, so a call that got through would fail.
@@ -132,46 +134,205 @@ describe('gateway (inject, no services)', () => {
     }
   });
 
-  it('publishes an OpenAPI 3.1 document of every /v1 route', async () => {
+  it('publishes an OpenAPI 3.1 document of every route it serves, and no other', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' });
-    const document = response.json<{ openapi: string; paths: Record<string, object> }>();
+    const document = response.json<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    }>();
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths).sort()).toEqual([
-      '/v1/cases',
-      '/v1/cases/{caseId}',
-      '/v1/cases/{caseId}/consent',
-      '/v1/cases/{caseId}/duplicates/{matchId}',
-      '/v1/cases/{caseId}/erasure',
-      '/v1/cases/{caseId}/record',
-      '/v1/cases/{caseId}/referrals',
-      '/v1/cases/{caseId}/risk',
-      '/v1/cases/{caseId}/risk/override',
-      '/v1/cases/{caseId}/threats',
-      '/v1/cases/{caseId}/withdrawal',
-      '/v1/feed',
-      '/v1/incidents',
-      '/v1/incidents/{incidentId}/interventions',
-      '/v1/incidents/{incidentId}/investigations',
-      '/v1/incidents/{incidentId}/verification',
-      '/v1/interventions/overdue',
-      '/v1/interventions/{interventionId}/responses',
-      '/v1/interventions/{interventionId}/status',
-      '/v1/investigations/{investigationId}/steps',
-      '/v1/provider/dead-letters',
-      '/v1/provider/dead-letters/{notificationId}/redelivery',
-      '/v1/provider/webhook',
-      '/v1/provider/webhook/secret-rotation',
-      '/v1/referrals',
-      '/v1/referrals/{referralId}/accept',
-      '/v1/referrals/{referralId}/acknowledge',
-      '/v1/referrals/{referralId}/close',
-      '/v1/referrals/{referralId}/complete',
-      '/v1/referrals/{referralId}/decline',
-      '/v1/referrals/{referralId}/info-answered',
-      '/v1/referrals/{referralId}/packet',
-      '/v1/referrals/{referralId}/progress',
-      '/v1/referrals/{referralId}/request-info',
-      '/v1/statistics/impunity',
-    ]);
+    const served = app.routeTable
+      .filter((route) => route.url.startsWith('/v1/') && route.method !== 'HEAD')
+      .map((route) => `${route.method} ${route.url.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(served.length).toBeGreaterThan(30);
+    expect(documented.sort()).toEqual([...new Set(served)].sort());
+  });
+});
+
+describe('gateway hardening (inject, no services)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aman-gw-hard-'));
+  const logLines: string[] = [];
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  let keyStore: SqliteReadModelStore;
+  let store: ApiKeyStore;
+  let ngoKey = '';
+  const limits: GatewayLimits = {
+    requestsPerMinute: 8,
+    failuresPerKey: 3,
+    failuresPerSource: 6,
+    failureWindowMs: 60_000,
+  };
+
+  beforeAll(async () => {
+    keyStore = new SqliteReadModelStore({ path: join(dir, 'gateway.db') });
+    store = await ApiKeyStore.open(keyStore);
+    const organisation = await store.createOrganisation('Hardening NGO', 'ngo');
+    ngoKey = (await store.issueKey(organisation.id)).key;
+    const identity = await ServiceIdentity.load('gateway', join(dir, 'keys'));
+    const client = <C extends Client>(
+      audience: string,
+      type: new (address: string, credentials: ChannelCredentials) => C,
+    ) =>
+      new ServiceClient({
+        audience,
+        address: '127.0.0.1:1',
+        client: type,
+        identity,
+        deadlineMs: 300,
+      });
+    app = await buildApp({
+      keys: store,
+      limits,
+      logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
+      clients: {
+        intake: client('intake', intake.IntakeServiceClient),
+        risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
+        referral: client('referral', referral.ReferralServiceClient),
+        accountability: client('accountability', accountability.AccountabilityServiceClient),
+        monitoring: client('accountability', accountability.MonitoringServiceClient),
+        projections: client('projections', projections.ProjectionsServiceClient),
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await keyStore.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (
+    url: string,
+    key?: string,
+    headers: Record<string, string> = {},
+    remoteAddress = '127.0.0.1',
+  ) =>
+    app.inject({
+      method: 'GET',
+      url,
+      remoteAddress,
+      headers: { ...(key === undefined ? {} : { authorization: `Bearer ${key}` }), ...headers },
+    });
+
+  it('refuses an API key in the URL, and logs neither it nor the URL', async () => {
+    for (const url of [
+      `/v1/cases?api_key=${ngoKey}`,
+      `/v1/cases?token=${ngoKey}`,
+      `/v1/cases?limit=5&x=${ngoKey}`,
+    ]) {
+      const response = await get(url);
+      expect([
+        response.statusCode,
+        response.json<{ error: { code: string } }>().error.code,
+      ]).toEqual([401, 'AMAN_ERR_UNAUTHENTICATED']);
+    }
+    expect(logLines.join('\n')).not.toContain(ngoKey);
+    expect(logLines.join('\n')).not.toContain('api_key');
+  });
+
+  it('sends the security headers on every answer, errors included', async () => {
+    for (const response of [
+      await get('/openapi.json'),
+      await get('/v1/cases'),
+      await get('/nope'),
+    ]) {
+      expect(response.headers).toMatchObject({
+        'strict-transport-security': expect.stringContaining('max-age='),
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cache-control': 'no-store',
+      });
+    }
+  });
+
+  it('answers 404 to methods it does not serve and to metrics or debug paths', async () => {
+    for (const [method, url] of [
+      ['TRACE', '/v1/cases'],
+      ['OPTIONS', '/v1/cases'],
+      ['DELETE', '/v1/cases'],
+      ['GET', '/metrics'],
+      ['GET', '/debug'],
+      ['GET', '/debug/pprof'],
+    ] as const) {
+      const response = await app.inject({
+        // TRACE is not in light-my-request's list of methods, but goes through as any other.
+        method: method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${ngoKey}` },
+      });
+      expect([method, url, response.statusCode]).toEqual([method, url, 404]);
+    }
+  });
+
+  it('throttles failed authentications per key id with 429 and Retry-After, logging the key id only', async () => {
+    const unknown = newApiKey();
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) {
+      const response = await get('/v1/cases', unknown, {
+        'x-forwarded-for': `203.0.113.${String(i)}`,
+      });
+      statuses.push(response.statusCode);
+      if (response.statusCode === 429) {
+        expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+        expect(response.json()).toMatchObject({ error: { code: 'AMAN_ERR_RATE_LIMITED' } });
+      }
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const logged = logLines.join('\n');
+    expect(logged).toContain(apiKeyId(unknown));
+    expect(logged).toContain('authentication_failed');
+    expect(logged).not.toContain(unknown);
+  });
+
+  it('throttles a source whatever X-Forwarded-For says, but never a valid key from it', async () => {
+    // Four failures so far from this source (the injected peer address); two more are allowed.
+    const statuses = [];
+    for (let i = 0; i < 3; i += 1) {
+      const response = await get('/v1/cases', newApiKey(), { 'x-forwarded-for': '198.51.100.7' });
+      statuses.push(response.statusCode);
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+    // A person behind the same Tor exit with a valid key is served.
+    expect((await get('/v1/cases', ngoKey)).statusCode).toBe(503);
+  });
+
+  it('limits requests per key per minute', async () => {
+    const statuses = [];
+    for (let i = 0; i < limits.requestsPerMinute + 1; i += 1) {
+      statuses.push((await get('/v1/cases', ngoKey)).statusCode);
+    }
+    // One request was made by the test before: the limit is reached one earlier.
+    expect(statuses.slice(0, limits.requestsPerMinute - 1).every((status) => status === 503)).toBe(
+      true,
+    );
+    const limited = await get('/v1/cases', ngoKey);
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.json()).toMatchObject({ error: { code: 'AMAN_ERR_RATE_LIMITED' } });
+  });
+
+  it('revokes a key with no grace period', async () => {
+    const organisation = await store.createOrganisation('Revoked mid-session', 'ngo');
+    const { key, keyId } = await store.issueKey(organisation.id);
+    // From a source with no failures yet, so that the refusal is the revocation's.
+    expect((await get('/v1/cases', key, {}, '192.0.2.50')).statusCode).toBe(503);
+    await store.revokeKey(keyId);
+    expect((await get('/v1/cases', key, {}, '192.0.2.50')).statusCode).toBe(401);
+  });
+
+  it('fails closed when the key store does not answer', async () => {
+    const organisation = await store.createOrganisation('Store down', 'ngo');
+    const { key } = await store.issueKey(organisation.id);
+    await keyStore.close();
+    const response = await get('/v1/cases', key);
+    expect(response.statusCode).toBeGreaterThanOrEqual(500);
+    expect(response.statusCode).not.toBe(200);
+    expect(response.json<{ error: { code: string } }>().error.code).toMatch(
+      /AMAN_ERR_(UNAVAILABLE|INTERNAL)/,
+    );
   });
 });

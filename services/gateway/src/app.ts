@@ -8,7 +8,8 @@ import {
   type TypeBoxTypeProvider,
 } from '@fastify/type-provider-typebox';
 import { trace } from '@opentelemetry/api';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import { accountability, common, intake, referral, risk, type projections } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
@@ -16,6 +17,7 @@ import {
   AmanError,
   ForbiddenError,
   NotFoundError,
+  RateLimitedError,
   UnauthenticatedError,
   ValidationError,
 } from '@aman/errors';
@@ -23,6 +25,8 @@ import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/s
 
 import type { ApiKeyStore } from './adapters/keyStore.ts';
 import { newWebhookSecret } from './adapters/webhookSecrets.ts';
+import { apiKeyId, isWellFormedApiKey } from './domain/apiKeys.ts';
+import { FailureBudget } from './domain/failureBudget.ts';
 
 export interface GatewayClients {
   readonly intake: ServiceClient<intake.IntakeServiceClient>;
@@ -33,16 +37,52 @@ export interface GatewayClients {
   readonly projections: ServiceClient<projections.ProjectionsServiceClient>;
 }
 
+/** Request limits; the defaults suit one gateway in front of a national network of NGOs. */
+export interface GatewayLimits {
+  /** Requests per minute per API key (per source address without one). */
+  readonly requestsPerMinute: number;
+  /** Failed authentications per key id, then per source address, in the window, before 429. */
+  readonly failuresPerKey: number;
+  readonly failuresPerSource: number;
+  readonly failureWindowMs: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  requestsPerMinute: 600,
+  failuresPerKey: 5,
+  failuresPerSource: 30,
+  failureWindowMs: 10 * 60_000,
+};
+
 export interface GatewayOptions {
   readonly keys: ApiKeyStore;
   readonly clients: GatewayClients;
   readonly logger: Logger;
   readonly bodyLimit?: number;
+  readonly limits?: Partial<GatewayLimits>;
 }
+
+/** An API key in a URL ends up in logs, proxies and browser history: refused, never looked up. */
+const KEY_IN_URL = /[?&](api_?key|access_token|token|key)=|aman_[0-9A-Za-z]{36}/i;
+
+/** Sent with every answer: an API that is never framed, sniffed, cached or referred from. */
+const SECURITY_HEADERS = {
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+} as const;
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+  }
+  interface FastifyInstance {
+    /** Every route as registered (method and URL template): what the route tests walk. */
+    readonly routeTable: readonly { readonly method: string; readonly url: string }[];
   }
 }
 
@@ -238,16 +278,26 @@ function caseView(view: projections.CaseView) {
  * again on the data itself.
  */
 export async function buildApp(options: GatewayOptions) {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     genReqId: () => randomUUID(),
+    // Requests are logged below by route, never by URL: a URL can carry ids and query strings.
+    logController: new LogController({ disableRequestLogging: true }),
+    // X-Forwarded-For is nobody's word here: the source is the connection's peer.
+    trustProxy: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // A server span per request, continuing an incoming traceparent; handlers run inside it.
   const otel = new FastifyOtelInstrumentation();
   otel.setTracerProvider(trace.getTracerProvider());
   await app.register(otel.plugin());
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -268,6 +318,9 @@ export async function buildApp(options: GatewayOptions) {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const failure = toAmanError(error);
     if (failure.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+    if (failure instanceof RateLimitedError) {
+      void reply.header('retry-after', String(failure.retryAfterSeconds));
+    }
     void reply.status(failure.httpStatus).send({
       error: { code: failure.code, message: failure.message, requestId: request.id },
     });
@@ -278,13 +331,73 @@ export async function buildApp(options: GatewayOptions) {
     });
   });
 
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.headers(SECURITY_HEADERS);
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'no route',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        keyId: request.principal?.keyId,
+      },
+      'request',
+    );
+  });
+
+  const failuresByKey = new FailureBudget({
+    limit: limits.failuresPerKey,
+    windowMs: limits.failureWindowMs,
+  });
+  const failuresBySource = new FailureBudget({
+    limit: limits.failuresPerSource,
+    windowMs: limits.failureWindowMs,
+  });
   app.addHook('onRequest', async (request) => {
+    if (KEY_IN_URL.test(request.url)) {
+      throw new UnauthenticatedError(
+        'an API key goes in the Authorization header, never in the URL',
+      );
+    }
     const header = request.headers.authorization;
     if (header === undefined) return;
     const key = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    // The store answers for every request (no cache), so a revoked key fails at once; a store
+    // that does not answer fails the request (503), never lets it through.
     const principal = await options.keys.authenticate(key);
-    if (principal === undefined) throw new UnauthenticatedError('the API key is not valid');
-    request.principal = principal;
+    if (principal !== undefined) {
+      request.principal = principal;
+      return;
+    }
+    const keyId = isWellFormedApiKey(key) ? apiKeyId(key) : undefined;
+    const now = Date.now();
+    const waits = [
+      failuresBySource.fail(request.ip, now),
+      keyId === undefined ? undefined : failuresByKey.fail(keyId, now),
+    ].filter((wait) => wait !== undefined);
+    // A security event: when, which key id (never the key), from where.
+    request.log.warn(
+      { event: 'authentication_failed', keyId: keyId ?? 'malformed', source: request.ip },
+      'authentication failed',
+    );
+    if (waits.length > 0) {
+      throw new RateLimitedError(Math.max(...waits), 'too many failed authentications');
+    }
+    throw new UnauthenticatedError('the API key is not valid');
+  });
+
+  await app.register(rateLimit, {
+    global: true,
+    // After authentication, so that the limit is the key's wherever its requests come from.
+    hook: 'preHandler',
+    max: limits.requestsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.principal?.keyId ?? `source:${request.ip}`,
+    errorResponseBuilder: (_request, context) =>
+      new RateLimitedError(context.ttl / 1000, 'too many requests for this key'),
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -4,7 +4,7 @@ import { accountability, intake, projections, referral, risk } from '@aman/contr
 import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { ApiKeyStore } from './adapters/keyStore.ts';
-import { buildApp } from './app.ts';
+import { DEFAULT_LIMITS, buildApp } from './app.ts';
 
 await runService(
   'gateway',
@@ -31,7 +31,17 @@ await runService(
       ),
       projections: client('projections', config.projections, projections.ProjectionsServiceClient),
     };
-    const app = await buildApp({ keys, clients, logger: kit.logger });
+    const app = await buildApp({
+      keys,
+      clients,
+      logger: kit.logger,
+      limits: {
+        requestsPerMinute: config.requestsPerMinute,
+        failuresPerKey: config.failuresPerKey,
+        failuresPerSource: config.failuresPerSource,
+        failureWindowMs: config.failureWindowSeconds * 1000,
+      },
+    });
     const address = await app.listen({ host: config.host, port: config.httpPort });
     kit.logger.info({ url: address, openapi: `${address}/openapi.json` }, 'gateway ready');
     return {
@@ -49,5 +59,29 @@ await runService(
     referral: addressOf('referral'),
     accountability: addressOf('accountability'),
     projections: addressOf('projections'),
+    requestsPerMinute: env.integer(
+      'AMAN_RATE_LIMIT_PER_MINUTE',
+      'requests per minute per API key (per source address without one); then 429',
+      DEFAULT_LIMITS.requestsPerMinute,
+      1,
+    ),
+    failuresPerKey: env.integer(
+      'AMAN_AUTH_FAILURES_PER_KEY',
+      'failed authentications per key id in the window before 429',
+      DEFAULT_LIMITS.failuresPerKey,
+      1,
+    ),
+    failuresPerSource: env.integer(
+      'AMAN_AUTH_FAILURES_PER_SOURCE',
+      'failed authentications per source address in the window before 429 (valid keys pass)',
+      DEFAULT_LIMITS.failuresPerSource,
+      1,
+    ),
+    failureWindowSeconds: env.integer(
+      'AMAN_AUTH_FAILURE_WINDOW_SECONDS',
+      'the window failed authentications are counted in',
+      DEFAULT_LIMITS.failureWindowMs / 1000,
+      1,
+    ),
   },
 );

@@ -330,6 +330,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
         AMAN_WEBHOOK_ATTEMPTS: '3',
         AMAN_WEBHOOK_FIRST_RETRY_MS: '200',
         AMAN_WEBHOOK_MAX_RETRY_MS: '1000',
+        // The tests poll as fast as they can with one key each.
+        AMAN_RATE_LIMIT_PER_MINUTE: '100000',
         AMAN_DATABASE_PREFIX: prefix,
         AMAN_TOPIC_PREFIX: `${prefix}.`,
       };
