@@ -254,6 +254,13 @@ function principalOf(request: FastifyRequest): Principal {
 
 const timestamp = (value: Date | undefined): string => value?.toISOString() ?? '';
 
+/** Accountability lists at most so many overdue interventions in one call. */
+const MAX_OVERDUE_COUNTED = 500;
+
+/** A published count, or null where it is suppressed. */
+const published = (count: projections.StatisticsCount | undefined): number | null =>
+  count === undefined || count.suppressed ? null : count.count;
+
 function caseView(view: projections.CaseView) {
   return {
     caseId: view.caseId,
@@ -1039,6 +1046,65 @@ export async function buildApp(options: GatewayOptions) {
     },
   );
 
+  app.get(
+    '/v1/programmes',
+    {
+      onRequest: allow('ngo', 'provider', 'monitor', 'operator'),
+      schema: {
+        summary: 'The programmes providers run: criteria, quota and status, as routing sees them',
+        description:
+          'A programme listed here is one cases are routed by; its status changes are told to ' +
+          'the NGOs of pending referrals.',
+        tags: ['ngo', 'provider'],
+        response: {
+          200: Type.Object({
+            programmes: Type.Array(
+              Type.Object({
+                programmeId: Type.String(),
+                providerOrganisationId: Type.String(),
+                name: Type.String(),
+                services: Type.Array(Type.String()),
+                criteria: Type.Object({
+                  profiles: Type.Array(Type.String()),
+                  riskLevels: Type.Array(Type.String()),
+                  provinces: Type.Array(Type.String()),
+                  genders: Type.Array(Type.String()),
+                }),
+                criteriaVersion: Type.Integer(),
+                quota: Type.Integer({ description: 'acceptances in all; 0 for no limit' }),
+                status: Type.String(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const listed = await clients.referral.call(
+        'listProgrammes',
+        {},
+        { principal: principalOf(request) },
+      );
+      return {
+        programmes: listed.programmes.map((programme) => ({
+          programmeId: programme.programmeId,
+          providerOrganisationId: programme.providerOrganisationId,
+          name: programme.name,
+          services: programme.services.map(common.needToJSON),
+          criteria: {
+            profiles: (programme.criteria?.profiles ?? []).map(common.profileToJSON),
+            riskLevels: (programme.criteria?.riskLevels ?? []).map(common.riskLevelToJSON),
+            provinces: programme.criteria?.provinces ?? [],
+            genders: (programme.criteria?.genders ?? []).map(common.genderToJSON),
+          },
+          criteriaVersion: programme.criteriaVersion,
+          quota: programme.quota,
+          status: referral.programmeStatusToJSON(programme.status),
+        })),
+      };
+    },
+  );
+
   app.post(
     '/v1/provider/webhook/secret-rotation',
     {
@@ -1552,6 +1618,111 @@ export async function buildApp(options: GatewayOptions) {
       return {
         killingsAndAttacks: figuresOf(figures.killingsAndAttacks),
         killings: figuresOf(figures.killings),
+      };
+    },
+  );
+
+  const Month = Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' });
+  const Period = Type.Object(
+    {
+      from: Month,
+      to: Month,
+    },
+    strict,
+  );
+  const Count = Type.Union([Type.Integer(), Type.Null()], {
+    description: 'null where the count is suppressed',
+  });
+  const Tables = Type.Array(
+    Type.Object({
+      name: Type.String(),
+      counts: Type.String({ description: 'what one count is' }),
+      dimension: Type.String(),
+      categories: Type.Array(Type.String()),
+      rows: Type.Array(
+        Type.Object({ period: Type.String(), cells: Type.Array(Count), total: Count }),
+      ),
+    }),
+  );
+  const tablesOf = (tables: readonly projections.StatisticsTable[]) =>
+    tables.map((table) => ({
+      name: table.name,
+      counts: table.counts,
+      dimension: table.dimension,
+      categories: table.categories,
+      rows: table.rows.map((row) => ({
+        period: row.period,
+        cells: row.cells.map(published),
+        total: published(row.total),
+      })),
+    }));
+
+  app.get(
+    '/v1/statistics',
+    {
+      schema: {
+        summary: 'De-identified statistics: fixed tables of counts by month and one dimension',
+        description:
+          'Public: no API key needed. Counts below minCell are suppressed (null), and enough ' +
+          'others that none can be worked out from a total. No free text, no personal data.',
+        tags: ['public'],
+        security: [],
+        querystring: Period,
+        response: {
+          200: Type.Object({ minCell: Type.Integer(), tables: Tables }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const statistics = await clients.projections.call(
+        'getPublicStatistics',
+        { periodFrom: request.query.from, periodTo: request.query.to },
+        request.principal === undefined ? {} : { principal: request.principal },
+      );
+      return { minCell: statistics.minCell, tables: tablesOf(statistics.tables) };
+    },
+  );
+
+  app.get(
+    '/v1/monitor/dashboard',
+    {
+      onRequest: allow('monitor'),
+      schema: {
+        summary: 'The monitor’s dashboard: incidents by act, perpetrator, province and source',
+        description:
+          'Not suppressed. Overdue interventions are counted here; each is listed at ' +
+          '/v1/interventions/overdue, and impunity figures are at /v1/statistics/impunity.',
+        tags: ['monitor'],
+        querystring: Period,
+        response: {
+          200: Type.Object({
+            incidents: Tables,
+            overdueInterventions: Type.Integer({
+              description: `counted up to ${String(MAX_OVERDUE_COUNTED)}: that many means at least that many`,
+            }),
+          }),
+          400: ErrorBody,
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const [dashboard, overdue] = await Promise.all([
+        clients.projections.call(
+          'getMonitorDashboard',
+          { periodFrom: request.query.from, periodTo: request.query.to },
+          { principal },
+        ),
+        clients.monitoring.call(
+          'listOverdueInterventions',
+          { limit: MAX_OVERDUE_COUNTED },
+          { principal },
+        ),
+      ]);
+      return {
+        incidents: tablesOf(dashboard.tables),
+        overdueInterventions: overdue.interventions.length,
       };
     },
   );

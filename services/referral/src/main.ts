@@ -78,6 +78,7 @@ await runService(
             referrals,
             feed: new ProviderFeed({ store, referrals, directory: providers }),
             deliveries,
+            routing,
             identity: kit.identity,
             logger: kit.logger,
           }),

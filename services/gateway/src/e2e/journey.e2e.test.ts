@@ -249,6 +249,19 @@ function journey(mode: 'embedded' | 'distributed'): void {
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
 
+    /** This month and the two before it, as the statistics' periods. */
+    const months = (): string => {
+      const now = new Date();
+      const from = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1));
+      return `from=${from.toISOString().slice(0, 7)}&to=${now.toISOString().slice(0, 7)}`;
+    };
+
+    /** The public statistics, read with no API key at all. */
+    const publicStatistics = async () => {
+      const response = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/statistics?${months()}`);
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+
     /** The admin CLI, as an operator runs it: `pnpm aman …`. */
     const aman = async (...args: string[]): Promise<string> => {
       const ran = await run(['pnpm', '--silent', 'aman', ...args], env, 60_000);
@@ -332,6 +345,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
         AMAN_WEBHOOK_MAX_RETRY_MS: '1000',
         // The tests poll as fast as they can with one key each.
         AMAN_RATE_LIMIT_PER_MINUTE: '100000',
+        // Small enough for a test's few cases to be published at all.
+        AMAN_STATS_MIN_CELL: '2',
         AMAN_DATABASE_PREFIX: prefix,
         AMAN_TOPIC_PREFIX: `${prefix}.`,
       };
@@ -625,6 +640,18 @@ function journey(mode: 'embedded' | 'distributed'): void {
           '1',
         ),
       ).toContain('PROGRAMME_STATUS_OPEN');
+      // Routing learns of it from referral's own events, in its own time: cases are routed by
+      // the programme once the NGO can see it listed.
+      await eventually('the programme listed', async () => {
+        const listed = (await api('GET', '/v1/programmes', keyOf('ngo'))).json['programmes'] as {
+          programmeId: string;
+          status: string;
+        }[];
+        return listed.find(
+          (programme) =>
+            programme.programmeId === programmeId && programme.status === 'PROGRAMME_STATUS_OPEN',
+        );
+      });
       const caseOf = (someone: typeof REFERRED.programmeFirst) =>
         referralCase(someone, 'moderate', ['NEED_LEGAL_AID'], ['RECIPIENT_TYPE_LEGAL_AID']);
       const first = await submitted(caseOf(REFERRED.programmeFirst), `e2e-p-${prefix}-1`);
@@ -689,12 +716,23 @@ function journey(mode: 'embedded' | 'distributed'): void {
         Date.parse(done?.deliveredAt ?? ''),
       );
 
-      // Erasure: the provider is told to delete its copy, and the packet is gone.
+      // Erasure: the provider is told to delete its copy, and the packet is gone; the public
+      // statistics still count the case.
+      const casesCounted = async (): Promise<number> => {
+        const { tables } = (await publicStatistics()).json as {
+          tables: { name: string; rows: { total: number | null }[] }[];
+        };
+        const table = tables.find((each) => each.name === 'cases_by_profile');
+        return (table?.rows ?? []).reduce((sum, row) => sum + (row.total ?? 0), 0);
+      };
+      const countedBefore = await casesCounted();
+      expect(countedBefore).toBeGreaterThanOrEqual(2);
       expect((await api('POST', `/v1/cases/${first}/erasure`, keyOf('ngo'))).status).toBe(200);
       await eventually(
         'the provider told of the erasure',
         async () => webhooksAbout(a.referralId, 'case.erased')[0],
       );
+      expect(await casesCounted()).toBe(countedBefore);
       const gone = await api('GET', `/v1/referrals/${a.referralId}/packet`, legal.key);
       expect([gone.status, (gone.json['error'] as { code?: string } | undefined)?.code]).toEqual([
         410,
@@ -834,6 +872,48 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect(webhooksAbout(letter?.referralId ?? '', 'referral.routed')).toHaveLength(1);
       expect(await letters()).toEqual([]);
     }, 120_000);
+
+    it('shows each stakeholder what the history implies: public statistics with no key, the monitor’s dashboard', async () => {
+      type Table = {
+        name: string;
+        categories: string[];
+        rows: { period: string; cells: (number | null)[]; total: number | null }[];
+      };
+      const column = (table: Table | undefined, category: string): number =>
+        (table?.rows ?? []).reduce((sum, row) => {
+          const index = table?.categories.indexOf(category) ?? -1;
+          return sum + (row.cells[index] ?? 0);
+        }, 0);
+      const statistics = await publicStatistics();
+      expect(statistics.status).toBe(200);
+      const published = statistics.json as { minCell: number; tables: Table[] };
+      expect(published.minCell).toBe(2);
+      // The five referral journeys' cases were all lawyers'.
+      const byProfile = published.tables.find((table) => table.name === 'cases_by_profile');
+      expect(column(byProfile, 'PROFILE_LAWYER')).toBeGreaterThanOrEqual(5);
+      // Nothing published is below the minimum: small cells are null.
+      for (const table of published.tables) {
+        for (const row of table.rows) {
+          for (const count of [...row.cells, row.total]) {
+            if (count !== null) expect(count).toBeGreaterThanOrEqual(2);
+          }
+        }
+      }
+      // No personal data, no free text: the canaries are nowhere in it.
+      for (const canary of canaries) expect(JSON.stringify(published)).not.toContain(canary);
+
+      const dashboard = await api('GET', `/v1/monitor/dashboard?${months()}`, keyOf('monitor'));
+      expect(dashboard.status).toBe(200);
+      const incidents = (dashboard.json['incidents'] as Table[]).find(
+        (table) => table.name === 'incidents_by_act',
+      );
+      expect(column(incidents, 'ACT_ASSAULT')).toBeGreaterThanOrEqual(1);
+      expect(column(incidents, 'ACT_ATTEMPTED_KILLING')).toBeGreaterThanOrEqual(1);
+      expect(dashboard.json['overdueInterventions']).toBeGreaterThanOrEqual(1);
+      expect((await api('GET', `/v1/monitor/dashboard?${months()}`, keyOf('ngo'))).status).toBe(
+        403,
+      );
+    }, 60_000);
 
     it('never lets the canary person reach a log line, a stored event, a Kafka record, a span or a webhook', async () => {
       const leaks: string[] = [];

@@ -1,10 +1,11 @@
 import { common, referral } from '@aman/contracts';
-import { UnavailableError } from '@aman/errors';
+import { UnauthenticatedError, UnavailableError } from '@aman/errors';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
 import type { ProviderDirectory } from '../application/providerDirectory.ts';
 import type { ProviderFeed } from '../application/providerFeed.ts';
 import type { Referrals } from '../application/referrals.ts';
+import type { RoutingProcess } from '../application/routingProcess.ts';
 import type { WebhookDelivery } from '../application/webhookDelivery.ts';
 import type {
   DeliveryChannel,
@@ -63,6 +64,8 @@ export function referralServer(deps: {
   readonly feed?: ProviderFeed;
   /** The operator's hold on webhook delivery: dead letters, redelivery, discard. */
   readonly deliveries?: Pick<WebhookDelivery, 'deadLetters' | 'redeliver' | 'discard'>;
+  /** The programmes as routing knows them (the routing process). */
+  readonly routing?: Pick<RoutingProcess, 'programmes'>;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): referral.ReferralServiceServer {
@@ -153,6 +156,27 @@ export function referralServer(deps: {
             request.url,
           );
           return {};
+        },
+      },
+      listProgrammes: {
+        callers: ['gateway', 'admin'],
+        handle: async (_request, call) => {
+          if (call.caller.principal === undefined) throw new UnauthenticatedError();
+          if (deps.routing === undefined) throw new UnavailableError('routing is not running');
+          return {
+            programmes: (await deps.routing.programmes()).map((programme) =>
+              referral.ProgrammeSummary.fromJSON({
+                programmeId: programme.programmeId,
+                providerOrganisationId: programme.providerOrganisationId,
+                name: programme.name ?? '',
+                services: programme.services,
+                criteria: { riskLevels: programme.riskLevels, ...programme.eligibility },
+                criteriaVersion: programme.criteriaVersion,
+                quota: programme.quota,
+                status: programme.status,
+              }),
+            ),
+          };
         },
       },
       listWebhookDeadLetters: {

@@ -42,9 +42,11 @@ type CaseStanding = Pick<
 type CaseRisk = { readonly level: RiskLevel } & CaseDeadlines;
 
 /** A programme as the routing process remembers it (placesTaken: its status says when full). */
-type KnownProgramme = Omit<ProgrammeDescription, 'placesTaken' | 'open'> & {
+export type KnownProgramme = Omit<ProgrammeDescription, 'placesTaken' | 'open'> & {
   readonly providerOrganisationId: string;
   readonly status: string;
+  /** Absent from programmes remembered before it was kept. */
+  readonly name?: string;
 };
 
 /** Who the defender is, as intake publishes it: the fields eligibility looks at. */
@@ -253,6 +255,7 @@ export class RoutingProcess {
       const programme: Omit<KnownProgramme, 'status'> = {
         programmeId,
         providerOrganisationId,
+        name: text(data['name']) ?? '',
         services: valuesOf(data['services'], NEEDS),
         riskLevels: valuesOf(criteria['riskLevels'], RISK_LEVELS),
         eligibility: {
@@ -424,15 +427,22 @@ export class RoutingProcess {
     }
   }
 
+  /**
+   * The programmes as routing knows them now: what cases are routed by. A programme whose status
+   * was read before its definition has no services yet: left out until it has.
+   */
+  async programmes(): Promise<KnownProgramme[]> {
+    return (await everyDocument(this.#programmes))
+      .filter((data) => Array.isArray(data['services']))
+      .map((data) => data as unknown as KnownProgramme);
+  }
+
   /** Every provider, and each of its programmes, with the referrals it works on now. */
   async #targets(): Promise<ProviderDescription[]> {
     const providers = (await everyDocument(this.#providers)).map(
       (data) => data as unknown as ProviderDescription,
     );
-    // A programme whose status was read before its definition has no services yet: left out.
-    const programmes = (await everyDocument(this.#programmes))
-      .filter((data) => Array.isArray(data['services']))
-      .map((data) => data as unknown as KnownProgramme);
+    const programmes = await this.programmes();
     const targets: ProviderDescription[] = [];
     for (const provider of providers) {
       const load = provider.capacity ? await this.#referrals.load(provider.organisationId) : 0;

@@ -451,6 +451,25 @@ export interface SetProviderStatusResponse {
   active: boolean;
 }
 
+export interface ListProgrammesRequest {
+}
+
+export interface ProgrammeSummary {
+  programmeId: string;
+  providerOrganisationId: string;
+  name: string;
+  services: Need[];
+  criteria: Eligibility | undefined;
+  criteriaVersion: number;
+  /** Acceptances in all; 0 for no limit. */
+  quota: number;
+  status: ProgrammeStatus;
+}
+
+export interface ListProgrammesResponse {
+  programmes: ProgrammeSummary[];
+}
+
 export interface RotateWebhookSecretRequest {
   organisationId: string;
   /** The new secret: `whsec_` + base64 of 24 to 64 random bytes, made by the caller. */
@@ -2753,6 +2772,347 @@ export const SetProviderStatusResponse: MessageFns<SetProviderStatusResponse> = 
   fromPartial(object: DeepPartial<SetProviderStatusResponse>): SetProviderStatusResponse {
     const message = createBaseSetProviderStatusResponse();
     message.active = object.active ?? false;
+    return message;
+  },
+};
+
+function createBaseListProgrammesRequest(): ListProgrammesRequest {
+  return {};
+}
+
+export const ListProgrammesRequest: MessageFns<ListProgrammesRequest> = {
+  encode(_: ListProgrammesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProgrammesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProgrammesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListProgrammesRequest {
+    return {};
+  },
+
+  toJSON(_: ListProgrammesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProgrammesRequest>): ListProgrammesRequest {
+    return ListProgrammesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListProgrammesRequest>): ListProgrammesRequest {
+    const message = createBaseListProgrammesRequest();
+    return message;
+  },
+};
+
+function createBaseProgrammeSummary(): ProgrammeSummary {
+  return {
+    programmeId: "",
+    providerOrganisationId: "",
+    name: "",
+    services: [],
+    criteria: undefined,
+    criteriaVersion: 0,
+    quota: 0,
+    status: 0,
+  };
+}
+
+export const ProgrammeSummary: MessageFns<ProgrammeSummary> = {
+  encode(message: ProgrammeSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.programmeId !== "") {
+      writer.uint32(10).string(message.programmeId);
+    }
+    if (message.providerOrganisationId !== "") {
+      writer.uint32(18).string(message.providerOrganisationId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.services.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.services) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.criteria !== undefined) {
+      Eligibility.encode(message.criteria, writer.uint32(42).fork()).join();
+    }
+    if (message.criteriaVersion !== 0) {
+      writer.uint32(48).int32(message.criteriaVersion);
+    }
+    if (message.quota !== 0) {
+      writer.uint32(56).int32(message.quota);
+    }
+    if (message.status !== 0) {
+      writer.uint32(64).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProgrammeSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProgrammeSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.providerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.services.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.services.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.criteria = Eligibility.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.criteriaVersion = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.quota = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProgrammeSummary {
+    return {
+      programmeId: isSet(object.programmeId)
+        ? globalThis.String(object.programmeId)
+        : isSet(object.programme_id)
+        ? globalThis.String(object.programme_id)
+        : "",
+      providerOrganisationId: isSet(object.providerOrganisationId)
+        ? globalThis.String(object.providerOrganisationId)
+        : isSet(object.provider_organisation_id)
+        ? globalThis.String(object.provider_organisation_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      services: globalThis.Array.isArray(object?.services) ? object.services.map((e: any) => needFromJSON(e)) : [],
+      criteria: isSet(object.criteria) ? Eligibility.fromJSON(object.criteria) : undefined,
+      criteriaVersion: isSet(object.criteriaVersion)
+        ? globalThis.Number(object.criteriaVersion)
+        : isSet(object.criteria_version)
+        ? globalThis.Number(object.criteria_version)
+        : 0,
+      quota: isSet(object.quota) ? globalThis.Number(object.quota) : 0,
+      status: isSet(object.status) ? programmeStatusFromJSON(object.status) : 0,
+    };
+  },
+
+  toJSON(message: ProgrammeSummary): unknown {
+    const obj: any = {};
+    if (message.programmeId !== "") {
+      obj.programmeId = message.programmeId;
+    }
+    if (message.providerOrganisationId !== "") {
+      obj.providerOrganisationId = message.providerOrganisationId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => needToJSON(e));
+    }
+    if (message.criteria !== undefined) {
+      obj.criteria = Eligibility.toJSON(message.criteria);
+    }
+    if (message.criteriaVersion !== 0) {
+      obj.criteriaVersion = Math.round(message.criteriaVersion);
+    }
+    if (message.quota !== 0) {
+      obj.quota = Math.round(message.quota);
+    }
+    if (message.status !== 0) {
+      obj.status = programmeStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ProgrammeSummary>): ProgrammeSummary {
+    return ProgrammeSummary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ProgrammeSummary>): ProgrammeSummary {
+    const message = createBaseProgrammeSummary();
+    message.programmeId = object.programmeId ?? "";
+    message.providerOrganisationId = object.providerOrganisationId ?? "";
+    message.name = object.name ?? "";
+    message.services = object.services?.map((e) => e) || [];
+    message.criteria = (object.criteria !== undefined && object.criteria !== null)
+      ? Eligibility.fromPartial(object.criteria)
+      : undefined;
+    message.criteriaVersion = object.criteriaVersion ?? 0;
+    message.quota = object.quota ?? 0;
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
+function createBaseListProgrammesResponse(): ListProgrammesResponse {
+  return { programmes: [] };
+}
+
+export const ListProgrammesResponse: MessageFns<ListProgrammesResponse> = {
+  encode(message: ListProgrammesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.programmes) {
+      ProgrammeSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProgrammesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProgrammesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.programmes.push(ProgrammeSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProgrammesResponse {
+    return {
+      programmes: globalThis.Array.isArray(object?.programmes)
+        ? object.programmes.map((e: any) => ProgrammeSummary.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListProgrammesResponse): unknown {
+    const obj: any = {};
+    if (message.programmes?.length) {
+      obj.programmes = message.programmes.map((e) => ProgrammeSummary.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListProgrammesResponse>): ListProgrammesResponse {
+    return ListProgrammesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListProgrammesResponse>): ListProgrammesResponse {
+    const message = createBaseListProgrammesResponse();
+    message.programmes = object.programmes?.map((e) => ProgrammeSummary.fromPartial(e)) || [];
     return message;
   },
 };
@@ -6648,6 +7008,21 @@ export const ReferralServiceService = {
     responseDeserialize: (value: Buffer): SetProgrammeStatusResponse => SetProgrammeStatusResponse.decode(value),
   },
   /**
+   * Any organisation: the programmes providers run, with their criteria and status, as routing
+   * sees them now (a programme listed here is one cases are routed by).
+   */
+  listProgrammes: {
+    path: "/aman.referral.v1.ReferralService/ListProgrammes" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListProgrammesRequest): Buffer =>
+      Buffer.from(ListProgrammesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListProgrammesRequest => ListProgrammesRequest.decode(value),
+    responseSerialize: (value: ListProgrammesResponse): Buffer =>
+      Buffer.from(ListProgrammesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListProgrammesResponse => ListProgrammesResponse.decode(value),
+  },
+  /**
    * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
    * one before too for the overlap, so that its receiver can switch over.
    */
@@ -6750,6 +7125,11 @@ export interface ReferralServiceServer extends UntypedServiceImplementation {
    */
   registerProgramme: handleUnaryCall<RegisterProgrammeRequest, RegisterProgrammeResponse>;
   setProgrammeStatus: handleUnaryCall<SetProgrammeStatusRequest, SetProgrammeStatusResponse>;
+  /**
+   * Any organisation: the programmes providers run, with their criteria and status, as routing
+   * sees them now (a programme listed here is one cases are routed by).
+   */
+  listProgrammes: handleUnaryCall<ListProgrammesRequest, ListProgrammesResponse>;
   /**
    * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
    * one before too for the overlap, so that its receiver can switch over.
@@ -6928,6 +7308,25 @@ export interface ReferralServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetProgrammeStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Any organisation: the programmes providers run, with their criteria and status, as routing
+   * sees them now (a programme listed here is one cases are routed by).
+   */
+  listProgrammes(
+    request: ListProgrammesRequest,
+    callback: (error: ServiceError | null, response: ListProgrammesResponse) => void,
+  ): ClientUnaryCall;
+  listProgrammes(
+    request: ListProgrammesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListProgrammesResponse) => void,
+  ): ClientUnaryCall;
+  listProgrammes(
+    request: ListProgrammesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListProgrammesResponse) => void,
   ): ClientUnaryCall;
   /**
    * The provider itself, or an administrator: sign its webhooks with a new secret, and with the
