@@ -5,6 +5,7 @@ import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 import { DataKeyVault } from './adapters/dataKeyVault.ts';
 import { INTAKE_SERVICE, intakeServer, riskFactsOf } from './adapters/grpcServer.ts';
 import { loadBlindIndexKey, loadMasterKeys } from './adapters/masterKeys.ts';
+import { AccessLog } from './application/accessLog.ts';
 import { DuplicateMatcher } from './application/duplicates.ts';
 import { IntakeCases, flagDuplicate } from './application/intakeCases.ts';
 
@@ -21,8 +22,9 @@ await runService(
       deadlineMs: config.triageDeadlineMs,
     });
     const keySettings = { mode: kit.platform.mode, dataDir: kit.dataDir, logger: kit.logger };
+    const readModels = await kit.platform.readModels();
     const duplicates = await DuplicateMatcher.open({
-      store: await kit.platform.readModels(),
+      store: readModels,
       key: loadBlindIndexKey({
         configured: config.blindIndexKey,
         parse: blindIndexKeyFromBase64,
@@ -32,8 +34,15 @@ await runService(
       logger: kit.logger,
       maxMatchesPerKeyPerHour: config.maxMatchesPerKeyPerHour,
     });
+    const access = await AccessLog.open({
+      store,
+      readModels,
+      checkpoints: await kit.platform.checkpoints(),
+      logger: kit.logger,
+    });
     const cases = new IntakeCases({
       store,
+      access,
       vault: await DataKeyVault.open(await kit.platform.vault()),
       keys: loadMasterKeys({
         configured: {
@@ -60,16 +69,27 @@ await runService(
     const sweeper = setInterval(() => {
       duplicates.sweepSoon();
     }, config.duplicateSweepMs);
+    // The access index follows the log in the background; a report catches it up to the head.
+    access.catchUpSoon();
+    const indexer = setInterval(() => {
+      access.catchUpSoon();
+    }, config.accessIndexMs);
     return {
       grpc: [
         {
           name: INTAKE_SERVICE,
           definition: intake.IntakeServiceService,
-          implementation: intakeServer({ cases, identity: kit.identity, logger: kit.logger }),
+          implementation: intakeServer({
+            cases,
+            access,
+            identity: kit.identity,
+            logger: kit.logger,
+          }),
         },
       ],
       stop: () => {
         clearInterval(sweeper);
+        clearInterval(indexer);
         riskAssessment.close();
         return Promise.resolve();
       },
@@ -96,6 +116,12 @@ await runService(
     duplicateSweepMs: env.integer(
       'AMAN_DUPLICATE_SWEEP_MS',
       'how often unchecked blind index entries are matched',
+      5000,
+      100,
+    ),
+    accessIndexMs: env.integer(
+      'AMAN_ACCESS_INDEX_MS',
+      'how often the access-audit index catches up with the event log (reports catch it up anyway)',
       5000,
       100,
     ),

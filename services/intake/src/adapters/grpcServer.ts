@@ -2,6 +2,7 @@ import { common, intake, risk } from '@aman/contracts';
 import { NotFoundError, ValidationError } from '@aman/errors';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
+import type { AccessLog, ReportedAccess } from '../application/accessLog.ts';
 import type { CaseView, Identity, IntakeCases } from '../application/intakeCases.ts';
 import type {
   CaseFacts,
@@ -140,13 +141,25 @@ function caseViewOf(view: CaseView): intake.CaseView {
   });
 }
 
-/** IntakeService over gRPC: the gateway acts for NGOs, only referral fetches packets. */
+function accessMessageOf(access: ReportedAccess): intake.Access {
+  return intake.Access.fromJSON({
+    ...access,
+    kind: `ACCESS_KIND_${access.kind.toUpperCase()}`,
+    outcome: `ACCESS_OUTCOME_${access.outcome.toUpperCase()}`,
+  });
+}
+
+/**
+ * IntakeService over gRPC: the gateway acts for NGOs, only referral fetches packets, only the
+ * admin CLI reports accesses.
+ */
 export function intakeServer(deps: {
   readonly cases: IntakeCases;
+  readonly access: Pick<AccessLog, 'report'>;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): intake.IntakeServiceServer {
-  const { cases } = deps;
+  const { cases, access } = deps;
   return implement<intake.IntakeServiceServer>(
     INTAKE_SERVICE,
     {
@@ -287,6 +300,29 @@ export function intakeServer(deps: {
                 ? {}
                 : { familyExposed: packet.familyExposed }),
             }),
+          };
+        },
+      },
+      reportAccess: {
+        callers: ['admin'],
+        handle: async (request, call) => {
+          const by =
+            request.keyId !== undefined
+              ? { keyId: request.keyId }
+              : request.organisationId !== undefined
+                ? { organisationId: request.organisationId }
+                : undefined;
+          if (by === undefined) throw new ValidationError('key_id or organisation_id is required');
+          const report = await access.report(call.caller.principal, {
+            by,
+            since: request.since?.toISOString(),
+            until: request.until?.toISOString(),
+            pageSize: request.pageSize,
+            pageToken: request.pageToken,
+          });
+          return {
+            accesses: report.accesses.map(accessMessageOf),
+            nextPageToken: report.nextPageToken ?? '',
           };
         },
       },

@@ -13,10 +13,12 @@ import {
   type WrappedDataKey,
 } from '@aman/crypto';
 import { UnavailableError } from '@aman/errors';
+import { OutboxRelay, type BusMessage } from '@aman/messaging';
 import type { EventStore } from '@aman/eventstore';
 import {
   Platform,
   ServiceClient,
+  codecsOf,
   ServiceIdentity,
   createLogger,
   startGrpcServer,
@@ -31,6 +33,7 @@ import {
   readMongoDatabases,
 } from '@aman/testing';
 
+import { AccessLog } from '../application/accessLog.ts';
 import { DuplicateMatcher } from '../application/duplicates.ts';
 import { IntakeCases, flagDuplicate, rewrapDataKeys } from '../application/intakeCases.ts';
 import { sealedFieldName } from '../domain/index.ts';
@@ -53,6 +56,12 @@ const shelter: Principal = {
   organisationId: 'org-shelter',
   organisationType: 'provider',
   keyId: 'key_s',
+};
+/** Who the admin CLI acts as (services/gateway/src/admin.ts). */
+const ADMIN: Principal = {
+  organisationId: 'operator',
+  organisationType: 'admin',
+  keyId: 'admin-cli',
 };
 /** A synthetic person: these strings must never be found in the clear. */
 const canary = {
@@ -116,6 +125,7 @@ interface Harness {
   readonly duplicates: DuplicateMatcher;
   readonly gateway: ServiceClient<intake.IntakeServiceClient>;
   readonly referral: ServiceClient<intake.IntakeServiceClient>;
+  readonly admin: ServiceClient<intake.IntakeServiceClient>;
   /** Restarts the service's application with another keyring (a rotation's deploy). */
   readonly restartWith: (keys: MasterKeyring) => Promise<void>;
   /** Every byte the service stored, as someone with the disk or the database would read it. */
@@ -137,14 +147,21 @@ async function startIntake(
   const triage = {
     assess: () => Promise.reject(new UnavailableError('risk-assessment did not answer in time')),
   };
+  const readModels = await platform.readModels();
   const duplicates = await DuplicateMatcher.open({
-    store: await platform.readModels(),
+    store: readModels,
     key: blindIndexKeyFromBase64('test-bi', Buffer.alloc(32, 8).toString('base64')),
     flag: (match, at) => flagDuplicate(store, match, at),
     logger,
     maxMatchesPerKeyPerHour: 3,
   });
-  let cases = new IntakeCases({ store, vault, keys: ring(masterKey), triage, duplicates });
+  const access = await AccessLog.open({
+    store,
+    readModels,
+    checkpoints: await platform.checkpoints(),
+    logger,
+  });
+  let cases = new IntakeCases({ store, vault, keys: ring(masterKey), triage, duplicates, access });
   const implementation = intakeServer({
     // The application behind the running server is swapped by restartWith (a deploy with new keys).
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- see above
@@ -154,6 +171,7 @@ async function startIntake(
         return typeof value === 'function' ? (value as () => unknown).bind(cases) : value;
       },
     }),
+    access,
     identity,
     logger,
   });
@@ -171,6 +189,7 @@ async function startIntake(
     });
   const gateway = await client('gateway');
   const referral = await client('referral');
+  const admin = await client('admin');
   return {
     platform,
     store,
@@ -178,14 +197,16 @@ async function startIntake(
     duplicates,
     gateway,
     referral,
+    admin,
     restartWith: (keys) => {
-      cases = new IntakeCases({ store, vault, keys, triage, duplicates });
+      cases = new IntakeCases({ store, vault, keys, triage, duplicates, access });
       return Promise.resolve();
     },
     rawStores: raw,
     stop: async () => {
       gateway.close();
       referral.close();
+      admin.close();
       await server.stop();
       await platform.close();
     },
@@ -644,6 +665,268 @@ function intakeSuite(mode: string, start: () => Promise<Harness>): void {
     );
     expect(packet?.fullName).toBe(canary.fullName);
     await h.restartWith(ring(masterKey));
+  });
+
+  it('audits every read of personal data and reports it by key and by organisation, for the admin only', async () => {
+    const holder: Principal = {
+      organisationId: 'org-aud-ngo',
+      organisationType: 'ngo',
+      keyId: 'key_aud_n1',
+    };
+    const stolen: Principal = {
+      organisationId: 'org-aud-prov',
+      organisationType: 'provider',
+      keyId: 'key_aud_p1',
+    };
+    const sibling: Principal = { ...stolen, keyId: 'key_aud_p2' };
+    const bystander: Principal = {
+      organisationId: 'org-aud-other',
+      organisationType: 'provider',
+      keyId: 'key_aud_o1',
+    };
+    const grants = [
+      {
+        providerIds: ['org-aud-prov'],
+        fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'],
+      },
+      { recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_LOCATION'] },
+    ];
+    const submit = async (key: string, consent = grants) =>
+      (await h.gateway.call('submitCase', submission(key, consent), { principal: holder })).caseId;
+    const first = await submit('aud-1');
+    const second = await submit('aud-2');
+    const unconsented = await submit('aud-3', [
+      { recipientTypes: ['RECIPIENT_TYPE_SHELTER_NETWORK'], fieldGroups: ['FIELD_GROUP_IDENTITY'] },
+    ]);
+    const packet = (caseId: string, referralId: string, principal: Principal) =>
+      h.referral.call(
+        'getReferralPacket',
+        { caseId, referralId, recipientType: common.RecipientType.RECIPIENT_TYPE_EMBASSY },
+        { principal },
+      );
+    const before = new Date();
+    await packet(first, 'ref-aud-1', stolen);
+    await packet(second, 'ref-aud-2', stolen);
+    await expectAmanError(packet(unconsented, 'ref-aud-3', stolen), 'AMAN_ERR_NOT_FOUND');
+    await packet(first, 'ref-aud-4', sibling);
+    await packet(first, 'ref-aud-5', bystander);
+    await h.gateway.call('getCase', { caseId: first }, { principal: holder });
+    const after = new Date();
+
+    const report = async (by: Partial<intake.ReportAccessRequest>) =>
+      (
+        await h.admin.call('reportAccess', intake.ReportAccessRequest.fromPartial(by), {
+          principal: ADMIN,
+        })
+      ).accesses;
+    const byKey = await report({ keyId: 'key_aud_p1' });
+    expect(byKey.map((access) => [access.caseId, access.outcome, access.referralId])).toEqual([
+      [first, intake.AccessOutcome.ACCESS_OUTCOME_READ, 'ref-aud-1'],
+      [second, intake.AccessOutcome.ACCESS_OUTCOME_READ, 'ref-aud-2'],
+      [unconsented, intake.AccessOutcome.ACCESS_OUTCOME_REFUSED, 'ref-aud-3'],
+    ]);
+    expect(byKey[0]).toMatchObject({
+      ownerOrganisationId: 'org-aud-ngo',
+      organisationId: 'org-aud-prov',
+      organisationType: 'provider',
+      keyId: 'key_aud_p1',
+      kind: intake.AccessKind.ACCESS_KIND_PACKET,
+      // Its own grant and the embassies' (it asked as an embassy).
+      fieldGroups: [
+        common.FieldGroup.FIELD_GROUP_IDENTITY,
+        common.FieldGroup.FIELD_GROUP_CONTACT,
+        common.FieldGroup.FIELD_GROUP_LOCATION,
+      ],
+    });
+    expect(byKey[2]?.fieldGroups).toEqual([]);
+    for (const access of byKey) {
+      expect(access.at?.getTime()).toBeGreaterThanOrEqual(before.getTime());
+      expect(access.at?.getTime()).toBeLessThanOrEqual(after.getTime());
+    }
+    const times = byKey.map((access) => access.at?.getTime() ?? 0);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+
+    // The NGO's read of its own record: all it holds, and it is the owner.
+    expect(await report({ keyId: 'key_aud_n1' })).toEqual([
+      expect.objectContaining({
+        caseId: first,
+        ownerOrganisationId: 'org-aud-ngo',
+        organisationId: 'org-aud-ngo',
+        organisationType: 'ngo',
+        kind: intake.AccessKind.ACCESS_KIND_RECORD,
+        outcome: intake.AccessOutcome.ACCESS_OUTCOME_READ,
+        fieldGroups: [1, 2, 3, 4, 5],
+        referralId: '',
+      }),
+    ]);
+
+    // The organisation: every key's accesses, and nobody else's.
+    const byOrganisation = await report({ organisationId: 'org-aud-prov' });
+    expect(byOrganisation.map((access) => [access.keyId, access.caseId])).toEqual([
+      ['key_aud_p1', first],
+      ['key_aud_p1', second],
+      ['key_aud_p1', unconsented],
+      ['key_aud_p2', first],
+    ]);
+    expect(await report({ organisationId: 'org-aud-other' })).toHaveLength(1);
+    expect(await report({ keyId: 'key_nobody' })).toEqual([]);
+
+    // A window, and pages.
+    const since = byKey[1]?.at;
+    expect((await report({ keyId: 'key_aud_p1', since })).map((a) => a.caseId)).toEqual([
+      second,
+      unconsented,
+    ]);
+    expect((await report({ keyId: 'key_aud_p1', until: since })).map((a) => a.caseId)).toEqual([
+      first,
+    ]);
+    const firstPage = await h.admin.call(
+      'reportAccess',
+      intake.ReportAccessRequest.fromPartial({ organisationId: 'org-aud-prov', pageSize: 3 }),
+      { principal: ADMIN },
+    );
+    expect(firstPage.accesses).toHaveLength(3);
+    const lastPage = await h.admin.call(
+      'reportAccess',
+      intake.ReportAccessRequest.fromPartial({
+        organisationId: 'org-aud-prov',
+        pageSize: 3,
+        pageToken: firstPage.nextPageToken,
+      }),
+      { principal: ADMIN },
+    );
+    expect(lastPage.accesses.map((access) => access.keyId)).toEqual(['key_aud_p2']);
+    expect(lastPage.nextPageToken).toBe('');
+
+    // Only the admin CLI, and only for an admin principal.
+    const request = intake.ReportAccessRequest.fromPartial({ keyId: 'key_aud_p1' });
+    await expectAmanError(
+      h.gateway.call('reportAccess', request, { principal: ADMIN }),
+      'AMAN_ERR_FORBIDDEN',
+    );
+    await expectAmanError(
+      h.admin.call('reportAccess', request, { principal: holder }),
+      'AMAN_ERR_FORBIDDEN',
+    );
+    await expectAmanError(h.admin.call('reportAccess', request), 'AMAN_ERR_UNAUTHENTICATED');
+    await expectAmanError(
+      h.admin.call('reportAccess', intake.ReportAccessRequest.fromPartial({}), {
+        principal: ADMIN,
+      }),
+      'AMAN_ERR_VALIDATION',
+    );
+
+    // The audit events say who, which case, what and when, and nothing personal.
+    const audit = (await h.store.readAll({ limit: 10_000 })).filter((event) =>
+      ['PacketReleased', 'PacketRefused', 'CaseRecordRead'].includes(event.type),
+    );
+    expect(audit.length).toBeGreaterThanOrEqual(6);
+    const text = JSON.stringify(audit);
+    for (const value of [...Object.values(canary), CANARY_NARRATIVE]) {
+      expect(text).not.toContain(value);
+    }
+    expect(await h.store.readStream(`access-${first}`)).toEqual([
+      expect.objectContaining({
+        type: 'CaseRecordRead',
+        data: {
+          caseId: first,
+          organisationId: 'org-aud-ngo',
+          organisationType: 'ngo',
+          keyId: 'key_aud_n1',
+          fieldGroups: [
+            'FIELD_GROUP_IDENTITY',
+            'FIELD_GROUP_CONTACT',
+            'FIELD_GROUP_LOCATION',
+            'FIELD_GROUP_THREATS',
+            'FIELD_GROUP_CIRCUMSTANCES',
+          ],
+          readAt: expect.any(String),
+        },
+        metadata: expect.objectContaining({
+          actor: { organisationId: 'org-aud-ngo', principalId: 'key_aud_n1' },
+        }),
+      }),
+    ]);
+    // The NGO's reads stay in intake: the outbox relay, over this store, publishes the packets'
+    // audit and not the record reads (only bound event types leave intake).
+    expect(codecsOf('intake').publishes('CaseRecordRead')).toBe(false);
+    const published: BusMessage[] = [];
+    const unpublishable: string[] = [];
+    await new OutboxRelay({
+      store: h.store,
+      checkpoints: await h.platform.checkpoints(),
+      publisher: {
+        publish: (_topic, messages) => {
+          published.push(...messages);
+          return Promise.resolve();
+        },
+        close: () => Promise.resolve(),
+      },
+      codecs: codecsOf('intake'),
+      topic: 'aman.intake.v1',
+      name: 'relay:access-audit-test',
+      onUnpublishable: (event) => {
+        unpublishable.push(event.type);
+        return Promise.resolve();
+      },
+    }).runOnce();
+    expect(unpublishable).toEqual([]);
+    const types = new Set(published.map((message) => message.type));
+    expect(types).toContain('aman.intake.v1.PacketReleased');
+    expect([...types].filter((type) => !type.startsWith('aman.intake.v1.'))).toEqual([]);
+    expect(published.filter((message) => message.stream.startsWith('access-'))).toEqual([]);
+    const bytes = published.map((m) => Buffer.from(m.data).toString('latin1')).join('\n');
+    expect(bytes).not.toContain(canary.fullName);
+    const raw = await h.rawStores();
+    for (const value of [canary.fullName, canary.phone, CANARY_NARRATIVE]) {
+      expect(raw).not.toContain(value);
+    }
+  });
+
+  it('audits the NGO’s read without moving the version its update is checked against', async () => {
+    const { caseId } = await h.gateway.call('submitCase', submission('aud-version'), {
+      principal: ngo,
+    });
+    const read = async () =>
+      (await h.gateway.call('getCase', { caseId }, { principal: ngo })).case?.version ?? -1;
+    const version = await read();
+    expect(await read()).toBe(version);
+    expect(await read()).toBe(version);
+    const update = intake.UpdateCaseRequest.fromJSON({
+      caseId,
+      expectedVersion: version,
+      profile: 'PROFILE_JOURNALIST',
+      gender: 'GENDER_WOMAN',
+      province: 'AF-KAB',
+      needs: ['NEED_LEGAL_AID'],
+      vulnerabilities: {},
+      capacities: {},
+    });
+    expect((await h.gateway.call('updateCase', update, { principal: ngo })).version).toBe(
+      version + 1,
+    );
+    expect(
+      (await h.store.readStream(`case-${caseId}`)).filter((e) => e.type === 'CaseRecordRead'),
+    ).toEqual([]);
+    expect(await h.store.readStream(`access-${caseId}`)).toHaveLength(3);
+  });
+
+  it('reports an access appended after the index last caught up: the report reads to the head', async () => {
+    const { caseId } = await h.gateway.call('submitCase', submission('aud-late'), {
+      principal: ngo,
+    });
+    const late: Principal = { ...ngo, keyId: 'key_aud_late' };
+    const report = () =>
+      h.admin.call(
+        'reportAccess',
+        intake.ReportAccessRequest.fromPartial({ keyId: 'key_aud_late' }),
+        {
+          principal: ADMIN,
+        },
+      );
+    expect((await report()).accesses).toEqual([]);
+    await h.gateway.call('getCase', { caseId }, { principal: late });
+    expect((await report()).accesses.map((access) => access.caseId)).toEqual([caseId]);
   });
 }
 

@@ -23,6 +23,7 @@ import type { MasterKeyring } from '../adapters/masterKeys.ts';
 import {
   caseDecider,
   caseStream,
+  recordFieldGroups,
   sealedFieldName,
   sealedPacketFor,
   visible,
@@ -39,6 +40,7 @@ import {
   type ThreatFact,
   type WithdrawalReason,
 } from '../domain/index.ts';
+import type { AccessLog } from './accessLog.ts';
 import type { DuplicateMatcher } from './duplicates.ts';
 
 /** The personal identity of a case, in plaintext only for the length of a call. */
@@ -110,12 +112,15 @@ export class IntakeCases {
   readonly #keys: MasterKeyring;
   readonly #triage: Triage;
   readonly #duplicates: DuplicateMatcher | undefined;
+  readonly #access: Pick<AccessLog, 'recordRead'>;
 
   constructor(options: {
     readonly store: EventStore;
     readonly vault: DataKeyVault;
     readonly keys: MasterKeyring;
     readonly triage: Triage;
+    /** Where the NGO's reads of its own records are audited. */
+    readonly access: Pick<AccessLog, 'recordRead'>;
     readonly duplicates?: DuplicateMatcher;
   }) {
     this.#store = options.store;
@@ -123,6 +128,7 @@ export class IntakeCases {
     this.#keys = options.keys;
     this.#triage = options.triage;
     this.#duplicates = options.duplicates;
+    this.#access = options.access;
   }
 
   async submit(
@@ -196,15 +202,17 @@ export class IntakeCases {
     return { caseId, riskLevel };
   }
 
-  /** The NGO's own case, opened for this call (or marked erased). */
+  /** The NGO's own case, audited, then opened for this call (or marked erased). */
   async get(principal: Principal | undefined, caseId: string): Promise<CaseView> {
     const owner = ngo(principal);
     const { state, version } = await loadState(this.#store, caseStream(caseId), caseDecider);
     if (!state.exists || state.organisationId !== owner.organisationId) {
       throw new NotFoundError('no such case');
     }
-    const opener = await this.#opener(state);
     const sealed = state.personalData?.sealed;
+    const readable = state.status !== 'erased' && sealed !== undefined;
+    await this.#access.recordRead(owner, caseId, recordFieldGroups(readable));
+    const opener = readable ? await this.#opener(state) : undefined;
     return {
       state,
       version: version ?? 0,

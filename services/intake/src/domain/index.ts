@@ -1,7 +1,16 @@
 /**
- * Intake's rules: the Case aggregate (stream `case-<caseId>`). Pure: the application seals the
- * personal fields before a command reaches it, and opens them after a packet is released.
+ * Intake's rules: the Case aggregate (stream `case-<caseId>`) and the access audit (`access.ts`).
+ * Pure: the application seals the personal fields before a command reaches it, and opens them
+ * after a packet is released.
  */
+export {
+  accessOf,
+  accessStream,
+  recordFieldGroups,
+  type Access,
+  type CaseRecordRead,
+  type CaseRecordReadData,
+} from './access.ts';
 export {
   caseDecider,
   caseStream,

@@ -340,6 +340,91 @@ export function duplicateResponseToJSON(object: DuplicateResponse): string {
   }
 }
 
+export enum AccessKind {
+  ACCESS_KIND_UNSPECIFIED = 0,
+  /** ACCESS_KIND_RECORD - The NGO that holds the case read its record (GetCase): every field group it holds. */
+  ACCESS_KIND_RECORD = 1,
+  /** ACCESS_KIND_PACKET - A provider asked for a referral's packet (GetReferralPacket). */
+  ACCESS_KIND_PACKET = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function accessKindFromJSON(object: any): AccessKind {
+  switch (object) {
+    case 0:
+    case "ACCESS_KIND_UNSPECIFIED":
+      return AccessKind.ACCESS_KIND_UNSPECIFIED;
+    case 1:
+    case "ACCESS_KIND_RECORD":
+      return AccessKind.ACCESS_KIND_RECORD;
+    case 2:
+    case "ACCESS_KIND_PACKET":
+      return AccessKind.ACCESS_KIND_PACKET;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AccessKind.UNRECOGNIZED;
+  }
+}
+
+export function accessKindToJSON(object: AccessKind): string {
+  switch (object) {
+    case AccessKind.ACCESS_KIND_UNSPECIFIED:
+      return "ACCESS_KIND_UNSPECIFIED";
+    case AccessKind.ACCESS_KIND_RECORD:
+      return "ACCESS_KIND_RECORD";
+    case AccessKind.ACCESS_KIND_PACKET:
+      return "ACCESS_KIND_PACKET";
+    case AccessKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum AccessOutcome {
+  ACCESS_OUTCOME_UNSPECIFIED = 0,
+  /** ACCESS_OUTCOME_READ - Personal data was opened for the caller: the field groups say which. */
+  ACCESS_OUTCOME_READ = 1,
+  /**
+   * ACCESS_OUTCOME_REFUSED - A packet was asked for and refused (no consent, withdrawn or erased): nothing personal was
+   * read, but the caller knew the case id and tried.
+   */
+  ACCESS_OUTCOME_REFUSED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function accessOutcomeFromJSON(object: any): AccessOutcome {
+  switch (object) {
+    case 0:
+    case "ACCESS_OUTCOME_UNSPECIFIED":
+      return AccessOutcome.ACCESS_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "ACCESS_OUTCOME_READ":
+      return AccessOutcome.ACCESS_OUTCOME_READ;
+    case 2:
+    case "ACCESS_OUTCOME_REFUSED":
+      return AccessOutcome.ACCESS_OUTCOME_REFUSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AccessOutcome.UNRECOGNIZED;
+  }
+}
+
+export function accessOutcomeToJSON(object: AccessOutcome): string {
+  switch (object) {
+    case AccessOutcome.ACCESS_OUTCOME_UNSPECIFIED:
+      return "ACCESS_OUTCOME_UNSPECIFIED";
+    case AccessOutcome.ACCESS_OUTCOME_READ:
+      return "ACCESS_OUTCOME_READ";
+    case AccessOutcome.ACCESS_OUTCOME_REFUSED:
+      return "ACCESS_OUTCOME_REFUSED";
+    case AccessOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** The personal part of a case: sealed before it reaches an event. */
 export interface Defender {
   fullName: string;
@@ -608,6 +693,54 @@ export interface PacketReleased {
   recipientOrganisationId: string;
   fieldGroups: FieldGroup[];
   releasedAt: Date | undefined;
+}
+
+export interface ReportAccessRequest {
+  /** An API key's id (the principal's key id), e.g. a key reported stolen. */
+  keyId?:
+    | string
+    | undefined;
+  /** Every key of one organisation. */
+  organisationId?:
+    | string
+    | undefined;
+  /** Inclusive; absent: from the first access. */
+  since:
+    | Date
+    | undefined;
+  /** Exclusive; absent: up to the call. */
+  until:
+    | Date
+    | undefined;
+  /** 1 to 500; 0 means 100. */
+  pageSize: number;
+  /** The previous answer's next_page_token; empty for the first page. */
+  pageToken: string;
+}
+
+/** One access, from intake's access-audit events. Nothing personal: ids, vocabulary, a time. */
+export interface Access {
+  caseId: string;
+  /** The NGO that holds the case: the one to warn its person. */
+  ownerOrganisationId: string;
+  /** Who read: the organisation, its type (ngo, provider) and the API key it used. */
+  organisationId: string;
+  organisationType: string;
+  keyId: string;
+  kind: AccessKind;
+  outcome: AccessOutcome;
+  /** What was opened; empty when refused, or when the case was already erased. */
+  fieldGroups: FieldGroup[];
+  /** Packets only. */
+  referralId: string;
+  at: Date | undefined;
+}
+
+export interface ReportAccessResponse {
+  /** Oldest first. */
+  accesses: Access[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function createBaseDefender(): Defender {
@@ -5013,6 +5146,533 @@ export const PacketReleased: MessageFns<PacketReleased> = {
   },
 };
 
+function createBaseReportAccessRequest(): ReportAccessRequest {
+  return {
+    keyId: undefined,
+    organisationId: undefined,
+    since: undefined,
+    until: undefined,
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const ReportAccessRequest: MessageFns<ReportAccessRequest> = {
+  encode(message: ReportAccessRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== undefined) {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.organisationId !== undefined) {
+      writer.uint32(18).string(message.organisationId);
+    }
+    if (message.since !== undefined) {
+      Timestamp.encode(toTimestamp(message.since), writer.uint32(26).fork()).join();
+    }
+    if (message.until !== undefined) {
+      Timestamp.encode(toTimestamp(message.until), writer.uint32(34).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(40).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(50).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportAccessRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportAccessRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.since = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.until = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportAccessRequest {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : undefined,
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : undefined,
+      since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
+      until: isSet(object.until) ? fromJsonTimestamp(object.until) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ReportAccessRequest): unknown {
+    const obj: any = {};
+    if (message.keyId !== undefined) {
+      obj.keyId = message.keyId;
+    }
+    if (message.organisationId !== undefined) {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.since !== undefined) {
+      obj.since = message.since.toISOString();
+    }
+    if (message.until !== undefined) {
+      obj.until = message.until.toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportAccessRequest>): ReportAccessRequest {
+    return ReportAccessRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportAccessRequest>): ReportAccessRequest {
+    const message = createBaseReportAccessRequest();
+    message.keyId = object.keyId ?? undefined;
+    message.organisationId = object.organisationId ?? undefined;
+    message.since = object.since ?? undefined;
+    message.until = object.until ?? undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseAccess(): Access {
+  return {
+    caseId: "",
+    ownerOrganisationId: "",
+    organisationId: "",
+    organisationType: "",
+    keyId: "",
+    kind: 0,
+    outcome: 0,
+    fieldGroups: [],
+    referralId: "",
+    at: undefined,
+  };
+}
+
+export const Access: MessageFns<Access> = {
+  encode(message: Access, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caseId !== "") {
+      writer.uint32(10).string(message.caseId);
+    }
+    if (message.ownerOrganisationId !== "") {
+      writer.uint32(18).string(message.ownerOrganisationId);
+    }
+    if (message.organisationId !== "") {
+      writer.uint32(26).string(message.organisationId);
+    }
+    if (message.organisationType !== "") {
+      writer.uint32(34).string(message.organisationType);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(42).string(message.keyId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(48).int32(message.kind);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(56).int32(message.outcome);
+    }
+    if (message.fieldGroups.length !== 0) {
+      writer.uint32(66).fork();
+      for (const v of message.fieldGroups) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.referralId !== "") {
+      writer.uint32(74).string(message.referralId);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Access {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccess();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caseId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ownerOrganisationId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.organisationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.organisationType = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag === 64) {
+              message.fieldGroups.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 66) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.fieldGroups.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.referralId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Access {
+    return {
+      caseId: isSet(object.caseId)
+        ? globalThis.String(object.caseId)
+        : isSet(object.case_id)
+        ? globalThis.String(object.case_id)
+        : "",
+      ownerOrganisationId: isSet(object.ownerOrganisationId)
+        ? globalThis.String(object.ownerOrganisationId)
+        : isSet(object.owner_organisation_id)
+        ? globalThis.String(object.owner_organisation_id)
+        : "",
+      organisationId: isSet(object.organisationId)
+        ? globalThis.String(object.organisationId)
+        : isSet(object.organisation_id)
+        ? globalThis.String(object.organisation_id)
+        : "",
+      organisationType: isSet(object.organisationType)
+        ? globalThis.String(object.organisationType)
+        : isSet(object.organisation_type)
+        ? globalThis.String(object.organisation_type)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      kind: isSet(object.kind) ? accessKindFromJSON(object.kind) : 0,
+      outcome: isSet(object.outcome) ? accessOutcomeFromJSON(object.outcome) : 0,
+      fieldGroups: globalThis.Array.isArray(object?.fieldGroups)
+        ? object.fieldGroups.map((e: any) => fieldGroupFromJSON(e))
+        : globalThis.Array.isArray(object?.field_groups)
+        ? object.field_groups.map((e: any) => fieldGroupFromJSON(e))
+        : [],
+      referralId: isSet(object.referralId)
+        ? globalThis.String(object.referralId)
+        : isSet(object.referral_id)
+        ? globalThis.String(object.referral_id)
+        : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: Access): unknown {
+    const obj: any = {};
+    if (message.caseId !== "") {
+      obj.caseId = message.caseId;
+    }
+    if (message.ownerOrganisationId !== "") {
+      obj.ownerOrganisationId = message.ownerOrganisationId;
+    }
+    if (message.organisationId !== "") {
+      obj.organisationId = message.organisationId;
+    }
+    if (message.organisationType !== "") {
+      obj.organisationType = message.organisationType;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = accessKindToJSON(message.kind);
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = accessOutcomeToJSON(message.outcome);
+    }
+    if (message.fieldGroups?.length) {
+      obj.fieldGroups = message.fieldGroups.map((e) => fieldGroupToJSON(e));
+    }
+    if (message.referralId !== "") {
+      obj.referralId = message.referralId;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Access>): Access {
+    return Access.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Access>): Access {
+    const message = createBaseAccess();
+    message.caseId = object.caseId ?? "";
+    message.ownerOrganisationId = object.ownerOrganisationId ?? "";
+    message.organisationId = object.organisationId ?? "";
+    message.organisationType = object.organisationType ?? "";
+    message.keyId = object.keyId ?? "";
+    message.kind = object.kind ?? 0;
+    message.outcome = object.outcome ?? 0;
+    message.fieldGroups = object.fieldGroups?.map((e) => e) || [];
+    message.referralId = object.referralId ?? "";
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReportAccessResponse(): ReportAccessResponse {
+  return { accesses: [], nextPageToken: "" };
+}
+
+export const ReportAccessResponse: MessageFns<ReportAccessResponse> = {
+  encode(message: ReportAccessResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.accesses) {
+      Access.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReportAccessResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReportAccessResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accesses.push(Access.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReportAccessResponse {
+    return {
+      accesses: globalThis.Array.isArray(object?.accesses) ? object.accesses.map((e: any) => Access.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ReportAccessResponse): unknown {
+    const obj: any = {};
+    if (message.accesses?.length) {
+      obj.accesses = message.accesses.map((e) => Access.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReportAccessResponse>): ReportAccessResponse {
+    return ReportAccessResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReportAccessResponse>): ReportAccessResponse {
+    const message = createBaseReportAccessResponse();
+    message.accesses = object.accesses?.map((e) => Access.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
 export type IntakeServiceService = typeof IntakeServiceService;
 export const IntakeServiceService = {
   /** Called by the gateway for an NGO. Idempotent by `idempotency_key` per organisation. */
@@ -5121,6 +5781,22 @@ export const IntakeServiceService = {
       Buffer.from(GetReferralPacketResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetReferralPacketResponse => GetReferralPacketResponse.decode(value),
   },
+  /**
+   * The compromised-key report: every access to cases' personal data by one API key, or by every
+   * key of one organisation (packets released and refused, NGOs' reads of their own records),
+   * with when, and the NGO that holds each case so that it can warn exactly those people. Ids,
+   * field groups and times only. Called only by the admin CLI, for an admin principal.
+   */
+  reportAccess: {
+    path: "/aman.intake.v1.IntakeService/ReportAccess" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReportAccessRequest): Buffer => Buffer.from(ReportAccessRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReportAccessRequest => ReportAccessRequest.decode(value),
+    responseSerialize: (value: ReportAccessResponse): Buffer =>
+      Buffer.from(ReportAccessResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReportAccessResponse => ReportAccessResponse.decode(value),
+  },
 } as const;
 
 export interface IntakeServiceServer extends UntypedServiceImplementation {
@@ -5151,6 +5827,13 @@ export interface IntakeServiceServer extends UntypedServiceImplementation {
   respondToDuplicate: handleUnaryCall<RespondToDuplicateRequest, RespondToDuplicateResponse>;
   /** Called only by referral, for the provider a referral is addressed to. */
   getReferralPacket: handleUnaryCall<GetReferralPacketRequest, GetReferralPacketResponse>;
+  /**
+   * The compromised-key report: every access to cases' personal data by one API key, or by every
+   * key of one organisation (packets released and refused, NGOs' reads of their own records),
+   * with when, and the NGO that holds each case so that it can warn exactly those people. Ids,
+   * field groups and times only. Called only by the admin CLI, for an admin principal.
+   */
+  reportAccess: handleUnaryCall<ReportAccessRequest, ReportAccessResponse>;
 }
 
 export interface IntakeServiceClient extends Client {
@@ -5306,6 +5989,27 @@ export interface IntakeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetReferralPacketResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The compromised-key report: every access to cases' personal data by one API key, or by every
+   * key of one organisation (packets released and refused, NGOs' reads of their own records),
+   * with when, and the NGO that holds each case so that it can warn exactly those people. Ids,
+   * field groups and times only. Called only by the admin CLI, for an admin principal.
+   */
+  reportAccess(
+    request: ReportAccessRequest,
+    callback: (error: ServiceError | null, response: ReportAccessResponse) => void,
+  ): ClientUnaryCall;
+  reportAccess(
+    request: ReportAccessRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReportAccessResponse) => void,
+  ): ClientUnaryCall;
+  reportAccess(
+    request: ReportAccessRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReportAccessResponse) => void,
   ): ClientUnaryCall;
 }
 
