@@ -134,6 +134,18 @@ describe('gateway (inject, no services)', () => {
     }
   });
 
+  it('serves browsable docs of the document from this process, with their own narrow policy', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    for (const asset of ['/docs/swagger-ui-bundle.js', '/docs/swagger-ui.css', '/docs/init.js']) {
+      expect((await app.inject({ method: 'GET', url: asset })).statusCode).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/docs/package.json' })).statusCode).toBe(404);
+  });
+
   it('publishes an OpenAPI 3.1 document of every route it serves, and no other', async () => {
     const response = await app.inject({ method: 'GET', url: '/openapi.json' });
     const document = response.json<{

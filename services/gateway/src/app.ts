@@ -24,6 +24,7 @@ import {
 import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
 
 import type { ApiKeyStore } from './adapters/keyStore.ts';
+import { docsPage } from './adapters/docsPage.ts';
 import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 import { apiKeyId, isWellFormedApiKey } from './domain/apiKeys.ts';
 import { FailureBudget } from './domain/failureBudget.ts';
@@ -302,8 +303,16 @@ export async function buildApp(options: GatewayOptions) {
   await app.register(otel.plugin());
   const routeTable: { method: string; url: string }[] = [];
   app.decorate('routeTable', routeTable);
+  // Before swagger's own hook: what is added here is in the document.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routeTable.push({ method, url: route.url });
+    if (route.url.startsWith('/v1/') && route.schema !== undefined) {
+      route.schema = documented(
+        route.schema as Record<string, unknown>,
+        [route.method].flat()[0] ?? 'GET',
+        route.url,
+      );
+    }
   });
 
   await app.register(swagger, {
@@ -314,7 +323,9 @@ export async function buildApp(options: GatewayOptions) {
         version: '1.0.0-pre',
         description:
           'Referral, risk assessment and accountability for human rights defenders at risk.',
+        license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
       },
+      servers: [{ url: '/', description: 'this gateway' }],
       components: {
         securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'aman_…' } },
       },
@@ -339,7 +350,11 @@ export async function buildApp(options: GatewayOptions) {
   });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    void reply.headers(SECURITY_HEADERS);
+    // A route may set its own policy (the docs page's scripts and styles); every other answer
+    // gets these.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      if (!reply.hasHeader(name)) void reply.header(name, value);
+    }
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -884,6 +899,26 @@ export async function buildApp(options: GatewayOptions) {
           'AMAN_ERR_ERASED once the case was erased: delete any copy you hold.',
         tags: ['provider'],
         params: Type.Object({ referralId: Id }, strict),
+        response: {
+          // An allowlist: a field not named here never leaves, whatever the service returns.
+          200: Type.Object(
+            {
+              caseId: Type.String(),
+              referralId: Type.String(),
+              fieldGroups: Type.Optional(Type.Array(Type.String())),
+              fullName: Type.Optional(Type.String()),
+              phone: Type.Optional(Type.String()),
+              place: Type.Optional(Type.String()),
+              threatNarratives: Type.Optional(Type.Array(Type.String())),
+              needs: Type.Optional(Type.Array(Type.String())),
+              familyExposed: Type.Optional(Type.Boolean()),
+              profile: Type.Optional(Type.String()),
+              province: Type.Optional(Type.String()),
+            },
+            { additionalProperties: false },
+          ),
+          410: { ...ErrorBody, description: 'the case was erased (AMAN_ERR_ERASED)' },
+        },
       },
     },
     async (request) => {
@@ -893,7 +928,8 @@ export async function buildApp(options: GatewayOptions) {
         { principal: principalOf(request) },
       );
       if (packet === undefined) throw new AmanError('AMAN_ERR_NOT_FOUND', 'no such referral');
-      return intake.ReferralPacket.toJSON(packet);
+      // protobuf JSON: the shape of the 200 schema, which drops anything else.
+      return intake.ReferralPacket.toJSON(packet) as { caseId: string; referralId: string };
     },
   );
 
@@ -1727,7 +1763,54 @@ export async function buildApp(options: GatewayOptions) {
     },
   );
 
+  // Last: a plugin gets the hooks (security headers, rate limit) registered before it.
+  await app.register(docsPage);
+
   return app;
+}
+
+/** The answers every /v1 route can give besides its own, in the one error format. */
+const COMMON_ERRORS = {
+  400: 'the request does not match its schema (AMAN_ERR_VALIDATION)',
+  401: 'no valid API key (AMAN_ERR_UNAUTHENTICATED)',
+  403: 'this organisation type may not call this route (AMAN_ERR_FORBIDDEN)',
+  429: 'too many requests or failed authentications; see Retry-After (AMAN_ERR_RATE_LIMITED)',
+  503: 'a service or store is not available; try again later (AMAN_ERR_UNAVAILABLE)',
+} as const;
+
+/**
+ * A route's schema as the document shows it: an operationId from its method and path
+ * (`GET /v1/cases/:caseId/referrals` → `getCasesReferralsById`… in camel case), and the common
+ * error answers (a public route cannot be 401 or 403; a route with an id can be 404).
+ */
+function documented(
+  schema: Record<string, unknown>,
+  method: string,
+  url: string,
+): Record<string, unknown> {
+  const words = url
+    .split('/')
+    .slice(2)
+    .filter((part) => part !== '' && !part.startsWith(':'))
+    .flatMap((part) => part.split('-'));
+  const operationId =
+    method.toLowerCase() +
+    words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('') +
+    (url.endsWith('}') || /:\w+$/.test(url) ? 'ById' : '');
+  const isPublic = Array.isArray(schema['security']) && schema['security'].length === 0;
+  const responses: Record<string, unknown> = {
+    ...(schema['response'] as Record<string, unknown> | undefined),
+  };
+  const errors: Record<string, string> = { ...COMMON_ERRORS };
+  if (isPublic) {
+    delete errors[401];
+    delete errors[403];
+  }
+  if (url.includes(':')) errors[404] = 'no such object for this organisation (AMAN_ERR_NOT_FOUND)';
+  for (const [status, description] of Object.entries(errors)) {
+    responses[status] ??= { ...ErrorBody, description };
+  }
+  return { operationId, ...schema, response: responses };
 }
 
 /** Every failure as an AmanError: fastify's validation and body errors are 400, others 500. */

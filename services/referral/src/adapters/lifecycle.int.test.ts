@@ -122,6 +122,7 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
               withdrawCase: notHere,
               eraseCase: notHere,
               respondToDuplicate: notHere,
+              reportAccess: notHere,
               getReferralPacket: {
                 callers: ['referral'],
                 handle: async (request) => ({
@@ -189,6 +190,7 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
             providers,
             referrals,
             feed: new ProviderFeed({ store, referrals, directory: providers }),
+            routing,
             identity,
             logger,
           }),
@@ -390,6 +392,17 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
         ? true
         : undefined,
     );
+    // Any organisation sees the programmes as routing does; nobody without one.
+    const { programmes } = await asGateway.call('listProgrammes', {}, { principal: ngo });
+    expect(programmes.map((programme) => referral.ProgrammeSummary.toJSON(programme))).toEqual([
+      expect.objectContaining({
+        programmeId: PROGRAMME,
+        name: 'Admission programme (test)',
+        criteriaVersion: 2,
+        status: 'PROGRAMME_STATUS_OPEN',
+      }),
+    ]);
+    await expectAmanError(asGateway.call('listProgrammes', {}, {}), 'AMAN_ERR_UNAUTHENTICATED');
   });
 
   it('routes to the open programme it matches, recording the criteria version, and only once', async () => {

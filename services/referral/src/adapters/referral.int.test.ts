@@ -223,6 +223,7 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
               withdrawCase: notHere,
               eraseCase: notHere,
               respondToDuplicate: notHere,
+              reportAccess: notHere,
               getReferralPacket: {
                 callers: ['referral'],
                 handle: async (request, call) => {
