@@ -6,6 +6,7 @@ export {
   type WebhookMessage,
 } from './signedWebhook.ts';
 export {
+  NOTIFICATION_TYPES,
   programmeChangedNotification,
   revocationNotification,
   routedNotification,

@@ -16,6 +16,22 @@ import type {
 export type ThinNotification =
   RoutedNotification | RevocationNotification | ProgrammeChangedNotification;
 
+/**
+ * Every notification type a provider is told (the webhooks' and the pull feed's `type`): the
+ * AsyncAPI document's test checks that each one is documented. `satisfies` makes a new type of
+ * ThinNotification a compile error here until it is listed.
+ */
+const EVERY_NOTIFICATION_TYPE = {
+  'referral.routed': true,
+  'referral.revoked': true,
+  'case.erased': true,
+  'referral.programme_changed': true,
+} as const satisfies Record<ThinNotification['type'], true>;
+
+export const NOTIFICATION_TYPES = Object.keys(
+  EVERY_NOTIFICATION_TYPE,
+) as readonly ThinNotification['type'][];
+
 /** A referral routed to the provider. */
 export type RoutedNotification = {
   readonly type: 'referral.routed';
