@@ -129,8 +129,11 @@ export interface GrpcServer {
   stop(): Promise<void>;
 }
 
-/** The repository's proto/ folder: reflection serves the contracts from it. */
-const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
+/**
+ * The repository's proto/ folder, beside the compiled or source package alike: reflection serves
+ * the contracts from it, and the gateway's AsyncAPI document reads their schemas from it.
+ */
+export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
 function protoFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {

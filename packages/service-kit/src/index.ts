@@ -2,6 +2,7 @@ export { ConfigError, env, loadConfig, type ConfigSpec, type Variable } from './
 export { CONTEXTS, codecsOf, type ContextName } from './contexts.ts';
 export {
   DEFAULT_DEADLINE_MS,
+  PROTO_ROOT,
   ServiceClient,
   implement,
   startGrpcServer,

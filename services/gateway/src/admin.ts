@@ -1,4 +1,4 @@
-import { common, referral } from '@aman/contracts';
+import { common, intake, referral } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
 import {
   Platform,
@@ -20,12 +20,16 @@ import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 export interface AdminOptions {
   readonly environment: Environment;
   readonly referralAddress: string;
+  readonly intakeAddress: string;
 }
 
 export function adminOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): AdminOptions {
   return {
     environment: environmentOf(source),
-    referralAddress: loadConfig({ referral: addressOf('referral') }, source).referral,
+    ...(({ referral: referralAddress, intake: intakeAddress }) => ({
+      referralAddress,
+      intakeAddress,
+    }))(loadConfig({ referral: addressOf('referral'), intake: addressOf('intake') }, source)),
   };
 }
 
@@ -175,6 +179,39 @@ export class Admin {
         },
       ),
     );
+  }
+
+  /**
+   * The compromised-key report: every access to personal data by one key, or by every key of one
+   * organisation, oldest first, from intake's audit events (each with the NGO holding the case,
+   * the one to warn its person).
+   */
+  async accessReport(
+    by: { readonly keyId: string } | { readonly organisationId: string },
+  ): Promise<intake.Access[]> {
+    const client = new ServiceClient({
+      audience: 'intake',
+      address: this.#options.intakeAddress,
+      client: intake.IntakeServiceClient,
+      identity: this.#identity,
+      deadlineMs: 30_000,
+    });
+    try {
+      const accesses: intake.Access[] = [];
+      let pageToken = '';
+      do {
+        const page = await client.call(
+          'reportAccess',
+          intake.ReportAccessRequest.fromPartial({ ...by, pageSize: 500, pageToken }),
+          { principal: OPERATOR },
+        );
+        accesses.push(...page.accesses);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== '');
+      return accesses;
+    } finally {
+      client.close();
+    }
   }
 
   async #referral<T>(

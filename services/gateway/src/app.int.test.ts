@@ -144,6 +144,12 @@ describe('gateway (inject, no services)', () => {
       expect((await app.inject({ method: 'GET', url: asset })).statusCode).toBe(200);
     }
     expect((await app.inject({ method: 'GET', url: '/docs/package.json' })).statusCode).toBe(404);
+    // The AsyncAPI document beside it, public too (asyncapi.unit.test.ts validates it).
+    const asyncApi = await app.inject({ method: 'GET', url: '/asyncapi.json' });
+    expect([asyncApi.statusCode, asyncApi.json<{ asyncapi: string }>().asyncapi]).toEqual([
+      200,
+      '3.0.0',
+    ]);
   });
 
   it('publishes an OpenAPI 3.1 document of every route it serves, and no other', async () => {

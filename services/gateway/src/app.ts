@@ -26,6 +26,7 @@ import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/s
 import type { ApiKeyStore } from './adapters/keyStore.ts';
 import { docsPage } from './adapters/docsPage.ts';
 import { newWebhookSecret } from './adapters/webhookSecrets.ts';
+import { asyncApiDocument } from './asyncapi.ts';
 import { apiKeyId, isWellFormedApiKey } from './domain/apiKeys.ts';
 import { FailureBudget } from './domain/failureBudget.ts';
 
@@ -423,6 +424,10 @@ export async function buildApp(options: GatewayOptions) {
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // What providers receive (webhooks) and what the contexts publish (Kafka), public as the
+  // OpenAPI document is. Built once: it reads the .proto files.
+  const asyncApi = asyncApiDocument();
+  app.get('/asyncapi.json', { schema: { hide: true } }, () => asyncApi);
   app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok' }));
 
   const { clients } = options;

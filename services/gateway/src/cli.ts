@@ -1,7 +1,7 @@
 // `pnpm aman …`: the administrator's command line. Keys and secrets are printed once, here.
 import { parseArgs } from 'node:util';
 
-import { referral } from '@aman/contracts';
+import { common, intake, referral } from '@aman/contracts';
 import { ORGANISATION_TYPES, type OrganisationType } from '@aman/service-kit';
 
 import { Admin, adminOptionsFromEnv, checkEnum, vocabularies } from './admin.ts';
@@ -13,6 +13,9 @@ const USAGE = `usage:
   pnpm aman key create --org ORGANISATION_ID
   pnpm aman key list --org ORGANISATION_ID
   pnpm aman key revoke --key KEY_ID
+  pnpm aman report access --key KEY_ID | --org ORGANISATION_ID [--revoke]
+      (the compromised-key report: every case whose personal data the key or organisation read,
+      when, and the NGO to warn; --revoke revokes the key, or every key of the organisation, first)
   pnpm aman provider register --org ORGANISATION_ID --type RECIPIENT_TYPE_… \\
       --services NEED_…,NEED_… --levels RISK_LEVEL_…,… --webhook-url URL
   pnpm aman provider suspend|activate --org ORGANISATION_ID
@@ -47,6 +50,7 @@ async function main(argv: readonly string[]): Promise<void> {
       quota: { type: 'string' },
       status: { type: 'string' },
       key: { type: 'string' },
+      revoke: { type: 'boolean' },
     },
   });
   const command = positionals.join(' ');
@@ -82,6 +86,38 @@ async function main(argv: readonly string[]): Promise<void> {
       if (values.key === undefined) throw new Error('--key is required (a key id, key_…)');
       const revoked = await admin.revokeKey(values.key);
       write(`${revoked.keyId} revoked at ${revoked.revokedAt}`);
+    } else if (command === 'report access') {
+      if ((values.key === undefined) === (values.org === undefined)) {
+        throw new Error('give one of --key KEY_ID or --org ORGANISATION_ID');
+      }
+      if (values.revoke === true) {
+        const revoked =
+          values.key === undefined
+            ? await admin.revokeOrganisation(values.org ?? '')
+            : [await admin.revokeKey(values.key)];
+        write(`${String(revoked.length)} keys revoked`);
+      }
+      const accesses = await admin.accessReport(
+        values.key === undefined ? { organisationId: values.org ?? '' } : { keyId: values.key },
+      );
+      const toWarn = new Map<string, Set<string>>();
+      for (const access of accesses) {
+        write(
+          `${access.at?.toISOString() ?? ''} ${access.keyId} ` +
+            `${intake.accessKindToJSON(access.kind)} ${intake.accessOutcomeToJSON(access.outcome)} ` +
+            `case ${access.caseId} (NGO ${access.ownerOrganisationId})` +
+            (access.fieldGroups.length === 0
+              ? ''
+              : ` ${access.fieldGroups.map((group) => common.fieldGroupToJSON(group)).join(',')}`),
+        );
+        const cases = toWarn.get(access.ownerOrganisationId) ?? new Set<string>();
+        cases.add(access.caseId);
+        toWarn.set(access.ownerOrganisationId, cases);
+      }
+      write(`${String(accesses.length)} accesses`);
+      for (const [ngo, cases] of toWarn) {
+        write(`NGO ${ngo}: ${String(cases.size)} cases to warn: ${[...cases].join(' ')}`);
+      }
     } else if (command === 'key create') {
       if (values.org === undefined) throw new Error('--org is required');
       const issued = await admin.issueKey(values.org);

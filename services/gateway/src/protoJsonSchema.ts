@@ -1,8 +1,8 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { ValidationError } from '@aman/errors';
+import { PROTO_ROOT } from '@aman/service-kit';
 
 /**
  * JSON Schemas of the protobuf messages in proto/, for the AsyncAPI document: one per message, in
@@ -12,9 +12,6 @@ import { ValidationError } from '@aman/errors';
  * that proto/ uses is parsed (messages, nested ones, enums, oneof, map, optional, repeated), and
  * anything else is an error rather than a silent gap.
  */
-
-/** The repository's proto/ folder, beside the compiled or source gateway alike. */
-export const PROTO_ROOT = new URL('../../../proto/', import.meta.url);
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
@@ -63,9 +60,8 @@ const WELL_KNOWN: Readonly<Record<string, JsonSchema>> = {
 };
 
 /** Every message and enum declared under proto/aman, by full name (e.g. `aman.intake.v1.Case`). */
-export function protoDeclarations(root: URL = PROTO_ROOT): ReadonlyMap<string, Declaration> {
+export function protoDeclarations(rootPath: string = PROTO_ROOT): ReadonlyMap<string, Declaration> {
   const declarations = new Map<string, Declaration>();
-  const rootPath = fileURLToPath(root);
   for (const file of protoFiles(join(rootPath, 'aman'))) {
     const relative = file.slice(rootPath.length);
     for (const declaration of parseProto(readFileSync(file, 'utf8'), relative)) {

@@ -249,6 +249,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
 
+    /** What the programme journey leaves for the compromised-key report to find. */
+    const programmeJourney = { provider: { id: '', key: '' }, readCase: '' };
+
     /** This month and the two before it, as the statistics' periods. */
     const months = (): string => {
       const now = new Date();
@@ -623,6 +626,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
 
     it('routes to a programme: a verified webhook, the packet, accepted, completed; the filled programme is told to the pending NGO and the provider; erasure reaches the provider', async () => {
       const legal = await provider('/legal-aid', 'RECIPIENT_TYPE_LEGAL_AID', 'NEED_LEGAL_AID');
+      programmeJourney.provider = legal;
       const programmeId = `e2e-legal-${prefix}`;
       expect(
         await aman(
@@ -662,6 +666,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
           return only?.deliveredAt ? only : undefined;
         });
       const [a, b] = [await routed(first), await routed(second)];
+      programmeJourney.readCase = first;
       for (const referral of [a, b]) {
         expect(referral).toMatchObject({ providerOrganisationId: legal.id, programmeId });
         // The webhook the provider's receiver verified is thin: ids, class and deadline only.
@@ -872,6 +877,25 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect(webhooksAbout(letter?.referralId ?? '', 'referral.routed')).toHaveLength(1);
       expect(await letters()).toEqual([]);
     }, 120_000);
+
+    it('reports what a compromised key read, for the NGOs to warn, and revokes it at once', async () => {
+      const { provider: legal, readCase } = programmeJourney;
+      expect(readCase).not.toBe('');
+      const keyId = `key_${legal.key.slice(5, 13)}`;
+      const report = await aman('report', 'access', '--key', keyId, '--revoke');
+      expect(report).toContain('1 keys revoked');
+      // The packet it fetched, with the NGO that holds the case.
+      const ngoId = (
+        JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as { ngo: { id: string } }
+      ).ngo.id;
+      expect(report).toContain(
+        `ACCESS_KIND_PACKET ACCESS_OUTCOME_READ case ${readCase} (NGO ${ngoId})`,
+      );
+      expect(report).toMatch(new RegExp(`NGO ${ngoId}: \\d+ cases to warn: .*${readCase}`));
+      for (const canary of canaries) expect(report).not.toContain(canary);
+      // Revoked with no grace period.
+      expect((await api('GET', '/v1/referrals', legal.key)).status).toBe(401);
+    }, 60_000);
 
     it('shows each stakeholder what the history implies: public statistics with no key, the monitor’s dashboard', async () => {
       type Table = {
