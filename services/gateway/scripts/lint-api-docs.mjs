@@ -15,7 +15,7 @@ import { buildApp } from '../dist/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'aman-api-docs-'));
 const store = new SqliteReadModelStore({ path: join(dir, 'gateway.db') });
-let failed = false;
+let failed;
 try {
   await ServiceIdentity.load('gateway', join(dir, 'keys'));
   // No service is called: the documents are built from the routes alone.
@@ -41,7 +41,9 @@ try {
   });
   for (const problem of problems) {
     const where = problem.location?.[0]?.pointer ?? '';
-    process.stderr.write(`openapi.json ${problem.severity} ${problem.ruleId} ${where}: ${problem.message}\n`);
+    process.stderr.write(
+      `openapi.json ${problem.severity} ${problem.ruleId} ${where}: ${problem.message}\n`,
+    );
   }
   failed = problems.length > 0;
   process.stdout.write(`openapi.json: ${problems.length} problems\n`);
