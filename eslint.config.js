@@ -30,6 +30,8 @@ export default tseslint.config(
             'infra/compose/*.js',
             'infra/compose/mongo-init/*.js',
           ],
+          // Eleven such files today (the default allows eight); each is small.
+          maximumDefaultProjectFileMatchCount_THIS_WILL_SLOW_DOWN_LINTING: 16,
         },
         tsconfigRootDir: import.meta.dirname,
       },
