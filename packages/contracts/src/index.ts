@@ -4,6 +4,7 @@ export * as common from './gen/aman/common/v1/common.ts';
 export * as eventing from './gen/aman/eventing/v1/eventing.ts';
 export * as evidence from './gen/aman/evidence/v1/evidence.ts';
 export * as intake from './gen/aman/intake/v1/intake.ts';
+export * as operations from './gen/aman/operations/v1/operations.ts';
 export * as projections from './gen/aman/projections/v1/projections.ts';
 export * as referral from './gen/aman/referral/v1/referral.ts';
 export * as risk from './gen/aman/risk/v1/risk.ts';
