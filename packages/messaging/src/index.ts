@@ -18,11 +18,13 @@ export {
   parkOnDeadLetterTopic,
   type KafkaBusOptions,
   type KafkaSaslMechanism,
+  type PartitionLag,
   type KafkaSecurity,
 } from './kafka/kafkaBus.ts';
 export {
   EmbeddedBus,
   type EmbeddedBusOptions,
+  type EmbeddedProgress,
   type EmbeddedTopic,
 } from './embedded/embeddedBus.ts';
 export { OutboxRelay, type OutboxRelayOptions, type RelayProgress } from './relay/outboxRelay.ts';

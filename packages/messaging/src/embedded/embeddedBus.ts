@@ -38,6 +38,23 @@ export interface EmbeddedBusOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** Where one group's position in one topic is checkpointed. */
+function checkpointName(group: string, topic: string): string {
+  return `${group}:${topic}`;
+}
+
+/** One group's progress through one embedded topic. */
+export interface EmbeddedProgress {
+  /** The producer's store head position. */
+  readonly headPosition: number;
+  /** The position the group has processed up to. */
+  readonly checkpoint: number;
+  /** headPosition minus checkpoint. */
+  readonly lag: number;
+  /** The group's dead letters from the topic. */
+  readonly deadLetters: number;
+}
+
 /**
  * The bus of the embedded mode: subscribers tail the producing services' SQLite stores (other
  * processes on this machine) by global position, with durable per-group checkpoints. Delivery is
@@ -119,6 +136,33 @@ export class EmbeddedBus implements Subscriber {
       );
   }
 
+  /**
+   * How far `group` is behind on `topic`: the producer's store head against the group's
+   * checkpoint (positions, which the tail advances past events that stay in their context too),
+   * and how many of the topic's events it dead-lettered.
+   */
+  async progress(group: string, topic: string): Promise<EmbeddedProgress> {
+    const source = this.#options.topics[topic];
+    if (source === undefined) {
+      throw new ValidationError(`topic ${topic} is not configured for the embedded bus`);
+    }
+    const store = new SqliteEventStore({ path: source.path });
+    let headPosition: number;
+    try {
+      headPosition = await store.headPosition();
+    } finally {
+      await store.close();
+    }
+    const checkpoint = await this.#checkpoints.load(checkpointName(group, topic));
+    const deadLetters =
+      this.#state
+        .prepare<[string, string], { n: number }>(
+          'SELECT COUNT(*) AS n FROM dead_letters WHERE consumer_group = ? AND topic = ?',
+        )
+        .get(group, topic)?.n ?? 0;
+    return { headPosition, checkpoint, lag: Math.max(0, headPosition - checkpoint), deadLetters };
+  }
+
   deadLetters(group: string, topic: string): DeadLetterRecord[] {
     return this.#state
       .prepare<
@@ -167,7 +211,7 @@ class EmbeddedSubscription {
     this.#source = source;
     this.#options = options;
     this.#bus = bus;
-    this.#checkpoint = `${options.group}:${topic}`;
+    this.#checkpoint = checkpointName(options.group, topic);
   }
 
   start(): void {

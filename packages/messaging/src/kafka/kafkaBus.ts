@@ -76,6 +76,18 @@ function chunksBySize(messages: readonly BusMessage[], limit: number): BusMessag
   return chunks;
 }
 
+/** How far a consumer group is behind on one partition (what an operator watches). */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** The group's next offset to read; -1 when it has committed none yet. */
+  readonly committedOffset: number;
+  /** The partition's high watermark. */
+  readonly endOffset: number;
+  /** Records the group has still to read (from the log's start when it committed none). */
+  readonly lag: number;
+}
+
 /** The dead-letter topic of a topic. */
 export function deadLetterTopic(topic: string): string {
   return `${topic}.dlt`;
@@ -207,6 +219,46 @@ export class KafkaBus implements Publisher, Subscriber {
         await subscription.stop();
       },
     };
+  }
+
+  /**
+   * The group's lag on every partition of `topics`: its committed offsets (admin fetchOffsets)
+   * against each partition's high watermark (fetchTopicOffsets).
+   */
+  async consumerLag(group: string, topics: readonly string[]): Promise<PartitionLag[]> {
+    const admin = await this.#connectedAdmin();
+    const committed = new Map<string, number>();
+    for (const { topic, partitions } of await admin.fetchOffsets({
+      groupId: group,
+      topics: [...topics],
+    })) {
+      for (const { partition, offset } of partitions) {
+        committed.set(`${topic}\u0000${String(partition)}`, Number(offset));
+      }
+    }
+    const lags: PartitionLag[] = [];
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const committedOffset = committed.get(`${topic}\u0000${String(partition)}`) ?? -1;
+        const endOffset = Number(high);
+        const from = committedOffset >= 0 ? committedOffset : Number(low);
+        lags.push({
+          topic,
+          partition,
+          committedOffset,
+          endOffset,
+          lag: Math.max(0, endOffset - from),
+        });
+      }
+    }
+    return lags.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }
+
+  /** The records a topic holds now (high minus low watermark, summed over its partitions). */
+  async recordCount(topic: string): Promise<number> {
+    const admin = await this.#connectedAdmin();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
   }
 
   /** Parks a record on the dead-letter topic; resolves once the broker has it. */

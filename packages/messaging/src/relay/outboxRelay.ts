@@ -85,6 +85,15 @@ export class OutboxRelay {
     }
   }
 
+  /** The relay's checkpoint (published up to) and the events stored after it, not yet published. */
+  async backlog(): Promise<{ readonly publishedPosition: number; readonly backlog: number }> {
+    const [publishedPosition, headPosition] = await Promise.all([
+      this.#options.checkpoints.load(this.#name),
+      this.#options.store.headPosition(),
+    ]);
+    return { publishedPosition, backlog: Math.max(0, headPosition - publishedPosition) };
+  }
+
   /** Keeps relaying until stop(); a failed batch is retried after the poll interval. */
   start(onError: (error: unknown) => void = () => undefined): void {
     this.#loop ??= (async () => {
