@@ -21,6 +21,17 @@ export {
 export { REDACTED_PATHS, createLogger, type Logger } from './logger.ts';
 export { Platform, type ConsumedEvent, type PlatformConfig } from './platform.ts';
 export {
+  OPERATIONS_SERVICE_NAME,
+  operationsService,
+  pipelineStatusResponse,
+} from './operations.ts';
+export type {
+  ConsumerProgress,
+  ConsumerTopicProgress,
+  PipelineStatus,
+  RelayProgressStatus,
+} from './pipeline.ts';
+export {
   environmentOf,
   runService,
   type Environment,

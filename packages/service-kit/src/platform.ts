@@ -16,6 +16,7 @@ import {
   EmbeddedBus,
   KafkaBus,
   OutboxRelay,
+  deadLetterTopic,
   parkOnDeadLetterTopic,
   type KafkaSecurity,
   type Subscriber,
@@ -26,6 +27,12 @@ import { MongoTimerStore, SqliteTimerStore, type TimerStore } from '@aman/timers
 
 import { CONTEXTS, codecsOf, type ContextName } from './contexts.ts';
 import type { Logger } from './logger.ts';
+import {
+  COUNTER_NAME,
+  type ConsumerProgress,
+  type ConsumerTopicProgress,
+  type PipelineStatus,
+} from './pipeline.ts';
 import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
 import { tracedEventStore } from './tracedEventStore.ts';
 
@@ -74,6 +81,13 @@ export class Platform {
   #embedded: EmbeddedBus | undefined;
   /** The first event store the service opened: the one its checkpoints anchor. */
   #ownStore: EventStore | undefined;
+  readonly #relays: { readonly topic: string; readonly relay: OutboxRelay }[] = [];
+  readonly #subscriptions: {
+    readonly name: string;
+    readonly groupId: string;
+    readonly contexts: readonly ContextName[];
+  }[] = [];
+  readonly #counters = new Map<string, () => Promise<number>>();
 
   constructor(config: PlatformConfig, service: string, logger: Logger) {
     this.#config = config;
@@ -224,6 +238,7 @@ export class Platform {
       this.#logger.error({ err: error, topic }, 'relay batch failed');
     });
     this.#closers.push(() => relay.stop());
+    this.#relays.push({ topic, relay });
   }
 
   /** Consumes the events of `contexts` as consumer group `group`, each in a span of its own trace. */
@@ -233,11 +248,12 @@ export class Platform {
     handler: (event: ConsumedEvent) => Promise<void>,
   ): Promise<Subscription> {
     const subscriber = this.#subscriber();
+    const groupId = `${this.#prefix}${this.#service}.${group}`;
     const bySource = new Map<string, ContextName>(
       contexts.map((name) => [CONTEXTS[name].source, name]),
     );
     const subscription = await subscriber.subscribe({
-      group: `${this.#prefix}${this.#service}.${group}`,
+      group: groupId,
       topics: contexts.map((name) => this.#topic(name)),
       handler: async (message) => {
         const context = bySource.get(message.source);
@@ -272,11 +288,74 @@ export class Platform {
       },
     });
     this.#closers.push(() => subscription.stop());
+    this.#subscriptions.push({ name: group, groupId, contexts });
     return subscription;
   }
 
+  /**
+   * Adds a service-specific number to the pipeline status (e.g. referral's webhook dead
+   * letters): `read` is called on every status request. The name is an identifier, never data.
+   */
+  registerCounter(name: string, read: () => Promise<number>): void {
+    if (!COUNTER_NAME.test(name)) throw new Error(`a counter name is ${COUNTER_NAME.source}`);
+    if (this.#counters.has(name)) throw new Error(`counter ${name} is already registered`);
+    this.#counters.set(name, read);
+  }
+
+  /**
+   * Where the service's pipeline stands now: its store's head, each relay's backlog, each
+   * subscription's lag and dead letters per topic, and the registered counters.
+   */
+  async pipelineStatus(): Promise<PipelineStatus> {
+    const [headPosition, relays, consumers, counters] = await Promise.all([
+      this.#ownStore?.headPosition(),
+      Promise.all(
+        this.#relays.map(async ({ topic, relay }) => ({ topic, ...(await relay.backlog()) })),
+      ),
+      Promise.all(this.#subscriptions.map((subscription) => this.#consumerProgress(subscription))),
+      Promise.all([...this.#counters].map(async ([name, read]) => ({ name, value: await read() }))),
+    ]);
+    return { service: this.#service, mode: this.mode, headPosition, relays, consumers, counters };
+  }
+
+  async #consumerProgress(subscription: {
+    readonly name: string;
+    readonly groupId: string;
+    readonly contexts: readonly ContextName[];
+  }): Promise<ConsumerProgress> {
+    const { name, groupId, contexts } = subscription;
+    const topics = await Promise.all(
+      contexts.map(async (context): Promise<ConsumerTopicProgress> => {
+        const topic = this.#topic(context);
+        if (this.#config.mode === 'embedded') {
+          const progress = await this.#embeddedBus().progress(groupId, topic);
+          return {
+            mode: 'embedded',
+            context,
+            topic,
+            lag: progress.lag,
+            deadLetters: progress.deadLetters,
+            checkpointPosition: progress.checkpoint,
+            sourceHeadPosition: progress.headPosition,
+          };
+        }
+        const bus = this.#kafkaBus();
+        const [partitions, deadLetters] = await Promise.all([
+          bus.consumerLag(groupId, [topic]),
+          bus.recordCount(deadLetterTopic(topic)),
+        ]);
+        const lag = partitions.reduce((sum, partition) => sum + partition.lag, 0);
+        return { mode: 'distributed', context, topic, lag, deadLetters, partitions };
+      }),
+    );
+    return { name, groupId, topics };
+  }
+
   #subscriber(): Subscriber {
-    if (this.#config.mode === 'distributed') return this.#kafkaBus();
+    return this.#config.mode === 'distributed' ? this.#kafkaBus() : this.#embeddedBus();
+  }
+
+  #embeddedBus(): EmbeddedBus {
     if (this.#embedded === undefined) {
       const topics = Object.fromEntries(
         (Object.keys(CONTEXTS) as ContextName[]).map((name) => [

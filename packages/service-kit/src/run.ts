@@ -8,6 +8,7 @@ import { startGrpcServer, type GrpcServer } from './grpc.ts';
 import { ServiceIdentity } from './identity.ts';
 import { kafkaSecurityOf, kafkaSecuritySpec } from './kafkaSecurity.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { operationsService } from './operations.ts';
 import { Platform, type PlatformConfig } from './platform.ts';
 import { portOf, type ServiceName } from './services.ts';
 import { startTelemetry } from './telemetry.ts';
@@ -134,7 +135,9 @@ export async function runService<Extra = Record<string, never>>(
   platform.issueCheckpoints(identity.checkpointSigner, environment.evidenceIntervalMs);
   let server: GrpcServer | undefined;
   if (started.grpc !== undefined && port !== undefined) {
-    server = await startGrpcServer({ host, port, services: started.grpc });
+    // Every service answers an operator's pipeline status, beside health and reflection.
+    const operations = operationsService({ platform, identity, logger });
+    server = await startGrpcServer({ host, port, services: [...started.grpc, operations] });
     logger.info({ port: server.port, mode: platform.mode }, `${name} ready`);
   }
 
