@@ -4,6 +4,7 @@ import {
   OutboundClient,
   allowInsecureLoopbackFrom,
 } from '@aman/outbound';
+import { everyDocument } from '@aman/projections';
 import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { REFERRAL_SERVICE_NAME, referralServer } from './adapters/grpcServer.ts';
@@ -61,6 +62,19 @@ await runService(
         maxDelayMs: config.webhookMaxRetryMs,
       },
     });
+    // The operator's pipeline status: notifications given up on (WebhookDelivery's dead-letter
+    // read model), the failed attempts behind them, and the later ones they hold back.
+    const deadLetters = await readModels.collection('webhook_dead_letters', {
+      indexes: ['providerOrganisationId'],
+    });
+    const total = (field: string) => async () =>
+      (await everyDocument(deadLetters)).reduce(
+        (sum, letter) => sum + Number(letter[field] ?? 0),
+        0,
+      );
+    kit.platform.registerCounter('webhook_dead_letters', () => deadLetters.count());
+    kit.platform.registerCounter('webhook_dead_letter_attempts', total('attempts'));
+    kit.platform.registerCounter('webhook_held_back', total('heldBack'));
     // Intake too: a case's erasure is told to every provider that had it.
     const webhookSubscription = await kit.platform.subscribe(
       'webhooks',
