@@ -11,7 +11,15 @@ import { trace } from '@opentelemetry/api';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { accountability, common, intake, referral, risk, type projections } from '@aman/contracts';
+import {
+  accountability,
+  common,
+  intake,
+  referral,
+  risk,
+  operations,
+  type projections,
+} from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
 import {
   AmanError,
@@ -37,6 +45,8 @@ export interface GatewayClients {
   readonly accountability: ServiceClient<accountability.AccountabilityServiceClient>;
   readonly monitoring: ServiceClient<accountability.MonitoringServiceClient>;
   readonly projections: ServiceClient<projections.ProjectionsServiceClient>;
+  /** Each service's pipeline status, by service name (the operator's view). */
+  readonly operations?: Readonly<Record<string, ServiceClient<operations.OperationsServiceClient>>>;
 }
 
 /** Request limits; the defaults suit one gateway in front of a national network of NGOs. */
@@ -1765,6 +1775,89 @@ export async function buildApp(options: GatewayOptions) {
         incidents: tablesOf(dashboard.tables),
         overdueInterventions: overdue.interventions.length,
       };
+    },
+  );
+
+  app.get(
+    '/v1/operator/pipeline',
+    {
+      onRequest: allow('operator'),
+      schema: {
+        summary: 'Where the pipeline stands: each service’s store, relay backlog, consumer lag',
+        description:
+          'Per service: its event store’s head, the outbox relay’s backlog (distributed mode), ' +
+          'each consumer’s lag and dead letters per topic, and the service’s own counters ' +
+          '(referral: webhook dead letters). A service that does not answer is listed as such. ' +
+          'Names and numbers only.',
+        tags: ['operator'],
+        response: {
+          200: Type.Object({
+            services: Type.Array(
+              Type.Object({
+                service: Type.String(),
+                reachable: Type.Boolean(),
+                mode: Type.String(),
+                storeHead: Type.Union([Type.Integer(), Type.Null()]),
+                relayBacklog: Type.Array(
+                  Type.Object({ topic: Type.String(), backlog: Type.Integer() }),
+                ),
+                consumers: Type.Array(
+                  Type.Object({
+                    name: Type.String(),
+                    topic: Type.String(),
+                    lag: Type.Integer(),
+                    deadLetters: Type.Integer(),
+                  }),
+                ),
+                counters: Type.Record(Type.String(), Type.Integer()),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const services = await Promise.all(
+        Object.entries(clients.operations ?? {}).map(async ([service, client]) => {
+          try {
+            const status = await client.call('getPipelineStatus', {}, { principal });
+            return {
+              service,
+              reachable: true,
+              mode: operations.modeToJSON(status.mode),
+              storeHead: status.store?.headPosition ?? null,
+              relayBacklog: status.relays.map((relay) => ({
+                topic: relay.topic,
+                backlog: relay.backlog,
+              })),
+              consumers: status.consumers.flatMap((consumer) =>
+                consumer.topics.map((topic) => ({
+                  name: consumer.name,
+                  topic: topic.topic,
+                  lag: topic.lag,
+                  deadLetters: topic.deadLetters,
+                })),
+              ),
+              counters: Object.fromEntries(
+                status.counters.map((counter) => [counter.name, counter.value]),
+              ),
+            };
+          } catch (error) {
+            if (!AmanError.is(error, 'AMAN_ERR_UNAVAILABLE')) throw error;
+            return {
+              service,
+              reachable: false,
+              mode: '',
+              storeHead: null,
+              relayBacklog: [],
+              consumers: [],
+              counters: {},
+            };
+          }
+        }),
+      );
+      return { services };
     },
   );
 

@@ -1,6 +1,6 @@
 import type { ChannelCredentials, Client } from '@grpc/grpc-js';
 
-import { accountability, intake, projections, referral, risk } from '@aman/contracts';
+import { accountability, intake, operations, projections, referral, risk } from '@aman/contracts';
 import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
 
 import { ApiKeyStore } from './adapters/keyStore.ts';
@@ -30,6 +30,20 @@ await runService(
         accountability.MonitoringServiceClient,
       ),
       projections: client('projections', config.projections, projections.ProjectionsServiceClient),
+      operations: Object.fromEntries(
+        (
+          [
+            ['intake', config.intake],
+            ['risk-assessment', config.risk],
+            ['referral', config.referral],
+            ['accountability', config.accountability],
+            ['projections', config.projections],
+          ] as const
+        ).map(([name, address]) => [
+          name,
+          client(name, address, operations.OperationsServiceClient),
+        ]),
+      ),
     };
     const app = await buildApp({
       keys,
@@ -47,7 +61,8 @@ await runService(
     return {
       stop: async () => {
         await app.close();
-        for (const each of Object.values(clients)) each.close();
+        const { operations: perService, ...others } = clients;
+        for (const each of [...Object.values(others), ...Object.values(perService)]) each.close();
       },
     };
   },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 
 import { eventually, kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/testing';
@@ -249,6 +250,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
 
+    /** Objects of the demo organisations, for the isolation matrix to ask for as others. */
+    const owned = { matchId: '', matchCaseId: '' };
+
     /** What the programme journey leaves for the compromised-key report to find. */
     const programmeJourney = { provider: { id: '', key: '' }, readCase: '' };
 
@@ -308,9 +312,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
 
     /** What the NGO is told of the referrals of its case. */
     const feedbackOf = async (caseId: string): Promise<Feedback[]> =>
-      (await api('GET', `/v1/cases/${caseId}/referrals`, keyOf('ngo'))).json[
-        'referrals'
-      ] as Feedback[];
+      // 404 until the referral service has seen the new case: no referrals yet.
+      ((await api('GET', `/v1/cases/${caseId}/referrals`, keyOf('ngo'))).json['referrals'] as
+        Feedback[] | undefined) ?? [];
 
     /** The verified webhooks of one type about one referral. */
     const webhooksAbout = (referralId: string, type: string) =>
@@ -348,6 +352,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
         AMAN_WEBHOOK_MAX_RETRY_MS: '1000',
         // The tests poll as fast as they can with one key each.
         AMAN_RATE_LIMIT_PER_MINUTE: '100000',
+        // The isolation matrix fails authentication on purpose, once per route.
+        AMAN_AUTH_FAILURES_PER_KEY: '100000',
+        AMAN_AUTH_FAILURES_PER_SOURCE: '100000',
         // Small enough for a test's few cases to be published at all.
         AMAN_STATS_MIN_CELL: '2',
         AMAN_DATABASE_PREFIX: prefix,
@@ -500,6 +507,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect((await record(twinId, second)).duplicates).toEqual([]);
       // Linking needs both NGOs; only then each learns the other case.
       const matchId = flagged[0]?.matchId ?? '';
+      owned.matchId = matchId;
+      owned.matchCaseId = heldId;
       const proposed = await api('POST', `/v1/cases/${heldId}/duplicates/${matchId}`, first, {
         response: 'DUPLICATE_RESPONSE_LINK',
       });
@@ -846,6 +855,32 @@ function journey(mode: 'embedded' | 'distributed'): void {
       });
       expect(letter?.attempts).toBe(3);
       expect(hooks.attempts.filter((path) => path === '/shelter')).toHaveLength(3);
+      // The operator sees it, with every service's store, relay and consumers.
+      const operatorKey =
+        /API key \(shown once\): (\S+)/.exec(
+          await aman('org', 'create', '--type', 'operator', '--name', 'E2E operator'),
+        )?.[1] ?? '';
+      const pipeline = async () =>
+        (await api('GET', '/v1/operator/pipeline', operatorKey)).json['services'] as {
+          service: string;
+          reachable: boolean;
+          storeHead: number | null;
+          consumers: { name: string; lag: number }[];
+          counters: Record<string, number>;
+        }[];
+      const during = await pipeline();
+      expect(during.map((each) => [each.service, each.reachable]).sort()).toEqual(
+        ['accountability', 'intake', 'projections', 'referral', 'risk-assessment'].map(
+          (service) => [service, true],
+        ),
+      );
+      const referralStatus = during.find((each) => each.service === 'referral');
+      expect(referralStatus?.counters['webhook_dead_letters']).toBeGreaterThanOrEqual(1);
+      expect(referralStatus?.storeHead).toBeGreaterThan(0);
+      expect(referralStatus?.consumers.map((consumer) => consumer.name)).toEqual(
+        expect.arrayContaining(['routing', 'webhooks']),
+      );
+      expect((await api('GET', '/v1/operator/pipeline', shelter.key)).status).toBe(403);
       // Never a status not reached: routed, not delivered.
       const [pending] = await feedbackOf(caseId);
       expect([pending?.status, pending?.deliveredAt]).toEqual(['REFERRAL_STATUS_ROUTED', '']);
@@ -876,7 +911,314 @@ function journey(mode: 'embedded' | 'distributed'): void {
       });
       expect(webhooksAbout(letter?.referralId ?? '', 'referral.routed')).toHaveLength(1);
       expect(await letters()).toEqual([]);
+      const deadBefore = referralStatus?.counters['webhook_dead_letters'] ?? 0;
+      await eventually('the operator’s count to drop', async () => {
+        const now = (await pipeline()).find((each) => each.service === 'referral');
+        return (now?.counters['webhook_dead_letters'] ?? deadBefore) < deadBefore
+          ? true
+          : undefined;
+      });
     }, 120_000);
+
+    it('answers a repeated creating request with the same key as the first time, and another body under that key with 422', async () => {
+      const body = referralCase(
+        REFERRED.escalated,
+        'low',
+        ['NEED_MEDICAL'],
+        ['RECIPIENT_TYPE_EMBASSY'],
+      );
+      const key = `e2e-idem-${prefix}`;
+      const first = await api('POST', '/v1/cases', keyOf('ngo'), body, key);
+      const again = await api('POST', '/v1/cases', keyOf('ngo'), body, key);
+      expect([first.status, again.status]).toEqual([201, 201]);
+      expect(again.json['caseId']).toBe(first.json['caseId']);
+      const other = await api(
+        'POST',
+        '/v1/cases',
+        keyOf('ngo'),
+        { ...body, province: 'AF-KAB' },
+        key,
+      );
+      expect([other.status, (other.json['error'] as { code?: string }).code]).toEqual([
+        422,
+        'AMAN_ERR_IDEMPOTENCY_CONFLICT',
+      ]);
+      // Another organisation's same key is its own.
+      const elsewhere = await api('POST', '/v1/cases', keyOf('otherNgo'), body, key);
+      expect(elsewhere.status).toBe(201);
+      expect(elsewhere.json['caseId']).not.toBe(first.json['caseId']);
+    }, 60_000);
+
+    it('answers malformed, oversized, wrongly typed and injection-shaped bodies on every creating route with a 4xx in the error format, storing nothing', async () => {
+      const demoCase = /case ([0-9a-f-]{36}), triage/.exec(demo.output)?.[1] ?? '';
+      const routes: [string, string, string][] = [
+        ['POST', '/v1/cases', keyOf('ngo')],
+        ['POST', `/v1/cases/${demoCase}/threats`, keyOf('ngo')],
+        ['PUT', `/v1/cases/${demoCase}/consent`, keyOf('ngo')],
+        ['POST', `/v1/cases/${demoCase}/risk/override`, keyOf('ngo')],
+        ['POST', '/v1/incidents', keyOf('monitor')],
+      ];
+      const casesBefore = (
+        (await api('GET', '/v1/cases?limit=100', keyOf('ngo'))).json['cases'] as unknown[]
+      ).length;
+      const deep = (depth: number): unknown => (depth === 0 ? 'x' : { a: deep(depth - 1) });
+      const hostile = fc.oneof(
+        fc.anything(),
+        fc.constantFrom<unknown>(
+          { $gt: '' },
+          { caseId: { $gt: '' } },
+          { $where: 'sleep(1000)' },
+          JSON.parse('{"__proto__": {"polluted": true}}'),
+          { constructor: { prototype: { polluted: true } } },
+          { fullName: 'x'.repeat(70_000) },
+          deep(200),
+          [1, 2, 3],
+          'just a string',
+          null,
+          { kind: 'THREAT_KIND_DEATH_THREAT\r\nX-Injected: 1' },
+        ),
+        fc.dictionary(
+          fc.string(),
+          fc.oneof(fc.string({ maxLength: 3000 }), fc.integer(), fc.constant(null)),
+        ),
+      );
+      let calls = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...routes), hostile, async ([method, path, key], body) => {
+          calls += 1;
+          const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+            method,
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              'idempotency-key': `fuzz-${prefix}-${String(calls)}`,
+            },
+            body: body === undefined ? 'undefined' : JSON.stringify(body),
+          });
+          const text = await response.text();
+          // Never a 5xx, never a hang: a 4xx in the one error format.
+          expect([path, response.status >= 400 && response.status < 500]).toEqual([path, true]);
+          const parsed = JSON.parse(text) as { error?: { code?: string; requestId?: string } };
+          expect(parsed.error?.code).toMatch(/^AMAN_ERR_/);
+          expect(parsed.error?.requestId).toBeTruthy();
+        }),
+        { numRuns: 150 },
+      );
+      expect(calls).toBe(150);
+      // Nothing was stored: the NGO has the cases it had.
+      expect(
+        ((await api('GET', '/v1/cases?limit=100', keyOf('ngo'))).json['cases'] as unknown[]).length,
+      ).toBe(casesBefore);
+    }, 180_000);
+
+    it('isolates every route: 401 without a key or with a revoked one, 403 for another kind of organisation, 404 for another organisation’s object, whatever the route', async () => {
+      const demoCase = /case ([0-9a-f-]{36}), triage/.exec(demo.output)?.[1] ?? '';
+      const demoReferral = (
+        (await api('GET', `/v1/cases/${demoCase}/referrals`, keyOf('ngo'))).json['referrals'] as {
+          referralId: string;
+        }[]
+      )[0]?.referralId;
+      expect(demoReferral).toBeDefined();
+      const threat = threatOf('low');
+      type Kind = 'ngo' | 'provider' | 'monitor' | 'operator';
+      /**
+       * One row per route of the OpenAPI document (itself checked against fastify's route table
+       * by app.int.test.ts): who may call it, and, for a route that takes another organisation's
+       * object, the ids of the demo NGO's or provider's own and a valid body, so that only the
+       * object can make the answer 404.
+       */
+      const matrix: Record<
+        string,
+        {
+          readonly as: Kind[] | 'public';
+          readonly owner?: 'ngo' | 'provider';
+          readonly ids?: Record<string, string>;
+          readonly body?: unknown;
+        }
+      > = {
+        'POST /v1/cases': { as: ['ngo'] },
+        'GET /v1/cases': { as: ['ngo'] },
+        'GET /v1/cases/{caseId}': { as: ['ngo'], owner: 'ngo', ids: { caseId: demoCase } },
+        'GET /v1/cases/{caseId}/record': { as: ['ngo'], owner: 'ngo', ids: { caseId: demoCase } },
+        'GET /v1/cases/{caseId}/risk': { as: ['ngo'], owner: 'ngo', ids: { caseId: demoCase } },
+        'POST /v1/cases/{caseId}/risk/override': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: demoCase },
+          body: { level: 'RISK_LEVEL_HIGH', justification: 'Isolation check (synthetic).' },
+        },
+        'POST /v1/cases/{caseId}/threats': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: demoCase },
+          body: threat,
+        },
+        'PUT /v1/cases/{caseId}/consent': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: demoCase },
+          body: {
+            grants: [],
+            method: 'CONSENT_METHOD_IN_PERSON',
+            obtainedAt: new Date().toISOString(),
+          },
+        },
+        'POST /v1/cases/{caseId}/withdrawal': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: demoCase },
+          body: { reason: 'WITHDRAWAL_REASON_SAFE' },
+        },
+        'POST /v1/cases/{caseId}/erasure': { as: ['ngo'], owner: 'ngo', ids: { caseId: demoCase } },
+        'POST /v1/cases/{caseId}/duplicates/{matchId}': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: owned.matchCaseId, matchId: owned.matchId },
+          body: { response: 'DUPLICATE_RESPONSE_LINK' },
+        },
+        'GET /v1/cases/{caseId}/referrals': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { caseId: demoCase },
+        },
+        'POST /v1/referrals/{referralId}/info-answered': {
+          as: ['ngo'],
+          owner: 'ngo',
+          ids: { referralId: demoReferral ?? '' },
+        },
+        'GET /v1/referrals': { as: ['provider'] },
+        'GET /v1/referrals/{referralId}/packet': {
+          as: ['provider'],
+          owner: 'provider',
+          ids: { referralId: demoReferral ?? '' },
+        },
+        ...Object.fromEntries(
+          ['acknowledge', 'accept', 'decline', 'complete', 'request-info', 'progress', 'close'].map(
+            (action) => [
+              `POST /v1/referrals/{referralId}/${action}`,
+              {
+                as: ['provider'] as Kind[],
+                owner: 'provider' as const,
+                ids: { referralId: demoReferral ?? '' },
+                body: {},
+              },
+            ],
+          ),
+        ),
+        'GET /v1/feed': { as: ['provider'] },
+        'GET /v1/programmes': { as: ['ngo', 'provider', 'monitor', 'operator'] },
+        'POST /v1/provider/webhook/secret-rotation': { as: ['provider'] },
+        'PUT /v1/provider/webhook': { as: ['provider'] },
+        'GET /v1/provider/dead-letters': { as: ['provider'] },
+        'POST /v1/provider/dead-letters/{notificationId}/redelivery': { as: ['provider'] },
+        'POST /v1/incidents': { as: ['monitor'] },
+        'POST /v1/incidents/{incidentId}/verification': { as: ['monitor'] },
+        'POST /v1/incidents/{incidentId}/investigations': { as: ['monitor'] },
+        'POST /v1/investigations/{investigationId}/steps': { as: ['monitor'] },
+        'POST /v1/incidents/{incidentId}/interventions': { as: ['monitor'] },
+        'POST /v1/interventions/{interventionId}/responses': { as: ['monitor'] },
+        'POST /v1/interventions/{interventionId}/status': { as: ['monitor'] },
+        'GET /v1/interventions/overdue': { as: ['monitor'] },
+        'GET /v1/statistics/impunity': { as: ['monitor'] },
+        'GET /v1/monitor/dashboard': { as: ['monitor'] },
+        'GET /v1/statistics': { as: 'public' },
+        'GET /v1/operator/pipeline': { as: ['operator'] },
+      };
+      const document = (await (
+        await fetch(`http://127.0.0.1:${18_080 + offset}/openapi.json`)
+      ).json()) as { paths: Record<string, Record<string, unknown>> };
+      const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+      );
+      // One row per route: a new route without one fails here.
+      expect(Object.keys(matrix).sort()).toEqual([...routes].sort());
+
+      // A key of each kind, a second organisation of the owner's kind, and revoked keys.
+      const keyed = async (type: Kind, name: string) => {
+        const created = await aman('org', 'create', '--type', type, '--name', name);
+        return {
+          id: /organisation (\S+) /.exec(created)?.[1] ?? '',
+          key: /API key \(shown once\): (\S+)/.exec(created)?.[1] ?? '',
+        };
+      };
+      const keys: Record<Kind, string> = {
+        ngo: keyOf('ngo'),
+        provider: keyOf('provider'),
+        monitor: keyOf('monitor'),
+        operator: (await keyed('operator', 'Isolation operator')).key,
+      };
+      const others = { ngo: keyOf('otherNgo'), provider: keyOf('otherProvider') };
+      const revoked: Partial<Record<Kind, string>> = {};
+      for (const type of ['ngo', 'provider', 'monitor', 'operator'] as const) {
+        const organisation = await keyed(type, `Revoked ${type}`);
+        await aman('org', 'revoke', '--org', organisation.id);
+        revoked[type] = organisation.key;
+      }
+
+      const call = async (
+        route: string,
+        key: string | undefined,
+        ids: Record<string, string>,
+        body?: unknown,
+      ) => {
+        const [method = 'GET', template = ''] = route.split(' ');
+        const path = template.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? 'no-such-id');
+        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+          method,
+          headers: {
+            ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            'idempotency-key': `isolation-${prefix}-${route.length}`,
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await response.text();
+        return { status: response.status, text };
+      };
+
+      const failures: string[] = [];
+      const expectStatus = (route: string, who: string, actual: number, expected: number) => {
+        if (actual !== expected) failures.push(`${route} as ${who}: ${actual}, not ${expected}`);
+      };
+      for (const [route, row] of Object.entries(matrix)) {
+        const ids = row.ids ?? {};
+        if (row.as === 'public') {
+          expectStatus(route, 'nobody', (await call(route, undefined, ids)).status, 400);
+          continue;
+        }
+        expectStatus(route, 'nobody', (await call(route, undefined, ids, row.body)).status, 401);
+        for (const type of ['ngo', 'provider', 'monitor', 'operator'] as const) {
+          const key = revoked[type] ?? '';
+          expectStatus(
+            route,
+            `revoked ${type}`,
+            (await call(route, key, ids, row.body)).status,
+            401,
+          );
+          if (!row.as.includes(type)) {
+            const refused = await call(route, keys[type], ids, row.body);
+            expectStatus(route, type, refused.status, 403);
+          }
+        }
+        if (row.owner !== undefined) {
+          // Another organisation of the same kind: 404, told exactly as for an id that never
+          // existed (the same body, the request id aside).
+          const foreign = await call(route, others[row.owner], ids, row.body);
+          const never = await call(
+            route,
+            others[row.owner],
+            Object.fromEntries(Object.keys(ids).map((name) => [name, `no-such-${name}`])),
+            row.body,
+          );
+          expectStatus(route, `another ${row.owner}`, foreign.status, 404);
+          const withoutRequestId = (text: string) => text.replace(/"requestId":"[^"]*"/, '');
+          if (withoutRequestId(foreign.text) !== withoutRequestId(never.text)) {
+            failures.push(`${route}: another's object answered otherwise than none`);
+          }
+        }
+      }
+      expect(failures).toEqual([]);
+    }, 300_000);
 
     it('reports what a compromised key read, for the NGOs to warn, and revokes it at once', async () => {
       const { provider: legal, readCase } = programmeJourney;

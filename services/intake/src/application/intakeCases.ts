@@ -353,7 +353,10 @@ export class IntakeCases {
           : match.submitterCaseId === caseId
             ? match.holderCaseId
             : undefined;
-    if (other === undefined) throw new NotFoundError('no such duplicate match');
+    // One answer for a match that does not exist and for one of another NGO's case: telling
+    // them apart would confirm that a match id is real.
+    const unknown = new NotFoundError('no such duplicate match');
+    if (other === undefined) throw unknown;
     const result = await this.#decide(owner, caseId, {
       type: 'RespondToDuplicate',
       data: {
@@ -363,6 +366,8 @@ export class IntakeCases {
         response,
         respondedAt: new Date().toISOString(),
       },
+    }).catch((error: unknown) => {
+      throw AmanError.is(error, 'AMAN_ERR_NOT_FOUND') ? unknown : error;
     });
     const changed = result.events.find((event) => event.type === 'DuplicateMatchChanged');
     if (changed?.type === 'DuplicateMatchChanged') {

@@ -1,5 +1,5 @@
 import { common, referral } from '@aman/contracts';
-import { UnauthenticatedError, UnavailableError } from '@aman/errors';
+import { NotFoundError, UnauthenticatedError, UnavailableError } from '@aman/errors';
 import { implement, type Logger, type ServiceIdentity } from '@aman/service-kit';
 
 import type { ProviderDirectory } from '../application/providerDirectory.ts';
@@ -65,7 +65,7 @@ export function referralServer(deps: {
   /** The operator's hold on webhook delivery: dead letters, redelivery, discard. */
   readonly deliveries?: Pick<WebhookDelivery, 'deadLetters' | 'redeliver' | 'discard'>;
   /** The programmes as routing knows them (the routing process). */
-  readonly routing?: Pick<RoutingProcess, 'programmes'>;
+  readonly routing?: Pick<RoutingProcess, 'programmes' | 'caseOwner'>;
   readonly identity: ServiceIdentity;
   readonly logger: Logger;
 }): referral.ReferralServiceServer {
@@ -239,11 +239,18 @@ export function referralServer(deps: {
       },
       getReferralFeedback: {
         callers: ['gateway'],
-        handle: async (request, call) => ({
-          referrals: (await deps.referrals.feedback(call.caller.principal, request.caseId)).map(
-            (feedback) => referral.ReferralFeedback.fromJSON(feedback),
-          ),
-        }),
+        handle: async (request, call) => {
+          const feedback = await deps.referrals.feedback(call.caller.principal, request.caseId);
+          // Another NGO's case, or one that does not exist: the same 404, not an empty list
+          // that would tell the two apart. (Also until routing has seen a new case.)
+          if (
+            deps.routing !== undefined &&
+            (await deps.routing.caseOwner(request.caseId)) !== call.caller.principal?.organisationId
+          ) {
+            throw new NotFoundError('no such case');
+          }
+          return { referrals: feedback.map((item) => referral.ReferralFeedback.fromJSON(item)) };
+        },
       },
       readFeed: {
         callers: ['gateway'],

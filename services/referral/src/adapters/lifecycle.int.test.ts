@@ -522,8 +522,10 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
     expect(after[0]?.['status']).toBe('REFERRAL_STATUS_DELIVERED');
     // Seen once, however often fetched.
     expect((await history(referralId)).filter((step) => step === 'ReferralSeen')).toHaveLength(1);
-    // Another NGO learns nothing of the case.
-    expect(await feedback(caseId, otherNgo)).toEqual([]);
+    // Another NGO learns nothing of the case: the 404 of a case that does not exist.
+    const foreign = await expectAmanError(feedback(caseId, otherNgo), 'AMAN_ERR_NOT_FOUND');
+    const none = await expectAmanError(feedback('no-such-case', ngo), 'AMAN_ERR_NOT_FOUND');
+    expect(foreign.message).toBe(none.message);
   });
 
   it('walks the lifecycle table over gRPC, with the NGO answering a request for information', async () => {

@@ -427,6 +427,11 @@ export class RoutingProcess {
     }
   }
 
+  /** The NGO holding a case, as routing knows it; undefined before routing has seen the case. */
+  async caseOwner(caseId: string): Promise<string | undefined> {
+    return standingOf((await this.#cases.get(caseId))?.data)?.organisationId;
+  }
+
   /**
    * The programmes as routing knows them now: what cases are routed by. A programme whose status
    * was read before its definition has no services yet: left out until it has.
