@@ -182,6 +182,7 @@ describe('gateway hardening (inject, no services)', () => {
     failuresPerKey: 3,
     failuresPerSource: 6,
     failureWindowMs: 60_000,
+    notFoundFloorMs: 150,
   };
 
   beforeAll(async () => {

@@ -57,6 +57,8 @@ export interface GatewayLimits {
   readonly failuresPerKey: number;
   readonly failuresPerSource: number;
   readonly failureWindowMs: number;
+  /** The least time a 404 takes, so that its timing does not tell whether the object exists. */
+  readonly notFoundFloorMs: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
@@ -64,6 +66,7 @@ export const DEFAULT_LIMITS: GatewayLimits = {
   failuresPerKey: 5,
   failuresPerSource: 30,
   failureWindowMs: 10 * 60_000,
+  notFoundFloorMs: 150,
 };
 
 export interface GatewayOptions {
@@ -344,13 +347,19 @@ export async function buildApp(options: GatewayOptions) {
     },
   });
 
-  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const failure = toAmanError(error);
     if (failure.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
     if (failure instanceof RateLimitedError) {
       void reply.header('retry-after', String(failure.retryAfterSeconds));
     }
-    void reply.status(failure.httpStatus).send({
+    if (failure.code === 'AMAN_ERR_NOT_FOUND') {
+      // Another organisation's object and one that never existed take different paths inside
+      // the services; answered no sooner than the floor, the two take the same time.
+      const wait = limits.notFoundFloorMs - reply.elapsedTime;
+      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+    }
+    return reply.status(failure.httpStatus).send({
       error: { code: failure.code, message: failure.message, requestId: request.id },
     });
   });

@@ -54,6 +54,7 @@ await runService(
         failuresPerKey: config.failuresPerKey,
         failuresPerSource: config.failuresPerSource,
         failureWindowMs: config.failureWindowSeconds * 1000,
+        notFoundFloorMs: config.notFoundFloorMs,
       },
     });
     const address = await app.listen({ host: config.host, port: config.httpPort });
@@ -91,6 +92,12 @@ await runService(
       'failed authentications per source address in the window before 429 (valid keys pass)',
       DEFAULT_LIMITS.failuresPerSource,
       1,
+    ),
+    notFoundFloorMs: env.integer(
+      'AMAN_NOT_FOUND_FLOOR_MS',
+      'the least time a 404 takes, so that timing does not tell whether an object exists',
+      DEFAULT_LIMITS.notFoundFloorMs,
+      0,
     ),
     failureWindowSeconds: env.integer(
       'AMAN_AUTH_FAILURE_WINDOW_SECONDS',

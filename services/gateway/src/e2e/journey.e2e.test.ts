@@ -747,6 +747,19 @@ function journey(mode: 'embedded' | 'distributed'): void {
         async () => webhooksAbout(a.referralId, 'case.erased')[0],
       );
       expect(await casesCounted()).toBe(countedBefore);
+      // No route gives the person's data back: not the NGO's record, not its case views.
+      for (const path of [
+        `/v1/cases/${first}/record`,
+        `/v1/cases/${first}`,
+        `/v1/cases/${first}/referrals`,
+        `/v1/cases/${first}/risk`,
+        '/v1/cases?limit=100',
+      ]) {
+        const answer = JSON.stringify((await api('GET', path, keyOf('ngo'))).json);
+        for (const value of Object.values(REFERRED.programmeFirst)) {
+          expect([path, answer.includes(value)]).toEqual([path, false]);
+        }
+      }
       const gone = await api('GET', `/v1/referrals/${a.referralId}/packet`, legal.key);
       expect([gone.status, (gone.json['error'] as { code?: string } | undefined)?.code]).toEqual([
         410,
@@ -1163,6 +1176,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
       ) => {
         const [method = 'GET', template = ''] = route.split(' ');
         const path = template.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? 'no-such-id');
+        const started = performance.now();
         const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
           method,
           headers: {
@@ -1173,7 +1187,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
         const text = await response.text();
-        return { status: response.status, text };
+        return { status: response.status, text, ms: performance.now() - started };
       };
 
       const failures: string[] = [];
@@ -1214,6 +1228,15 @@ function journey(mode: 'embedded' | 'distributed'): void {
           const withoutRequestId = (text: string) => text.replace(/"requestId":"[^"]*"/, '');
           if (withoutRequestId(foreign.text) !== withoutRequestId(never.text)) {
             failures.push(`${route}: another's object answered otherwise than none`);
+          }
+          // And no sooner than the gateway's floor for a 404 (AMAN_NOT_FOUND_FLOOR_MS, 150 ms),
+          // whichever path the service took.
+          for (const [what, answer] of [
+            ['another’s', foreign],
+            ['none', never],
+          ] as const) {
+            if (answer.ms < 145)
+              failures.push(`${route}: ${what} 404 in ${answer.ms.toFixed(0)} ms`);
           }
         }
       }

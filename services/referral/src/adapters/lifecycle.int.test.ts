@@ -732,6 +732,30 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
     expect(stored).not.toContain('Zarghuna');
   });
 
+  it('routes a case that waited for a provider as soon as one that serves its need registers', async () => {
+    const caseId = caseNumber(7);
+    await submit(caseId, ['NEED_EMERGENCY_GRANT', 'NEED_LEGAL_AID']);
+    await assess(caseId, 'RISK_LEVEL_HIGH', 'DEADLINE_CLASS_URGENT', 72 * 3600, 144 * 3600);
+    const lateFund = providerPrincipal('org-fund-late-legal');
+    await eventually('the grant routed', async () =>
+      (await store.readStream(`referral-${referralOf(caseId, fundA)}`)).length > 0
+        ? true
+        : undefined,
+    );
+    // Nobody serves legal aid yet: that need waits. A fund that offers it registers.
+    expect(await history(referralOf(caseId, lateFund))).toEqual([]);
+    await asAdmin.call(
+      'registerProvider',
+      pullProvider(lateFund.organisationId, 'RECIPIENT_TYPE_EMERGENCY_FUND', ['NEED_LEGAL_AID']),
+      { principal: admin },
+    );
+    await eventually('the waiting need routed', async () =>
+      (await history(referralOf(caseId, lateFund))).length > 0 ? true : undefined,
+    );
+    // The need already covered is not routed twice.
+    expect(await history(referralOf(caseId, fundB))).toEqual([]);
+  });
+
   it('escalates a declined referral to the next provider in rank, and says why', async () => {
     const caseId = caseNumber(6);
     await submit(caseId, ['NEED_EMERGENCY_GRANT']);

@@ -1,5 +1,6 @@
 import type { JsonObject, JsonValue } from '@aman/eventstore';
 import {
+  documentsOf,
   everyDocument,
   type ReadModelCollection,
   type ReadModelDocument,
@@ -182,6 +183,10 @@ export class RoutingProcess {
           ...known,
           active: data['active'] === true,
         }));
+        if (data['active'] === true) {
+          const services = (await this.#providers.get(organisationId))?.data?.['services'];
+          await this.#routeWaiting(valuesOf(services, NEEDS), event.id);
+        }
         return;
       }
       case 'ProgrammeDefined':
@@ -235,6 +240,8 @@ export class RoutingProcess {
         versions: { [event.stream]: event.version },
       },
     ]);
+    // Cases that waited for a provider of these services get one now.
+    await this.#routeWaiting(provider.services, event.id);
   }
 
   async #programmeChanged(event: ConsumedEvent): Promise<void> {
@@ -271,8 +278,13 @@ export class RoutingProcess {
     // Full, suspended, closed: the NGOs of its pending referrals are told (again after a
     // redelivery, which decides nothing new).
     const status = oneOf(data['status'], PROGRAMME_STATUSES);
-    if (event.type !== 'ProgrammeStatusChanged' || status === undefined) return;
-    if (status === 'PROGRAMME_STATUS_OPEN') return;
+    if (event.type === 'ProgrammeDefined' || status === 'PROGRAMME_STATUS_OPEN') {
+      // Defined or open again: cases that waited for its services may go to it now.
+      const known = await this.#programmes.get(programmeId);
+      await this.#routeWaiting(valuesOf(known?.data?.['services'], NEEDS), event.id);
+      return;
+    }
+    if (status === undefined) return;
     let told = 0;
     for (const referral of await this.#referrals.ofProgramme(programmeId)) {
       if (await this.#referrals.noteProgrammeStatus(referral, programmeId, status, event.id)) {
@@ -424,6 +436,21 @@ export class RoutingProcess {
     }
     for (const [reason, referrals] of reasons) {
       this.#logger.info({ caseId, reason, referrals }, 'referrals revoked or erasure requested');
+    }
+  }
+
+  /**
+   * A provider (or one of its programmes) can take referrals it could not before: every open
+   * case needing one of `services` is settled again, so that a need nobody covered gets routed
+   * now. Settling decides nothing for a case already served.
+   */
+  async #routeWaiting(services: readonly string[], causationId: string): Promise<void> {
+    if (services.length === 0) return;
+    for await (const { id, data } of documentsOf(this.#cases)) {
+      const standing = standingOf(data);
+      if (standing?.status !== 'open') continue;
+      if (!standing.needs.some((need) => services.includes(need))) continue;
+      await this.#settle(id, causationId);
     }
   }
 
