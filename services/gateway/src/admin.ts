@@ -13,7 +13,12 @@ import {
   type Principal,
 } from '@aman/service-kit';
 
-import { ApiKeyStore, type ApiKeyRecord, type Organisation } from './adapters/keyStore.ts';
+import {
+  ApiKeyStore,
+  type ApiKeyRecord,
+  type KeyScope,
+  type Organisation,
+} from './adapters/keyStore.ts';
 import { newWebhookSecret } from './adapters/webhookSecrets.ts';
 
 /** Where the admin tools find the platform: the same variables the services read. */
@@ -75,8 +80,12 @@ export class Admin {
     return { organisation, ...(await this.#keys.issueKey(organisation.id)) };
   }
 
-  async issueKey(organisationId: string): Promise<{ key: string; keyId: string }> {
-    return this.#keys.issueKey(organisationId);
+  /** A new key (shown once): a year unless `days` says otherwise; `scopes` read and/or write. */
+  async issueKey(
+    organisationId: string,
+    options: { readonly days?: number; readonly scopes?: readonly KeyScope[] } = {},
+  ): Promise<{ key: string; keyId: string; expiresAt: string }> {
+    return this.#keys.issueKey(organisationId, options);
   }
 
   async organisations(): Promise<Organisation[]> {

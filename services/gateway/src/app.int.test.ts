@@ -334,6 +334,24 @@ describe('gateway hardening (inject, no services)', () => {
     expect(limited.json()).toMatchObject({ error: { code: 'AMAN_ERR_RATE_LIMITED' } });
   });
 
+  it('lets a read-only key read and refuses it anything else', async () => {
+    const organisation = await store.createOrganisation('Read-only NGO', 'ngo');
+    const { key } = await store.issueKey(organisation.id, { scopes: ['read'] });
+    const read = await get('/v1/cases', key, {}, '192.0.2.60');
+    // Through to the services, which do not answer here.
+    expect(read.statusCode).toBe(503);
+    const write = await app.inject({
+      method: 'POST',
+      url: '/v1/cases/c-1/erasure',
+      remoteAddress: '192.0.2.60',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect([write.statusCode, write.json<{ error: { code: string } }>().error.code]).toEqual([
+      403,
+      'AMAN_ERR_FORBIDDEN',
+    ]);
+  });
+
   it('revokes a key with no grace period', async () => {
     const organisation = await store.createOrganisation('Revoked mid-session', 'ngo');
     const { key, keyId } = await store.issueKey(organisation.id);

@@ -409,9 +409,12 @@ export async function buildApp(options: GatewayOptions) {
     const key = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     // The store answers for every request (no cache), so a revoked key fails at once; a store
     // that does not answer fails the request (503), never lets it through.
-    const principal = await options.keys.authenticate(key);
-    if (principal !== undefined) {
-      request.principal = principal;
+    const authenticated = await options.keys.authenticate(key);
+    if (authenticated !== undefined) {
+      request.principal = authenticated.principal;
+      if (!['GET', 'HEAD'].includes(request.method) && !authenticated.scopes.includes('write')) {
+        throw new ForbiddenError('this key may only read');
+      }
       return;
     }
     const keyId = isWellFormedApiKey(key) ? apiKeyId(key) : undefined;

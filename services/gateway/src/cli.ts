@@ -4,13 +4,15 @@ import { parseArgs } from 'node:util';
 import { common, intake, referral } from '@aman/contracts';
 import { ORGANISATION_TYPES, type OrganisationType } from '@aman/service-kit';
 
+import type { KeyScope } from './adapters/keyStore.ts';
 import { Admin, adminOptionsFromEnv, checkEnum, vocabularies } from './admin.ts';
 
 const USAGE = `usage:
   pnpm aman org create --type ngo|provider|monitor|operator --name NAME
   pnpm aman org list
   pnpm aman org revoke --org ORGANISATION_ID        (revokes every key of the organisation)
-  pnpm aman key create --org ORGANISATION_ID
+  pnpm aman key create --org ORGANISATION_ID [--days N] [--scopes read|read,write]
+      (a key lives a year unless --days says otherwise, at most 730; a read key may only GET)
   pnpm aman key list --org ORGANISATION_ID
   pnpm aman key revoke --key KEY_ID
   pnpm aman report access --key KEY_ID | --org ORGANISATION_ID [--revoke]
@@ -51,6 +53,8 @@ async function main(argv: readonly string[]): Promise<void> {
       status: { type: 'string' },
       key: { type: 'string' },
       revoke: { type: 'boolean' },
+      days: { type: 'string' },
+      scopes: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -78,7 +82,8 @@ async function main(argv: readonly string[]): Promise<void> {
       if (values.org === undefined) throw new Error('--org is required');
       for (const key of await admin.keys(values.org)) {
         write(
-          `${key.keyId} created ${key.createdAt} last used ${key.lastUsedAt || 'never'}` +
+          `${key.keyId} ${key.scopes.join(',')} created ${key.createdAt} ` +
+            `expires ${key.expiresAt || 'never'} last used ${key.lastUsedAt || 'never'}` +
             (key.revokedAt === '' ? '' : ` revoked ${key.revokedAt}`),
         );
       }
@@ -120,8 +125,13 @@ async function main(argv: readonly string[]): Promise<void> {
       }
     } else if (command === 'key create') {
       if (values.org === undefined) throw new Error('--org is required');
-      const issued = await admin.issueKey(values.org);
-      write(`API key ${issued.keyId} (shown once): ${issued.key}`);
+      const issued = await admin.issueKey(values.org, {
+        ...(values.days === undefined ? {} : { days: Number(values.days) }),
+        ...(values.scopes === undefined
+          ? {}
+          : { scopes: values.scopes.split(',').filter(Boolean) as KeyScope[] }),
+      });
+      write(`API key ${issued.keyId} (shown once, expires ${issued.expiresAt}): ${issued.key}`);
     } else if (command === 'provider register') {
       if (values.org === undefined || values['webhook-url'] === undefined) {
         throw new Error('--org and --webhook-url are required');

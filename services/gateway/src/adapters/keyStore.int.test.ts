@@ -55,7 +55,7 @@ function keyStoreSuite(open: () => Promise<{ store: ReadModelStore; dump: Dump }
     const second = await keys.issueKey(organisation.id);
     const other = await keys.createOrganisation('Untouched NGO', 'ngo');
     const untouched = await keys.issueKey(other.id);
-    expect(await keys.authenticate(first.key)).toMatchObject({ keyId: first.keyId });
+    expect((await keys.authenticate(first.key))?.principal).toMatchObject({ keyId: first.keyId });
 
     const revoked = await keys.revokeKey(first.keyId);
     expect(revoked.revokedAt).not.toBe('');
@@ -87,6 +87,25 @@ function keyStoreSuite(open: () => Promise<{ store: ReadModelStore; dump: Dump }
     now = Date.parse('2026-06-01T10:01:00.000Z');
     await keys.authenticate(key);
     expect(await lastUsed()).toBe('2026-06-01T10:01:00.000Z');
+  });
+
+  it('expires a key after its days, and gives it only the scopes it was issued with', async () => {
+    const organisation = await keys.createOrganisation('Short-lived NGO', 'ngo');
+    now = Date.parse('2026-07-01T00:00:00.000Z');
+    const { key, expiresAt } = await keys.issueKey(organisation.id, { days: 2, scopes: ['read'] });
+    expect(expiresAt).toBe('2026-07-03T00:00:00.000Z');
+    expect((await keys.authenticate(key))?.scopes).toEqual(['read']);
+    now = Date.parse('2026-07-02T23:59:59.999Z');
+    expect(await keys.authenticate(key)).toBeDefined();
+    now = Date.parse('2026-07-03T00:00:00.000Z');
+    expect(await keys.authenticate(key)).toBeUndefined();
+    // A year and both scopes unless said otherwise; never longer than two years, never no scope.
+    const usual = await keys.issueKey(organisation.id);
+    expect(Date.parse(usual.expiresAt) - now).toBe(365 * 86_400_000);
+    expect((await keys.authenticate(usual.key))?.scopes).toEqual(['read', 'write']);
+    await expectAmanError(keys.issueKey(organisation.id, { days: 731 }), 'AMAN_ERR_VALIDATION');
+    await expectAmanError(keys.issueKey(organisation.id, { scopes: [] }), 'AMAN_ERR_VALIDATION');
+    now = Date.now();
   });
 
   it('lists organisations and keys without a secret', async () => {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import { NotFoundError } from '@aman/errors';
+import { NotFoundError, ValidationError } from '@aman/errors';
 import {
   documentsOf,
   type ReadModelCollection,
@@ -17,11 +17,27 @@ export interface Organisation {
   readonly type: OrganisationType;
 }
 
+/** What a key may do: `read` (GET) and `write` (everything else). */
+export const KEY_SCOPES = ['read', 'write'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
+/** A key's lifetime: a year unless said otherwise, never more than two. */
+export const DEFAULT_KEY_DAYS = 365;
+export const MAX_KEY_DAYS = 730;
+
+/** The principal of a valid key, and what the key may do. */
+export interface AuthenticatedKey {
+  readonly principal: Principal;
+  readonly scopes: readonly KeyScope[];
+}
+
 /** What is known of a key: never the key itself, which is stored only as its hash. */
 export interface ApiKeyRecord {
   readonly keyId: string;
   readonly organisationId: string;
   readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly scopes: readonly KeyScope[];
   /** '' when never used. Recorded at most once a minute per key. */
   readonly lastUsedAt: string;
   /** '' while the key is valid. */
@@ -102,10 +118,25 @@ export class ApiKeyStore {
     };
   }
 
-  /** A new key for the organisation: returned once, stored only as its hash. */
-  async issueKey(organisationId: string): Promise<{ key: string; keyId: string }> {
+  /**
+   * A new key for the organisation: returned once, stored only as its hash. It expires after
+   * `days` (a year by default, at most two) and may do what `scopes` say (both by default).
+   */
+  async issueKey(
+    organisationId: string,
+    options: { readonly days?: number; readonly scopes?: readonly KeyScope[] } = {},
+  ): Promise<{ key: string; keyId: string; expiresAt: string }> {
     const organisation = await this.organisation(organisationId);
-    if (organisation === undefined) throw new Error('no such organisation');
+    if (organisation === undefined) throw new NotFoundError('no such organisation');
+    const days = options.days ?? DEFAULT_KEY_DAYS;
+    if (!Number.isInteger(days) || days < 1 || days > MAX_KEY_DAYS) {
+      throw new ValidationError(`a key lives 1 to ${MAX_KEY_DAYS} days`);
+    }
+    const scopes = [...new Set(options.scopes ?? KEY_SCOPES)];
+    if (scopes.length === 0 || scopes.some((scope) => !KEY_SCOPES.includes(scope))) {
+      throw new ValidationError(`a key's scopes are among ${KEY_SCOPES.join(', ')}`);
+    }
+    const expiresAt = new Date(this.#now() + days * 86_400_000).toISOString();
     const key = newApiKey();
     const keyId = apiKeyId(key);
     await this.#keys.write([
@@ -115,13 +146,15 @@ export class ApiKeyStore {
           keyId,
           organisationId,
           organisationType: organisation.type,
-          createdAt: new Date().toISOString(),
+          createdAt: new Date(this.#now()).toISOString(),
+          expiresAt,
+          scopes,
           revoked: false,
         },
         versions: {},
       },
     ]);
-    return { key, keyId };
+    return { key, keyId, expiresAt };
   }
 
   async organisations(): Promise<Organisation[]> {
@@ -152,24 +185,33 @@ export class ApiKeyStore {
     return this.#revoke(await this.#keyDocuments({ organisationId }));
   }
 
-  /** The principal a key stands for, or undefined for a malformed, unknown or revoked key. */
-  async authenticate(key: string): Promise<Principal | undefined> {
+  /**
+   * The principal a key stands for and its scopes, or undefined for a malformed, unknown,
+   * revoked or expired key.
+   */
+  async authenticate(key: string): Promise<AuthenticatedKey | undefined> {
     if (!isWellFormedApiKey(key)) return undefined;
     const id = keyHash(key);
     const document = await this.#keys.get(id);
     const data = document?.data;
     if (data === undefined || data['revoked'] === true) return undefined;
-    const lastUsed = Date.parse(text(data['lastUsedAt']));
     const now = this.#now();
+    // Keys issued before expiry existed have none: they live until revoked.
+    const expiresAt = Date.parse(text(data['expiresAt']));
+    if (!Number.isNaN(expiresAt) && expiresAt <= now) return undefined;
+    const lastUsed = Date.parse(text(data['lastUsedAt']));
     if (Number.isNaN(lastUsed) || now - lastUsed >= LAST_USED_RESOLUTION_MS) {
       await this.#keys.write([
         { id, data: { ...data, lastUsedAt: new Date(now).toISOString() }, versions: {} },
       ]);
     }
     return {
-      organisationId: text(data['organisationId']),
-      organisationType: data['organisationType'] as OrganisationType,
-      keyId: text(data['keyId']),
+      principal: {
+        organisationId: text(data['organisationId']),
+        organisationType: data['organisationType'] as OrganisationType,
+        keyId: text(data['keyId']),
+      },
+      scopes: scopesOf(data['scopes']),
     };
   }
 
@@ -198,11 +240,20 @@ export class ApiKeyStore {
   }
 }
 
+/** Keys issued before scopes existed may do everything. */
+function scopesOf(value: unknown): KeyScope[] {
+  return Array.isArray(value)
+    ? KEY_SCOPES.filter((scope) => value.includes(scope))
+    : [...KEY_SCOPES];
+}
+
 function recordOf(data: Record<string, unknown> | undefined): ApiKeyRecord {
   return {
     keyId: text(data?.['keyId']),
     organisationId: text(data?.['organisationId']),
     createdAt: text(data?.['createdAt']),
+    expiresAt: text(data?.['expiresAt']),
+    scopes: scopesOf(data?.['scopes']),
     lastUsedAt: text(data?.['lastUsedAt']),
     revokedAt: text(data?.['revokedAt']),
   };
