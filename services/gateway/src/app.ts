@@ -1761,6 +1761,13 @@ export async function buildApp(options: GatewayOptions) {
         response: {
           200: Type.Object({
             incidents: Tables,
+            impunity: Type.Object(
+              { killingsAndAttacks: Figures, killings: Figures },
+              {
+                description:
+                  'for incidents that occurred in the months given: how far their investigations went',
+              },
+            ),
             overdueInterventions: Type.Integer({
               description: `counted up to ${String(MAX_OVERDUE_COUNTED)}: that many means at least that many`,
             }),
@@ -1771,10 +1778,18 @@ export async function buildApp(options: GatewayOptions) {
     },
     async (request) => {
       const principal = principalOf(request);
-      const [dashboard, overdue] = await Promise.all([
+      // The months as days: from the first of the first to the last of the last.
+      const [year, month] = request.query.to.split('-').map(Number);
+      const lastDay = new Date(Date.UTC(year ?? 0, month ?? 1, 0)).toISOString().slice(0, 10);
+      const [dashboard, impunity, overdue] = await Promise.all([
         clients.projections.call(
           'getMonitorDashboard',
           { periodFrom: request.query.from, periodTo: request.query.to },
+          { principal },
+        ),
+        clients.monitoring.call(
+          'getImpunityFigures',
+          { from: `${request.query.from}-01`, to: lastDay },
           { principal },
         ),
         clients.monitoring.call(
@@ -1785,6 +1800,10 @@ export async function buildApp(options: GatewayOptions) {
       ]);
       return {
         incidents: tablesOf(dashboard.tables),
+        impunity: {
+          killingsAndAttacks: figuresOf(impunity.killingsAndAttacks),
+          killings: figuresOf(impunity.killings),
+        },
         overdueInterventions: overdue.interventions.length,
       };
     },

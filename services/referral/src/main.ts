@@ -75,6 +75,15 @@ await runService(
     kit.platform.registerCounter('webhook_dead_letters', () => deadLetters.count());
     kit.platform.registerCounter('webhook_dead_letter_attempts', total('attempts'));
     kit.platform.registerCounter('webhook_held_back', total('heldBack'));
+    // Every failed attempt, retries and those that later got through included (this process's).
+    kit.platform.registerCounter(
+      'webhook_failed_attempts',
+      async () => deliveries.attempts().failed,
+    );
+    kit.platform.registerCounter(
+      'webhook_delivered_attempts',
+      async () => deliveries.attempts().delivered,
+    );
     // Intake too: a case's erasure is told to every provider that had it.
     const webhookSubscription = await kit.platform.subscribe(
       'webhooks',

@@ -889,6 +889,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
       );
       const referralStatus = during.find((each) => each.service === 'referral');
       expect(referralStatus?.counters['webhook_dead_letters']).toBeGreaterThanOrEqual(1);
+      expect(referralStatus?.counters['webhook_failed_attempts']).toBeGreaterThanOrEqual(3);
       expect(referralStatus?.storeHead).toBeGreaterThan(0);
       expect(referralStatus?.consumers.map((consumer) => consumer.name)).toEqual(
         expect.arrayContaining(['routing', 'webhooks']),
@@ -1307,6 +1308,11 @@ function journey(mode: 'embedded' | 'distributed'): void {
       expect(column(incidents, 'ACT_ASSAULT')).toBeGreaterThanOrEqual(1);
       expect(column(incidents, 'ACT_ATTEMPTED_KILLING')).toBeGreaterThanOrEqual(1);
       expect(dashboard.json['overdueInterventions']).toBeGreaterThanOrEqual(1);
+      // The monitor's incident (an assault, its suspect identified) is in the impunity figures.
+      expect(
+        (dashboard.json['impunity'] as { killingsAndAttacks: { identified: number } })
+          .killingsAndAttacks.identified,
+      ).toBeGreaterThanOrEqual(1);
       expect((await api('GET', `/v1/monitor/dashboard?${months()}`, keyOf('ngo'))).status).toBe(
         403,
       );

@@ -130,6 +130,8 @@ export class WebhookDelivery {
   readonly #logger: Logger;
   readonly #random: () => number;
   readonly #runner: TimerRunner;
+  /** Attempts since this process started, for the operator's view (later, metrics). */
+  readonly #attempts = { delivered: 0, failed: 0 };
   readonly #stopping = new AbortController();
   #deadLetters: Promise<ReadModelCollection> | undefined;
   readonly #readModels: ReadModelStore | undefined;
@@ -233,6 +235,11 @@ export class WebhookDelivery {
       type: 'Discard',
       data: { notificationId: ref.notificationId, by, at: new Date().toISOString() },
     });
+  }
+
+  /** Webhook attempts made since this process started: delivered, and failed (each retry too). */
+  attempts(): { readonly delivered: number; readonly failed: number } {
+    return { ...this.#attempts };
   }
 
   /** Stops the timers after the attempt in flight; ends a call that is still waiting. */
@@ -485,6 +492,7 @@ export class WebhookDelivery {
           await this.#referrals.recordDelivery(referral.referral, notice, notification.causationId);
         }
         this.#logger.info({ referralId, notice, attempt }, 'webhook delivered');
+        this.#attempts.delivered += 1;
         return { delivered: true, status };
       }
       reason = `status ${status}`;
@@ -503,6 +511,7 @@ export class WebhookDelivery {
       { referralId, notice, endpoint: origin, attempt, of: this.#retry.attempts, reason },
       'webhook not accepted',
     );
+    this.#attempts.failed += 1;
     return { delivered: false, reason };
   }
 
