@@ -4,7 +4,6 @@
 // The service is named by AMAN_SERVICE (set by the image) and its port comes from the same
 // variables, with the same defaults, as the service's own.
 /* global fetch, AbortSignal, URL */
-import { createRequire } from 'node:module';
 
 const TIMEOUT_MS = 4000;
 const service = process.env.AMAN_SERVICE ?? '';
@@ -24,23 +23,11 @@ async function gatewayHealthy() {
 }
 
 async function grpcServing() {
-  // grpc-js and the health service's definition, from the package that serves them.
-  const require = createRequire(
-    new URL('../../packages/service-kit/package.json', import.meta.url),
-  );
-  const grpc = require('@grpc/grpc-js');
-  const { service: healthService } = require('grpc-health-check');
+  // service-kit's own check of the standard grpc.health.v1 service, and its port settings.
+  const { grpcHealth } = await import('../../packages/service-kit/dist/grpc.js');
   const { portOf } = await import('../../packages/service-kit/dist/services.js');
   const port = portOf(service).parse(process.env[portOf(service).name]);
-  const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
-  const client = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const status = await new Promise((resolve, reject) => {
-    client.check({ service: '' }, { deadline: Date.now() + TIMEOUT_MS }, (error, response) => {
-      if (error) reject(error);
-      else resolve(response.status);
-    });
-  });
-  client.close();
+  const status = await grpcHealth(`127.0.0.1:${port}`, TIMEOUT_MS);
   if (status !== 'SERVING') fail(`health status ${status}`);
 }
 

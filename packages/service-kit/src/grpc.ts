@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, service as healthService } from 'grpc-health-check';
 
 import {
   AmanError,
@@ -217,6 +217,37 @@ export const DEFAULT_DEADLINE_MS = 5_000;
  * Calls another service: signs a token for it (acting for `principal`), carries the trace
  * context, puts a deadline on every call, and turns gRPC errors back into AmanErrors.
  */
+/**
+ * Asks a service's standard grpc.health.v1 Check (no token needed: health says nothing of the
+ * data). `UNREACHABLE` when nothing answered within `timeoutMs`.
+ */
+export async function grpcHealth(
+  address: string,
+  timeoutMs = 2_000,
+): Promise<'SERVING' | 'NOT_SERVING' | 'UNREACHABLE'> {
+  const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+  const client = new Health(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
+    check: (
+      request: { service: string },
+      options: grpc.CallOptions,
+      callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+    ) => void;
+  };
+  try {
+    return await new Promise((resolve) => {
+      client.check({ service: '' }, { deadline: Date.now() + timeoutMs }, (error, response) => {
+        if (error !== null) resolve('UNREACHABLE');
+        else resolve(response?.status === 'SERVING' ? 'SERVING' : 'NOT_SERVING');
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
 export class ServiceClient<Client extends grpc.Client> {
   readonly #client: Client;
   readonly #audience: string;

@@ -4,6 +4,7 @@ export {
   DEFAULT_DEADLINE_MS,
   PROTO_ROOT,
   ServiceClient,
+  grpcHealth,
   implement,
   startGrpcServer,
   type CallContext,

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 
 import { accountability, intake, projections, referral, risk } from '@aman/contracts';
 import { SqliteReadModelStore } from '@aman/projections';
-import { ServiceClient, ServiceIdentity, createLogger } from '@aman/service-kit';
+import { ServiceClient, ServiceIdentity, createLogger, grpcHealth } from '@aman/service-kit';
 
 import { ApiKeyStore, newApiKey } from './adapters/keyStore.ts';
 import { apiKeyId } from './domain/apiKeys.ts';
@@ -205,6 +205,10 @@ describe('gateway hardening (inject, no services)', () => {
     app = await buildApp({
       keys: store,
       limits,
+      dependencies: {
+        keyStore: async () => (await store.organisation('probe'), true),
+        intake: async () => (await grpcHealth('127.0.0.1:1', 300)) === 'SERVING',
+      },
       logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
       clients: {
         intake: client('intake', intake.IntakeServiceClient),
@@ -359,6 +363,20 @@ describe('gateway hardening (inject, no services)', () => {
     expect((await get('/v1/cases', key, {}, '192.0.2.50')).statusCode).toBe(503);
     await store.revokeKey(keyId);
     expect((await get('/v1/cases', key, {}, '192.0.2.50')).statusCode).toBe(401);
+  });
+
+  it('is live while it answers, and ready only while every dependency is', async () => {
+    expect((await get('/health/live')).statusCode).toBe(200);
+    const ready = await get('/health/ready');
+    // The services at 127.0.0.1:1 do not answer: not ready, and which ones say so.
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toEqual({
+      status: 'not ready',
+      dependencies: [
+        { name: 'keyStore', ready: true },
+        { name: 'intake', ready: false },
+      ],
+    });
   });
 
   it('fails closed when the key store does not answer', async () => {

@@ -75,6 +75,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly bodyLimit?: number;
   readonly limits?: Partial<GatewayLimits>;
+  /** What readiness depends on, each named: the key store, each service it calls. */
+  readonly dependencies?: Readonly<Record<string, () => Promise<boolean>>>;
 }
 
 /** An API key in a URL ends up in logs, proxies and browser history: refused, never looked up. */
@@ -450,7 +452,22 @@ export async function buildApp(options: GatewayOptions) {
   // OpenAPI document is. Built once: it reads the .proto files.
   const asyncApi = asyncApiDocument();
   app.get('/asyncapi.json', { schema: { hide: true } }, () => asyncApi);
+  // Liveness: the process answers. (/health too, as the container's health check asks.)
   app.get('/health', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/health/live', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  // Readiness: every dependency answers (names only); 503 while one does not.
+  app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {
+    const dependencies = await Promise.all(
+      Object.entries(options.dependencies ?? {}).map(async ([name, check]) => ({
+        name,
+        ready: await check().catch(() => false),
+      })),
+    );
+    const ready = dependencies.every((dependency) => dependency.ready);
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not ready', dependencies });
+  });
 
   const { clients } = options;
 

@@ -1,7 +1,7 @@
 import type { ChannelCredentials, Client } from '@grpc/grpc-js';
 
 import { accountability, intake, operations, projections, referral, risk } from '@aman/contracts';
-import { ServiceClient, addressOf, env, runService } from '@aman/service-kit';
+import { ServiceClient, addressOf, env, grpcHealth, runService } from '@aman/service-kit';
 
 import { ApiKeyStore } from './adapters/keyStore.ts';
 import { DEFAULT_LIMITS, buildApp } from './app.ts';
@@ -45,9 +45,18 @@ await runService(
         ]),
       ),
     };
+    const serving = (address: string) => async () => (await grpcHealth(address)) === 'SERVING';
     const app = await buildApp({
       keys,
       clients,
+      dependencies: {
+        keyStore: async () => (await keys.organisation('readiness-probe'), true),
+        intake: serving(config.intake),
+        'risk-assessment': serving(config.risk),
+        referral: serving(config.referral),
+        accountability: serving(config.accountability),
+        projections: serving(config.projections),
+      },
       logger: kit.logger,
       limits: {
         requestsPerMinute: config.requestsPerMinute,

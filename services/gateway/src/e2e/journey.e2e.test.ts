@@ -1293,6 +1293,12 @@ function journey(mode: 'embedded' | 'distributed'): void {
           const index = table?.categories.indexOf(category) ?? -1;
           return sum + (row.cells[index] ?? 0);
         }, 0);
+      // The operator's probes: live, and ready with every dependency up.
+      const ready = await fetch(`http://127.0.0.1:${18_080 + offset}/health/ready`);
+      expect([ready.status, ((await ready.json()) as { status: string }).status]).toEqual([
+        200,
+        'ready',
+      ]);
       const statistics = await publicStatistics();
       expect(statistics.status).toBe(200);
       const published = statistics.json as { minCell: number; tables: Table[] };
