@@ -39,6 +39,14 @@ export {
   type ServiceKit,
   type StartedService,
 } from './run.ts';
+export {
+  OTLP_JSON_ONLY,
+  spansOfOtlpJson,
+  startOtlpReceiver,
+  type OtlpReceiver,
+  type OtlpReceiverOptions,
+  type ReceivedSpan,
+} from './otlpReceiver.ts';
 export { SERVICES, addressOf, portOf, type ServiceName } from './services.ts';
 export {
   SpanKind,
