@@ -1,3 +1,5 @@
+import type { ChannelCredentials, Client } from '@grpc/grpc-js';
+
 import { common, intake, referral } from '@aman/contracts';
 import { enumNames } from '@aman/contracts/vocabulary';
 import {
@@ -198,40 +200,51 @@ export class Admin {
   async accessReport(
     by: { readonly keyId: string } | { readonly organisationId: string },
   ): Promise<intake.Access[]> {
-    const client = new ServiceClient({
-      audience: 'intake',
-      address: this.#options.intakeAddress,
-      client: intake.IntakeServiceClient,
-      identity: this.#identity,
-      deadlineMs: 30_000,
-    });
-    try {
-      const accesses: intake.Access[] = [];
-      let pageToken = '';
-      do {
-        const page = await client.call(
-          'reportAccess',
-          intake.ReportAccessRequest.fromPartial({ ...by, pageSize: 500, pageToken }),
-          { principal: OPERATOR },
-        );
-        accesses.push(...page.accesses);
-        pageToken = page.nextPageToken;
-      } while (pageToken !== '');
-      return accesses;
-    } finally {
-      client.close();
-    }
+    return this.#call(
+      'intake',
+      this.#options.intakeAddress,
+      intake.IntakeServiceClient,
+      async (client) => {
+        const accesses: intake.Access[] = [];
+        let pageToken = '';
+        do {
+          const page = await client.call(
+            'reportAccess',
+            intake.ReportAccessRequest.fromPartial({ ...by, pageSize: 500, pageToken }),
+            { principal: OPERATOR },
+          );
+          accesses.push(...page.accesses);
+          pageToken = page.nextPageToken;
+        } while (pageToken !== '');
+        return accesses;
+      },
+    );
   }
 
-  async #referral<T>(
+  #referral<T>(
     use: (client: ServiceClient<referral.ReferralServiceClient>) => Promise<T>,
   ): Promise<T> {
+    return this.#call(
+      'referral',
+      this.#options.referralAddress,
+      referral.ReferralServiceClient,
+      use,
+    );
+  }
+
+  /** One use of a service as the admin identity; the connection is closed after it. */
+  async #call<C extends Client, T>(
+    audience: string,
+    address: string,
+    type: new (address: string, credentials: ChannelCredentials) => C,
+    use: (client: ServiceClient<C>) => Promise<T>,
+  ): Promise<T> {
     const client = new ServiceClient({
-      audience: 'referral',
-      address: this.#options.referralAddress,
-      client: referral.ReferralServiceClient,
+      audience,
+      address,
+      client: type,
       identity: this.#identity,
-      deadlineMs: 15_000,
+      deadlineMs: 30_000,
     });
     try {
       return await use(client);

@@ -12,7 +12,23 @@ import { ServiceClient, ServiceIdentity, createLogger, grpcHealth } from '@aman/
 
 import { ApiKeyStore, newApiKey } from './adapters/keyStore.ts';
 import { apiKeyId } from './domain/apiKeys.ts';
-import { buildApp, type GatewayLimits } from './app.ts';
+import { buildApp, type GatewayClients, type GatewayLimits } from './app.ts';
+
+/** Clients of every service at an address where nothing answers: a call that got through fails. */
+function clientsNowhere(identity: ServiceIdentity, deadlineMs: number): GatewayClients {
+  const client = <C extends Client>(
+    audience: string,
+    type: new (address: string, credentials: ChannelCredentials) => C,
+  ) => new ServiceClient({ audience, address: '127.0.0.1:1', client: type, identity, deadlineMs });
+  return {
+    intake: client('intake', intake.IntakeServiceClient),
+    risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
+    referral: client('referral', referral.ReferralServiceClient),
+    accountability: client('accountability', accountability.AccountabilityServiceClient),
+    monitoring: client('accountability', accountability.MonitoringServiceClient),
+    projections: client('projections', projections.ProjectionsServiceClient),
+  };
+}
 
 // Routes that fail before any service is called: authentication, authorisation, validation and
 // the contract. Nothing listens at the services' address, so a call that got through would fail.
@@ -34,22 +50,10 @@ describe('gateway (inject, no services)', () => {
       keys[type] = (await store.issueKey(organisation.id)).key;
     }
     const identity = await ServiceIdentity.load('gateway', join(dir, 'keys'));
-    const nowhere = '127.0.0.1:1';
-    const client = <C extends Client>(
-      audience: string,
-      type: new (address: string, credentials: ChannelCredentials) => C,
-    ) => new ServiceClient({ audience, address: nowhere, client: type, identity, deadlineMs: 500 });
     app = await buildApp({
       keys: store,
       logger: createLogger('gateway', 'silent'),
-      clients: {
-        intake: client('intake', intake.IntakeServiceClient),
-        risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
-        referral: client('referral', referral.ReferralServiceClient),
-        accountability: client('accountability', accountability.AccountabilityServiceClient),
-        monitoring: client('accountability', accountability.MonitoringServiceClient),
-        projections: client('projections', projections.ProjectionsServiceClient),
-      },
+      clients: clientsNowhere(identity, 500),
     });
   });
 
@@ -191,17 +195,6 @@ describe('gateway hardening (inject, no services)', () => {
     const organisation = await store.createOrganisation('Hardening NGO', 'ngo');
     ngoKey = (await store.issueKey(organisation.id)).key;
     const identity = await ServiceIdentity.load('gateway', join(dir, 'keys'));
-    const client = <C extends Client>(
-      audience: string,
-      type: new (address: string, credentials: ChannelCredentials) => C,
-    ) =>
-      new ServiceClient({
-        audience,
-        address: '127.0.0.1:1',
-        client: type,
-        identity,
-        deadlineMs: 300,
-      });
     app = await buildApp({
       keys: store,
       limits,
@@ -210,14 +203,7 @@ describe('gateway hardening (inject, no services)', () => {
         intake: async () => (await grpcHealth('127.0.0.1:1', 300)) === 'SERVING',
       },
       logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
-      clients: {
-        intake: client('intake', intake.IntakeServiceClient),
-        risk: client('risk-assessment', risk.RiskAssessmentServiceClient),
-        referral: client('referral', referral.ReferralServiceClient),
-        accountability: client('accountability', accountability.AccountabilityServiceClient),
-        monitoring: client('accountability', accountability.MonitoringServiceClient),
-        projections: client('projections', projections.ProjectionsServiceClient),
-      },
+      clients: clientsNowhere(identity, 300),
     });
   });
 
