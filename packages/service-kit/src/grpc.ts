@@ -18,6 +18,7 @@ import {
 
 import type { Caller, Principal, ServiceIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
+import { recordRpc } from './metrics.ts';
 import { SpanKind, inSpan } from './telemetry.ts';
 
 /** What a handler knows of its call: who made it, and for whom. */
@@ -69,6 +70,7 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
+      const started = performance.now();
       inSpan(
         `${serviceName}/${method}`,
         {
@@ -94,10 +96,18 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
         },
       ).then(
         (response) => {
+          recordRpc(serviceName, method, grpc.status.OK, performance.now() - started);
           callback(null, response);
         },
         (error: unknown) => {
-          callback(toServiceError(error, deps.logger, method));
+          const failure = toServiceError(error, deps.logger, method);
+          recordRpc(
+            serviceName,
+            method,
+            failure.code ?? grpc.status.UNKNOWN,
+            performance.now() - started,
+          );
+          callback(failure);
         },
       );
     };

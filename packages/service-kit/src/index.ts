@@ -60,3 +60,4 @@ export {
 } from './telemetry.ts';
 export { idFrom } from './ids.ts';
 export { actorOf, eventMetadata } from './eventMetadata.ts';
+export { observePipeline, recordHttp, recordRpc } from './metrics.ts';

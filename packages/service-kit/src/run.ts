@@ -8,6 +8,7 @@ import { startGrpcServer, type GrpcServer } from './grpc.ts';
 import { ServiceIdentity } from './identity.ts';
 import { kafkaSecurityOf, kafkaSecuritySpec } from './kafkaSecurity.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { observePipeline } from './metrics.ts';
 import { operationsService } from './operations.ts';
 import { Platform, type PlatformConfig } from './platform.ts';
 import { portOf, type ServiceName } from './services.ts';
@@ -132,6 +133,8 @@ export async function runService<Extra = Record<string, never>>(
   const identity = await ServiceIdentity.load(name, keysDir);
   const kit: ServiceKit = { name, platform, identity, logger, dataDir };
   const started = await start(kit, extra);
+  // The pipeline as metrics too: read when they are collected (nothing, unless exported).
+  observePipeline(() => platform.pipelineStatus());
   platform.issueCheckpoints(identity.checkpointSigner, environment.evidenceIntervalMs);
   let server: GrpcServer | undefined;
   if (started.grpc !== undefined && port !== undefined) {

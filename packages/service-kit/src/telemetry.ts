@@ -33,7 +33,8 @@ export function startTelemetry(serviceName: string): Telemetry {
   const configured =
     EXPORTER_VARIABLES.some((name) => (process.env[name] ?? '') !== '') ||
     (process.env['OTEL_TRACES_EXPORTER'] ?? '') !== '';
-  process.env['OTEL_METRICS_EXPORTER'] ??= 'none';
+  // Metrics go where the traces go (aman.* gauges, rpc and http durations); none without it.
+  process.env['OTEL_METRICS_EXPORTER'] ??= configured ? 'otlp' : 'none';
   process.env['OTEL_LOGS_EXPORTER'] ??= 'none';
   process.env['OTEL_SERVICE_NAME'] ??= serviceName;
   const sdk = new NodeSDK({

@@ -29,7 +29,13 @@ import {
   UnauthenticatedError,
   ValidationError,
 } from '@aman/errors';
-import type { Logger, OrganisationType, Principal, ServiceClient } from '@aman/service-kit';
+import {
+  recordHttp,
+  type Logger,
+  type OrganisationType,
+  type Principal,
+  type ServiceClient,
+} from '@aman/service-kit';
 
 import type { ApiKeyStore } from './adapters/keyStore.ts';
 import { docsPage } from './adapters/docsPage.ts';
@@ -380,6 +386,12 @@ export async function buildApp(options: GatewayOptions) {
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
+    recordHttp(
+      request.method,
+      request.routeOptions.url ?? 'no route',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     request.log.info(
       {
         method: request.method,

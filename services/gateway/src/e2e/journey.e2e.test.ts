@@ -343,6 +343,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_METRIC_EXPORT_INTERVAL: '1000',
         LOG_LEVEL: 'debug',
         // Short enough to see within a test: a critical case's acknowledgement, and the webhook
         // retry budget (three attempts, 200 ms then 400 ms apart).
@@ -1343,6 +1344,20 @@ function journey(mode: 'embedded' | 'distributed'): void {
       }
       for (const body of otlp.raw) {
         for (const canary of canaries) if (body.includes(canary)) leaks.push(`a span: ${canary}`);
+      }
+      // Metrics went with the spans (so the canary search above covered them too): the
+      // pipeline's gauges, and the RPC and HTTP durations.
+      for (const metric of [
+        'aman.consumer.lag',
+        'aman.store.head_position',
+        'aman.service.counter',
+        'rpc.server.duration',
+        'http.server.request.duration',
+      ]) {
+        expect([metric, otlp.raw.some((body) => body.includes(`"${metric}"`))]).toEqual([
+          metric,
+          true,
+        ]);
       }
       expect(hooks.received.length).toBeGreaterThan(0);
       for (const { body } of hooks.received) {
