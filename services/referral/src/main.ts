@@ -16,6 +16,7 @@ import { ProviderFeed } from './application/providerFeed.ts';
 import { Referrals } from './application/referrals.ts';
 import { RoutingProcess } from './application/routingProcess.ts';
 import { WebhookDelivery } from './application/webhookDelivery.ts';
+import { FINAL, REFERRAL_STATUSES } from './domain/index.ts';
 
 await runService(
   'referral',
@@ -84,6 +85,21 @@ await runService(
       'webhook_delivered_attempts',
       async () => deliveries.attempts().delivered,
     );
+    // Open referrals by status (one reading of the index serves every status of a collection).
+    let openCounts:
+      { readonly at: number; readonly counts: Promise<Map<string, number>> } | undefined;
+    const openByStatus = () => {
+      if (openCounts === undefined || Date.now() - openCounts.at > 1_000) {
+        openCounts = { at: Date.now(), counts: referrals.openByStatus() };
+      }
+      return openCounts.counts;
+    };
+    for (const status of REFERRAL_STATUSES.filter((each) => !FINAL.includes(each))) {
+      kit.platform.registerCounter(
+        `referrals_open_${status.slice('REFERRAL_STATUS_'.length).toLowerCase()}`,
+        async () => (await openByStatus()).get(status) ?? 0,
+      );
+    }
     // Intake too: a case's erasure is told to every provider that had it.
     const webhookSubscription = await kit.platform.subscribe(
       'webhooks',

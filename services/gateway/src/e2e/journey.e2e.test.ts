@@ -891,6 +891,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
       const referralStatus = during.find((each) => each.service === 'referral');
       expect(referralStatus?.counters['webhook_dead_letters']).toBeGreaterThanOrEqual(1);
       expect(referralStatus?.counters['webhook_failed_attempts']).toBeGreaterThanOrEqual(3);
+      // The shelter's referral waits, routed and not delivered, among the open referrals.
+      expect(referralStatus?.counters['referrals_open_routed']).toBeGreaterThanOrEqual(1);
       expect(referralStatus?.storeHead).toBeGreaterThan(0);
       expect(referralStatus?.consumers.map((consumer) => consumer.name)).toEqual(
         expect.arrayContaining(['routing', 'webhooks']),

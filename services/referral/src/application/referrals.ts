@@ -162,6 +162,16 @@ export class Referrals {
     return this.#byCase.count({ providerOrganisationId, open: true });
   }
 
+  /** The open referrals (routed and not ended), counted by status, as indexed. */
+  async openByStatus(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const entry of await everyDocument(this.#byCase, { open: true })) {
+      const status = typeof entry['status'] === 'string' ? entry['status'] : 'UNKNOWN';
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** The referrals made to a programme, as indexed. */
   async ofProgramme(programmeId: string): Promise<CaseReferral[]> {
     const documents = await everyDocument(this.#byCase, { programmeId });
