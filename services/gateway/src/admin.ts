@@ -31,12 +31,14 @@ export interface AdminOptions {
 }
 
 export function adminOptionsFromEnv(source: NodeJS.ProcessEnv = process.env): AdminOptions {
+  const addresses = loadConfig(
+    { referral: addressOf('referral'), intake: addressOf('intake') },
+    source,
+  );
   return {
     environment: environmentOf(source),
-    ...(({ referral: referralAddress, intake: intakeAddress }) => ({
-      referralAddress,
-      intakeAddress,
-    }))(loadConfig({ referral: addressOf('referral'), intake: addressOf('intake') }, source)),
+    referralAddress: addresses.referral,
+    intakeAddress: addresses.intake,
   };
 }
 

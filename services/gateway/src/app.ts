@@ -1954,7 +1954,7 @@ function documented(
   const operationId =
     method.toLowerCase() +
     words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('') +
-    (url.endsWith('}') || /:\w+$/.test(url) ? 'ById' : '');
+    (/:\w+$/.test(url) ? 'ById' : '');
   const isPublic = Array.isArray(schema['security']) && schema['security'].length === 0;
   const responses: Record<string, unknown> = {
     ...(schema['response'] as Record<string, unknown> | undefined),

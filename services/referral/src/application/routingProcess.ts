@@ -24,6 +24,7 @@ import {
   type CaseFacts,
   type CaseStatus,
   type ConsentGrant,
+  type Eligibility,
   type ProgrammeDescription,
   type ProviderDescription,
   type RevocationReason,
@@ -221,11 +222,7 @@ export class RoutingProcess {
       type,
       services: valuesOf(data['services'], NEEDS),
       riskLevels: valuesOf(data['riskLevels'], RISK_LEVELS),
-      eligibility: {
-        profiles: valuesOf(data['profiles'], PROFILES),
-        provinces: texts(data['provinces']),
-        genders: valuesOf(data['genders'], GENDERS),
-      },
+      eligibility: eligibilityOf(data),
       genderSensitive: data['genderSensitive'] === true,
       capacity: typeof capacity === 'number' ? capacity : 0,
       // A status change read before the registration (another order after a replay) stays.
@@ -265,11 +262,7 @@ export class RoutingProcess {
         name: text(data['name']) ?? '',
         services: valuesOf(data['services'], NEEDS),
         riskLevels: valuesOf(criteria['riskLevels'], RISK_LEVELS),
-        eligibility: {
-          profiles: valuesOf(criteria['profiles'], PROFILES),
-          provinces: texts(criteria['provinces']),
-          genders: valuesOf(criteria['genders'], GENDERS),
-        },
+        eligibility: eligibilityOf(criteria),
         criteriaVersion: typeof data['criteriaVersion'] === 'number' ? data['criteriaVersion'] : 1,
         quota: typeof data['quota'] === 'number' ? data['quota'] : 0,
       };
@@ -521,6 +514,15 @@ function opened(caseId: string, organisationId: string): CaseStanding {
  * A stored standing. Documents written before consent named providers and cases could be
  * withdrawn have neither: they are open, and their grants name no one.
  */
+/** Whom a provider or a programme takes, as its event gives it (protobuf JSON, empty left out). */
+function eligibilityOf(source: JsonObject): Eligibility {
+  return {
+    profiles: valuesOf(source['profiles'], PROFILES),
+    provinces: texts(source['provinces']),
+    genders: valuesOf(source['genders'], GENDERS),
+  };
+}
+
 function standingOf(data: JsonObject | undefined): CaseStanding | undefined {
   if (data === undefined) return undefined;
   const standing = data as unknown as Omit<CaseStanding, 'status'> & { status?: CaseStatus };
