@@ -92,7 +92,15 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
           if (!rpc.callers.includes(caller.service)) {
             throw new ForbiddenError(`${caller.service} may not call ${method}`);
           }
-          return rpc.handle(call.request, { caller, logger: deps.logger });
+          // Logged in the span, so that each line carries the call's trace_id and span_id.
+          try {
+            const response = await rpc.handle(call.request, { caller, logger: deps.logger });
+            deps.logger.debug({ method, caller: caller.service }, 'rpc served');
+            return response;
+          } catch (error) {
+            logFailure(error, deps.logger, method);
+            throw error;
+          }
         },
       ).then(
         (response) => {
@@ -100,7 +108,7 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
           callback(null, response);
         },
         (error: unknown) => {
-          const failure = toServiceError(error, deps.logger, method);
+          const failure = toServiceError(error);
           recordRpc(
             serviceName,
             method,
@@ -115,21 +123,22 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
   return implementation as Server;
 }
 
-function toServiceError(
-  error: unknown,
-  logger: Logger,
-  method: string,
-): Partial<grpc.StatusObject> {
+/** A failed call's log line: an error for ours (5xx) and the unexpected, debug for a refusal. */
+function logFailure(error: unknown, logger: Logger, method: string): void {
+  if (!AmanError.is(error)) logger.error({ err: error, method }, 'rpc failed unexpectedly');
+  else if (error.httpStatus >= 500) logger.error({ err: error, method }, 'rpc failed');
+  else logger.debug({ method, code: error.code }, 'rpc refused');
+}
+
+function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
   if (AmanError.is(error)) {
     metadata.set(ERROR_CODE_KEY, error.code);
-    if (error.httpStatus >= 500) logger.error({ err: error, method }, 'rpc failed');
     // errorCodes holds gRPC status numbers (grpc/doc/statuscodes.md), the values of grpc.status.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
     return { code: error.grpcStatus, details: error.message, metadata };
   }
   // Unexpected: the details say nothing (they could hold anything); the log has the error.
-  logger.error({ err: error, method }, 'rpc failed unexpectedly');
   metadata.set(ERROR_CODE_KEY, 'AMAN_ERR_INTERNAL');
   return { code: grpc.status.INTERNAL, details: errorCodes.AMAN_ERR_INTERNAL.message, metadata };
 }

@@ -54,10 +54,12 @@ export {
   contextFromTraceparent,
   currentTraceparent,
   inSpan,
+  linkTo,
   startTelemetry,
   type SpanOptions,
   type Telemetry,
 } from './telemetry.ts';
 export { idFrom } from './ids.ts';
+export { runTimers, tracedTimerStore, type TimersOptions } from './timers.ts';
 export { actorOf, eventMetadata } from './eventMetadata.ts';
-export { observePipeline, recordHttp, recordRpc } from './metrics.ts';
+export { observePipeline, recordHttp, recordRpc, recordWebhookAttempt } from './metrics.ts';

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 import { activeTraceIds } from './telemetry.ts';
 
@@ -30,13 +30,21 @@ export const REDACTED_PATHS = [
   '*.webhookSecret',
 ];
 
-/** A pino JSON logger whose lines carry the active trace_id and span_id. */
-export function createLogger(service: string, level = process.env['LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({
+/**
+ * A pino JSON logger whose lines carry the active trace_id and span_id, at LOG_LEVEL (default
+ * info), to stdout unless a destination is given (tests).
+ */
+export function createLogger(
+  service: string,
+  level = process.env['LOG_LEVEL'] ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     name: service,
     level,
     base: { service },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     mixin: () => activeTraceIds() ?? {},
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }

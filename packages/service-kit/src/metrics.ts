@@ -12,6 +12,9 @@ const meterOf = () => metrics.getMeter('aman');
 
 let rpcDuration: Histogram | undefined;
 let httpDuration: Histogram | undefined;
+let publishDuration: Histogram | undefined;
+let publishDelay: Histogram | undefined;
+let webhookDuration: Histogram | undefined;
 
 /** One gRPC call served (semantic conventions: rpc.server.duration, in ms). */
 export function recordRpc(service: string, method: string, code: number, ms: number): void {
@@ -41,6 +44,41 @@ export function recordHttp(method: string, route: string, status: number, second
 }
 
 /**
+ * One batch the relay published: how long the broker took to acknowledge it, and for each record
+ * how long after its event occurred it was acknowledged (what a consumer waits for the relay).
+ */
+export function recordPublish(topic: string, batchMs: number, delaysMs: readonly number[]): void {
+  const meter = meterOf();
+  publishDuration ??= meter.createHistogram('aman.relay.publish.duration', {
+    unit: 'ms',
+    description: 'time for the broker to acknowledge one batch the relay published',
+  });
+  publishDelay ??= meter.createHistogram('aman.relay.publish.delay', {
+    unit: 'ms',
+    description: 'time from an event occurring to the broker acknowledging it',
+  });
+  const labels = { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
+  publishDuration.record(batchMs, labels);
+  for (const delay of delaysMs) publishDelay.record(Math.max(0, delay), labels);
+}
+
+/**
+ * One webhook attempt: its time and outcome, by status code (none when no answer came: refused,
+ * timed out, blocked). Attempts and failures are this histogram's counts by outcome.
+ */
+export function recordWebhookAttempt(status: number | undefined, ms: number): void {
+  webhookDuration ??= meterOf().createHistogram('aman.webhook.duration', {
+    unit: 'ms',
+    description: 'time for one webhook attempt, from sending to the answer or the failure',
+  });
+  const delivered = status !== undefined && status >= 200 && status < 300;
+  webhookDuration.record(ms, {
+    'aman.webhook.outcome': delivered ? 'delivered' : 'failed',
+    ...(status === undefined ? {} : { 'http.response.status_code': status }),
+  });
+}
+
+/**
  * The pipeline as gauges, read from `status()` when the metrics are collected: the store's head,
  * each relay's backlog, each consumer's lag and dead letters per topic, and the service's own
  * counters (referral: webhook attempts and dead letters).
@@ -54,7 +92,7 @@ export function observePipeline(status: () => Promise<PipelineStatus>): void {
     description: 'events stored but not yet published to Kafka',
   });
   const lag = meter.createObservableGauge('aman.consumer.lag', {
-    description: 'events a consumer has not processed yet',
+    description: 'events a consumer group has not processed yet, per partition in Kafka',
   });
   const deadLetters = meter.createObservableGauge('aman.consumer.dead_letters', {
     description: 'records a consumer gave up on',
@@ -80,8 +118,18 @@ export function observePipeline(status: () => Promise<PipelineStatus>): void {
             'messaging.consumer.group.name': consumer.name,
             'messaging.destination.name': topic.topic,
           };
-          observer.observe(lag, topic.lag, labels);
           observer.observe(deadLetters, topic.deadLetters, labels);
+          // Per partition where there are partitions (Kafka); the embedded log is one.
+          if (topic.mode === 'distributed' && topic.partitions.length > 0) {
+            for (const partition of topic.partitions) {
+              observer.observe(lag, partition.lag, {
+                ...labels,
+                'messaging.destination.partition.id': String(partition.partition),
+              });
+            }
+          } else {
+            observer.observe(lag, topic.lag, labels);
+          }
         }
       }
       for (const counter of now.counters) {

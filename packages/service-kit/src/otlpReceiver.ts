@@ -115,7 +115,7 @@ export function spansOfOtlpJson(body: string): ReceivedSpan[] {
 export interface OtlpReceiverOptions {
   /** Default 0: a free port. */
   readonly port?: number;
-  /** Keep every request body as sent (the redaction proof looks for canaries in them). */
+  /** Keep every request body as sent, by path (the redaction proof looks for canaries in them). */
   readonly keepBodies?: boolean;
   /** Called with the spans of each accepted request. */
   readonly onSpans?: (spans: readonly ReceivedSpan[]) => void;
@@ -126,7 +126,8 @@ export interface OtlpReceiverOptions {
 export interface OtlpReceiver {
   readonly endpoint: string;
   readonly spans: ReceivedSpan[];
-  readonly raw: string[];
+  /** Every body sent, with its path (/v1/traces, /v1/metrics, …), when `keepBodies`. */
+  readonly bodies: { readonly path: string; readonly body: string }[];
   close(): Promise<void>;
 }
 
@@ -147,18 +148,18 @@ function bodyOf(request: IncomingMessage): Promise<string> {
 /**
  * A loopback OTLP/HTTP receiver that keeps every span sent to POST /v1/traces. It reads the JSON
  * encoding alone (OTEL_EXPORTER_OTLP_PROTOCOL=http/json): the services' SDK has no protobuf
- * decoder to lend. Other signals (/v1/metrics, /v1/logs) are accepted and ignored.
+ * decoder to lend. Other signals (/v1/metrics, /v1/logs) are accepted, and kept with `keepBodies` alone.
  */
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
-  const raw: string[] = [];
+  const bodies: { path: string; body: string }[] = [];
   const answer = (response: ServerResponse, status: number, body: object): void => {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
   const server: Server = createServer((request, response) => {
     void bodyOf(request).then(
       (body) => {
-        if (options.keepBodies === true) raw.push(body);
+        if (options.keepBodies === true) bodies.push({ path: request.url ?? '', body });
         if (request.method !== 'POST' || request.url !== '/v1/traces') {
           answer(response, 200, {});
           return;
@@ -195,7 +196,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   return {
     endpoint: `http://127.0.0.1:${port}`,
     spans,
-    raw,
+    bodies,
     close: () =>
       new Promise((done) => {
         server.closeAllConnections();

@@ -35,6 +35,8 @@ import {
 } from './pipeline.ts';
 import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
 import { tracedEventStore } from './tracedEventStore.ts';
+import { tracedPublisher } from './tracedPublisher.ts';
+import { tracedTimerStore } from './timers.ts';
 
 /** The mode is configuration alone: the code above these adapters is the same in both. */
 export type PlatformConfig =
@@ -197,7 +199,7 @@ export class Platform {
         ? new SqliteTimerStore({ path: this.#sqlitePath(name) })
         : await MongoTimerStore.open({ ...(await this.#client()), collection: name });
     this.#closers.push(() => store.close());
-    return store;
+    return tracedTimerStore(store);
   }
 
   async checkpoints(): Promise<CheckpointStore> {
@@ -229,7 +231,7 @@ export class Platform {
     const relay = new OutboxRelay({
       store,
       checkpoints: await this.checkpoints(),
-      publisher: bus,
+      publisher: tracedPublisher(bus),
       codecs: codecsOf(context),
       topic,
       onUnpublishable: parkOnDeadLetterTopic(bus, topic),
@@ -279,11 +281,16 @@ export class Platform {
               'messaging.system': this.#config.mode === 'embedded' ? 'aman-embedded' : 'kafka',
               'messaging.destination.name': this.#topic(context),
               'messaging.consumer.group.name': group,
+              'messaging.operation.type': 'process',
               'messaging.message.id': message.id,
+              'aman.stream': message.stream,
               'aman.event.type': event.type,
             },
           },
-          () => handler(event),
+          async () => {
+            await handler(event);
+            this.#logger.debug({ group, type: event.type }, 'event consumed');
+          },
         );
       },
     });

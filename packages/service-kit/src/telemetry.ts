@@ -48,7 +48,8 @@ export function startTelemetry(serviceName: string): Telemetry {
   return { shutdown: () => sdk.shutdown() };
 }
 
-const tracer = trace.getTracer('aman');
+/** Aman's tracer: a proxy until the SDK starts, so it may be taken at load. */
+export const tracer = trace.getTracer('aman');
 
 export interface SpanOptions {
   readonly kind?: SpanKind;
@@ -105,6 +106,15 @@ export function currentTraceparent(active: Context = context.active()): string |
 export function contextFromTraceparent(traceparent: string | undefined): Context {
   if (traceparent === undefined) return ROOT_CONTEXT;
   return propagation.extract(ROOT_CONTEXT, { traceparent });
+}
+
+/**
+ * A span link to the span a stored traceparent names: how deferred work (a timer that fires, a
+ * redelivery) points back to the trace that scheduled it. None when nothing was stored.
+ */
+export function linkTo(traceparent: string | undefined): Link[] {
+  const scheduledBy = trace.getSpanContext(contextFromTraceparent(traceparent));
+  return scheduledBy === undefined ? [] : [{ context: scheduledBy }];
 }
 
 /** Trace and span ids of the active span, for log lines. */

@@ -24,6 +24,9 @@ export const ATTRIBUTES_SHOWN: readonly string[] = [
   'aman.case.id',
   'aman.referral.id',
   'aman.provider.id',
+  'aman.projection',
+  'aman.timer.kind',
+  'aman.timer.attempt',
   'aman.error.code',
 ];
 

@@ -85,9 +85,10 @@ await runService(
       'webhook_delivered_attempts',
       async () => deliveries.attempts().delivered,
     );
-    // Open referrals by status (one reading of the index serves every status of a collection).
+    // Open referrals by status and how long the oldest has waited in it (one reading of the
+    // index serves every status), and the referrals escalated for a missed deadline.
     let openCounts:
-      { readonly at: number; readonly counts: Promise<Map<string, number>> } | undefined;
+      { readonly at: number; readonly counts: ReturnType<Referrals['openByStatus']> } | undefined;
     const openByStatus = () => {
       if (openCounts === undefined || Date.now() - openCounts.at > 1_000) {
         openCounts = { at: Date.now(), counts: referrals.openByStatus() };
@@ -95,11 +96,17 @@ await runService(
       return openCounts.counts;
     };
     for (const status of REFERRAL_STATUSES.filter((each) => !FINAL.includes(each))) {
+      const name = `referrals_open_${status.slice('REFERRAL_STATUS_'.length).toLowerCase()}`;
       kit.platform.registerCounter(
-        `referrals_open_${status.slice('REFERRAL_STATUS_'.length).toLowerCase()}`,
-        async () => (await openByStatus()).get(status) ?? 0,
+        name,
+        async () => (await openByStatus()).get(status)?.count ?? 0,
+      );
+      kit.platform.registerCounter(
+        `${name}_oldest_seconds`,
+        async () => (await openByStatus()).get(status)?.oldestSeconds ?? 0,
       );
     }
+    kit.platform.registerCounter('referral_escalations', () => referrals.escalations());
     // Intake too: a case's erasure is told to every provider that had it.
     const webhookSubscription = await kit.platform.subscribe(
       'webhooks',

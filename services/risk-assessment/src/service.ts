@@ -1,11 +1,12 @@
 import { risk } from '@aman/contracts';
 import {
+  runTimers,
   type Logger,
   type Platform,
   type ServiceIdentity,
   type StartedService,
 } from '@aman/service-kit';
-import { TimerRunner, type TimerStore } from '@aman/timers';
+import type { TimerStore } from '@aman/timers';
 
 import { RISK_SERVICE, riskServer } from './adapters/grpcServer.ts';
 import { Assessments } from './application/assessments.ts';
@@ -46,19 +47,13 @@ export async function startRiskAssessment(deps: RiskAssessmentDeps): Promise<Sta
   await platform.subscribe('reassessment-schedule', ['risk'], (event) =>
     schedule.onRiskAssessed(event),
   );
-  const runner = new TimerRunner({
+  const runner = runTimers({
     store: timers,
     handle: (firing) => schedule.fire(firing),
+    logger,
+    what: 'reassessment',
     ...(deps.timerPollMs === undefined ? {} : { pollMs: deps.timerPollMs }),
-    // Ids, kinds and AMAN_ERR codes only: a timer problem never carries personal data.
-    onProblem: (problem) => {
-      logger.warn(
-        problem.stage === 'store' ? { err: problem.error } : problem,
-        'reassessment timer problem',
-      );
-    },
   });
-  runner.start();
   return {
     grpc: [
       {

@@ -1,6 +1,6 @@
 import type { Subscription } from '@aman/messaging';
 import { ProjectionRunner, type Projection, type ReadModelCollection } from '@aman/projections';
-import type { ContextName, Platform } from '@aman/service-kit';
+import { SpanKind, inSpan, type ContextName, type Platform } from '@aman/service-kit';
 
 import { ngoCases, providerInbox, statistics } from './readModels.ts';
 
@@ -39,17 +39,30 @@ async function consume(platform: Platform, projection: Projection) {
     `${projection.name.replaceAll('_', '-')}-v${projection.version}`,
     PROJECTED_CONTEXTS,
     (event) =>
-      runner.apply([
+      inSpan(
+        `project ${projection.name}`,
         {
-          id: event.id,
-          source: event.source,
-          stream: event.stream,
-          version: event.version,
-          type: event.type,
-          data: event.data,
-          occurredAt: event.occurredAt,
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            'aman.projection': projection.name,
+            'db.system.name': platform.mode === 'embedded' ? 'sqlite' : 'mongodb',
+            'aman.stream': event.stream,
+            'aman.event.type': event.type,
+          },
         },
-      ]),
+        () =>
+          runner.apply([
+            {
+              id: event.id,
+              source: event.source,
+              stream: event.stream,
+              version: event.version,
+              type: event.type,
+              data: event.data,
+              occurredAt: event.occurredAt,
+            },
+          ]),
+      ),
   );
   return { runner, subscription };
 }

@@ -1,5 +1,5 @@
 import { OutboundClient } from '@aman/outbound';
-import { SpanKind, currentTraceparent, inSpan } from '@aman/service-kit';
+import { SpanKind, currentTraceparent, inSpan, recordWebhookAttempt } from '@aman/service-kit';
 
 import type { WebhookSender } from '../application/webhookDelivery.ts';
 
@@ -34,18 +34,25 @@ export function httpWebhookSender(
         },
         async (span) => {
           const traceparent = currentTraceparent();
-          const answer = await client.post(url, {
-            signal: context.signal,
-            headers: {
-              ...webhook.headers,
-              'content-type': 'application/json',
-              ...(traceparent === undefined ? {} : { traceparent }),
-            },
-            body: webhook.body,
-          });
-          span.setAttribute('http.response.status_code', answer.status);
-          span.setAttribute('network.peer.address', answer.address);
-          return answer.status;
+          const started = performance.now();
+          try {
+            const answer = await client.post(url, {
+              signal: context.signal,
+              headers: {
+                ...webhook.headers,
+                'content-type': 'application/json',
+                ...(traceparent === undefined ? {} : { traceparent }),
+              },
+              body: webhook.body,
+            });
+            span.setAttribute('http.response.status_code', answer.status);
+            span.setAttribute('network.peer.address', answer.address);
+            recordWebhookAttempt(answer.status, performance.now() - started);
+            return answer.status;
+          } catch (error) {
+            recordWebhookAttempt(undefined, performance.now() - started);
+            throw error;
+          }
         },
       ),
   };

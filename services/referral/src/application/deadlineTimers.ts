@@ -1,5 +1,5 @@
-import { idFrom, type Logger } from '@aman/service-kit';
-import { TimerRunner, type Timer, type TimerStore } from '@aman/timers';
+import { idFrom, runTimers, type Logger } from '@aman/service-kit';
+import type { Timer, TimerRunner, TimerStore } from '@aman/timers';
 
 import { AWAITING, FINAL, type Deadline, type ReferralState } from '../domain/index.ts';
 import type { Referrals } from './referrals.ts';
@@ -44,18 +44,11 @@ export function runDeadlines(deps: {
   /** Timer polling, for tests (default 1 s). */
   readonly pollMs?: number;
 }): TimerRunner {
-  const runner = new TimerRunner({
+  return runTimers({
     store: deps.timers,
     handle: (firing) => deps.referrals.fireDeadline(firing),
+    logger: deps.logger,
+    what: 'referral deadline',
     ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }),
-    // Ids, kinds and AMAN_ERR codes only: a timer problem never carries personal data.
-    onProblem: (problem) => {
-      deps.logger.warn(
-        problem.stage === 'store' ? { err: problem.error } : problem,
-        'referral deadline timer problem',
-      );
-    },
   });
-  runner.start();
-  return runner;
 }

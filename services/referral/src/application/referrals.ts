@@ -55,6 +55,8 @@ export type CaseReferral = {
   readonly status?: ReferralStatus | 'UNKNOWN';
   /** Routed and not ended: counts against its provider's capacity. */
   readonly open?: boolean;
+  /** When it entered its status (ISO-8601). Absent from entries last changed before issue 11. */
+  readonly statusSince?: string;
 };
 
 /** What the referring NGO is told of one referral: only the steps reached, each with its time. */
@@ -140,7 +142,7 @@ export class Referrals {
     return new Referrals(
       options.store,
       await options.readModels.collection('case_referrals', {
-        indexes: ['caseId', 'providerOrganisationId', 'programmeId', 'open'],
+        indexes: ['caseId', 'providerOrganisationId', 'programmeId', 'open', 'status'],
       }),
       options.packets,
       options.timers,
@@ -162,14 +164,31 @@ export class Referrals {
     return this.#byCase.count({ providerOrganisationId, open: true });
   }
 
-  /** The open referrals (routed and not ended), counted by status, as indexed. */
-  async openByStatus(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
+  /**
+   * The open referrals (routed and not ended) by status, as indexed: how many, and how long the
+   * one longest in that status has been in it (seconds; 0 when none says since when).
+   */
+  async openByStatus(
+    now = Date.now(),
+  ): Promise<Map<string, { readonly count: number; readonly oldestSeconds: number }>> {
+    const open = new Map<string, { count: number; oldestSeconds: number }>();
     for (const entry of await everyDocument(this.#byCase, { open: true })) {
       const status = typeof entry['status'] === 'string' ? entry['status'] : 'UNKNOWN';
-      counts.set(status, (counts.get(status) ?? 0) + 1);
+      const since =
+        typeof entry['statusSince'] === 'string' ? Date.parse(entry['statusSince']) : NaN;
+      const seconds = Number.isNaN(since) ? 0 : Math.max(0, Math.floor((now - since) / 1000));
+      const counted = open.get(status) ?? { count: 0, oldestSeconds: 0 };
+      open.set(status, {
+        count: counted.count + 1,
+        oldestSeconds: Math.max(counted.oldestSeconds, seconds),
+      });
     }
-    return counts;
+    return open;
+  }
+
+  /** Referrals that missed a deadline and were escalated (each expires as it escalates). */
+  async escalations(): Promise<number> {
+    return this.#byCase.count({ status: 'REFERRAL_STATUS_EXPIRED' });
   }
 
   /** The referrals made to a programme, as indexed. */
@@ -490,7 +509,12 @@ export class Referrals {
         await this.#byCase.write([
           {
             id: referralId,
-            data: { ...entry, status: state.status, open } as unknown as JsonObject,
+            data: {
+              ...entry,
+              status: state.status,
+              open,
+              statusSince: new Date().toISOString(),
+            } as unknown as JsonObject,
             versions: {},
           },
         ]);

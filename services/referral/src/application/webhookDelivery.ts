@@ -3,17 +3,15 @@ import { handleCommand, loadState, type EventStore } from '@aman/eventstore';
 import { everyDocument, type ReadModelCollection, type ReadModelStore } from '@aman/projections';
 import {
   CONTEXTS,
-  SpanKind,
   actorOf,
-  contextFromTraceparent,
   eventMetadata,
   idFrom,
-  inSpan,
+  runTimers,
   type ConsumedEvent,
   type Logger,
   type Principal,
 } from '@aman/service-kit';
-import { TimerRunner, type TimerFiring, type TimerStore } from '@aman/timers';
+import type { TimerFiring, TimerRunner, TimerStore } from '@aman/timers';
 
 import {
   noticesOwed,
@@ -171,16 +169,13 @@ export class WebhookDelivery {
     if (![attempts, firstDelayMs, maxDelayMs].every((n) => Number.isSafeInteger(n) && n >= 1)) {
       throw new ValidationError('webhook retry attempts and delays must be positive integers');
     }
-    this.#runner = new TimerRunner({
+    this.#runner = runTimers({
       store: this.#timers,
       handle: (firing) => this.#fire(firing),
+      logger: this.#logger,
+      what: 'webhook attempt',
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
-      onProblem: (problem) => {
-        if (problem.stage === 'store') this.#logger.error({ err: problem.error }, 'webhook timers');
-        else this.#logger.warn(problem, 'webhook attempt failed to run');
-      },
     });
-    this.#runner.start();
   }
 
   /** One consumed event: a routing, a revocation, or a case's erasure. */
@@ -330,18 +325,13 @@ export class WebhookDelivery {
       causationId: event.id,
       queuedAt: new Date().toISOString(),
     };
-    await this.#decide(
-      { providerOrganisationId, caseId },
-      { type: 'Enqueue', data },
-      event.traceparent,
-    );
+    await this.#decide({ providerOrganisationId, caseId }, { type: 'Enqueue', data });
   }
 
   /** Decides on a queue, then makes sure its head has its timer and its dead letter is listed. */
   async #decide(
     ref: Omit<NotificationRef, 'notificationId'>,
     command: QueueCommand,
-    traceparent?: string,
   ): Promise<QueueState> {
     const stream = notificationQueueStream(ref.providerOrganisationId, ref.caseId);
     const { state } = await handleCommand(this.#store, stream, notificationQueueDecider, command, {
@@ -350,7 +340,7 @@ export class WebhookDelivery {
         correlationId: ref.caseId,
       }),
     });
-    await this.#settle(stream, ref, state, traceparent);
+    await this.#settle(stream, ref, state);
     return state;
   }
 
@@ -358,7 +348,6 @@ export class WebhookDelivery {
     stream: string,
     ref: Omit<NotificationRef, 'notificationId'>,
     state: QueueState,
-    traceparent?: string,
   ): Promise<void> {
     const head = headOf(state);
     const heldBack =
@@ -398,7 +387,6 @@ export class WebhookDelivery {
         round: head.round,
         attempt: head.attempt,
       },
-      ...(traceparent === undefined ? {} : { traceparent }),
     });
   }
 
@@ -425,30 +413,22 @@ export class WebhookDelivery {
       head.attempt !== attempt
     ) {
       // Already decided (a repeated firing): make sure what follows is scheduled.
-      await this.#settle(stream, ref, state, timer.traceparent);
+      await this.#settle(stream, ref, state);
       return;
     }
-    const outcome = await inSpan(
-      'webhook.attempt',
-      { parent: contextFromTraceparent(timer.traceparent), kind: SpanKind.INTERNAL },
-      () => this.#attempt(head.notification, attempt),
-    );
-    await this.#decide(
-      ref,
-      {
-        type: 'RecordAttempt',
-        data: {
-          notificationId,
-          round,
-          attempt,
-          at: new Date().toISOString(),
-          outcome,
-          policy: this.#retry,
-          random: this.#random(),
-        },
+    const outcome = await this.#attempt(head.notification, attempt);
+    await this.#decide(ref, {
+      type: 'RecordAttempt',
+      data: {
+        notificationId,
+        round,
+        attempt,
+        at: new Date().toISOString(),
+        outcome,
+        policy: this.#retry,
+        random: this.#random(),
       },
-      timer.traceparent,
-    );
+    });
   }
 
   /** Sends the notification once: delivered (and recorded on the referral), failed or skipped. */

@@ -39,7 +39,6 @@ export class ReassessmentSchedule {
       dueAt: nextReassessmentAt,
       // Ids and numbers only: timer payloads are stored in the clear.
       payload: { caseId, sequence },
-      ...(event.traceparent === undefined ? {} : { traceparent: event.traceparent }),
     });
     if (sequence > 1) await this.#timers.cancel(reassessmentTimerId(caseId, sequence - 1));
     // The case may have stopped (withdrawn, erased) while this event was on its way back: the
