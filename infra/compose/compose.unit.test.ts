@@ -223,4 +223,50 @@ describe('docker-compose.yml', () => {
       }
     }
   });
+
+  it('sends every service’s traces to Jaeger and metrics to Prometheus through the collector, redacting both', () => {
+    const collector = parse(read('infra/otel-collector/config.yaml')) as {
+      receivers: Record<string, unknown>;
+      processors: Record<string, unknown>;
+      exporters: Record<string, { endpoint?: string }>;
+      service: {
+        pipelines: Record<
+          string,
+          { receivers: string[]; processors: string[]; exporters: string[] }
+        >;
+      };
+    };
+    const { pipelines } = collector.service;
+    expect(Object.keys(pipelines).sort()).toEqual(['metrics', 'traces']);
+    for (const [name, pipeline] of Object.entries(pipelines)) {
+      // Every component a pipeline names is defined; both redact before they export.
+      for (const receiver of pipeline.receivers)
+        expect([name, receiver in collector.receivers]).toEqual([name, true]);
+      for (const processor of pipeline.processors)
+        expect([name, processor in collector.processors]).toEqual([name, true]);
+      for (const exporter of pipeline.exporters)
+        expect([name, exporter in collector.exporters]).toEqual([name, true]);
+      expect([name, pipeline.receivers]).toEqual([name, ['otlp']]);
+      expect([name, pipeline.processors.includes('attributes/redact')]).toEqual([name, true]);
+    }
+    expect(pipelines['traces']?.exporters).toEqual(['otlp/jaeger']);
+    expect(pipelines['metrics']?.exporters).toEqual(['prometheus']);
+    // Prometheus scrapes the collector's exporter, and starts after it.
+    const port = collector.exporters['prometheus']?.endpoint?.split(':').at(-1);
+    const prometheus = parse(read('infra/prometheus/prometheus.yml')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    expect(
+      prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets)),
+    ).toEqual([`otel-collector:${port ?? ''}`]);
+    expect(containers['prometheus']?.depends_on?.['otel-collector']?.condition).toBe(
+      'service_healthy',
+    );
+    for (const service of amanServices) {
+      expect([service, environmentOf(service)['OTEL_EXPORTER_OTLP_ENDPOINT']]).toEqual([
+        service,
+        'http://otel-collector:4318',
+      ]);
+    }
+  });
 });

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { accountability } from '@aman/contracts';
 import { ValidationError } from '@aman/errors';
-import { expectAmanError } from '@aman/testing';
+import { eventually, expectAmanError } from '@aman/testing';
 
 import { loadConfig, env, ConfigError } from './config.ts';
-import { ServiceClient, implement, startGrpcServer, type GrpcServer } from './grpc.ts';
+import { ServiceClient, grpcHealth, implement, startGrpcServer, type GrpcServer } from './grpc.ts';
 import { ServiceIdentity, type Principal } from './identity.ts';
 import { createLogger } from './logger.ts';
 
@@ -139,6 +139,34 @@ describe('service identity and the gRPC server', () => {
     // HealthCheckResponse { status: SERVING (1) } is the bytes 08 01.
     expect([...serving]).toEqual([0x08, 0x01]);
     health.close();
+  });
+
+  it('answers NOT_SERVING while what the service depends on does not answer, and SERVING again after', async () => {
+    let dependencies = true;
+    const watched = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      services: [],
+      healthy: async () => {
+        if (!dependencies) throw new Error('store closed');
+        return true;
+      },
+      healthIntervalMs: 20,
+    });
+    const address = `127.0.0.1:${watched.port}`;
+    try {
+      expect(await grpcHealth(address)).toBe('SERVING');
+      dependencies = false;
+      await eventually('NOT_SERVING', async () =>
+        (await grpcHealth(address)) === 'NOT_SERVING' ? true : undefined,
+      );
+      dependencies = true;
+      await eventually('SERVING again', async () =>
+        (await grpcHealth(address)) === 'SERVING' ? true : undefined,
+      );
+    } finally {
+      await watched.stop();
+    }
   });
 });
 

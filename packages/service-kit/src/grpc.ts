@@ -163,12 +163,16 @@ function protoFiles(dir: string): string[] {
 }
 
 /**
- * A gRPC server with the standard health service (every service SERVING once started) and
- * server reflection of every Aman contract.
+ * A gRPC server with the standard health service and server reflection of every Aman contract.
+ * Every service is SERVING once started, and then while `healthy` (when given) says so, asked
+ * every `healthIntervalMs` (5 s): a service whose store or broker stops answering is NOT_SERVING,
+ * and the gateway's readiness with it.
  */
 export async function startGrpcServer(options: {
   readonly host: string;
   readonly port: number;
+  readonly healthy?: () => Promise<boolean>;
+  readonly healthIntervalMs?: number;
   readonly services: readonly {
     readonly name: string;
     readonly definition: grpc.ServiceDefinition;
@@ -195,13 +199,35 @@ export async function startGrpcServer(options: {
       },
     );
   });
-  health.setStatus('', 'SERVING');
-  for (const service of options.services) health.setStatus(service.name, 'SERVING');
+  const serving = (status: 'SERVING' | 'NOT_SERVING'): void => {
+    health.setStatus('', status);
+    for (const service of options.services) health.setStatus(service.name, status);
+  };
+  serving('SERVING');
+  const { healthy } = options;
+  let checking = false;
+  let stopped = false;
+  const watch =
+    healthy === undefined
+      ? undefined
+      : setInterval(() => {
+          if (checking) return;
+          checking = true;
+          void healthy()
+            .catch(() => false)
+            .then((ok) => {
+              if (!stopped) serving(ok ? 'SERVING' : 'NOT_SERVING');
+              checking = false;
+            });
+        }, options.healthIntervalMs ?? 5_000);
+  watch?.unref();
   return {
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
+        stopped = true;
+        clearInterval(watch);
+        serving('NOT_SERVING');
         server.tryShutdown(() => {
           resolve();
         });

@@ -48,6 +48,7 @@ export {
   type ReceivedSpan,
 } from './otlpReceiver.ts';
 export { SERVICES, addressOf, portOf, type ServiceName } from './services.ts';
+export { withLinkedTraces } from './traceView.ts';
 export {
   SpanKind,
   activeTraceIds,

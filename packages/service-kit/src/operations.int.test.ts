@@ -218,6 +218,14 @@ function pipelineStatus(mode: () => Mode): void {
     );
   }, 120_000);
 
+  it('is healthy while its store (and, distributed, the broker) answers, and not once closed', async () => {
+    const probe = new Platform(current.config, 'intake', logger);
+    await probe.eventStore();
+    expect(await probe.healthy()).toBe(true);
+    await probe.close();
+    expect(await probe.healthy()).toBe(false);
+  });
+
   it('answers only the gateway acting for an operator or an administrator', async () => {
     const fromGateway = client(gateway);
     const fromReferral = client(referral);

@@ -300,6 +300,22 @@ export class Platform {
   }
 
   /**
+   * Whether what the service depends on answers now: its own event store (when it opened one)
+   * and, distributed, the Kafka cluster. Its gRPC health follows this (runService).
+   */
+  async healthy(): Promise<boolean> {
+    try {
+      await Promise.all([
+        this.#ownStore?.headPosition(),
+        this.#config.mode === 'distributed' ? this.#kafkaBus().ping() : undefined,
+      ]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Adds a service-specific number to the pipeline status (e.g. referral's webhook dead
    * letters): `read` is called on every status request. The name is an identifier, never data.
    */

@@ -140,7 +140,12 @@ export async function runService<Extra = Record<string, never>>(
   if (started.grpc !== undefined && port !== undefined) {
     // Every service answers an operator's pipeline status, beside health and reflection.
     const operations = operationsService({ platform, identity, logger });
-    server = await startGrpcServer({ host, port, services: [...started.grpc, operations] });
+    server = await startGrpcServer({
+      host,
+      port,
+      services: [...started.grpc, operations],
+      healthy: () => platform.healthy(),
+    });
     logger.info({ port: server.port, mode: platform.mode }, `${name} ready`);
   }
 

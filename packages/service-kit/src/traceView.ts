@@ -117,9 +117,18 @@ export function selectedTraces(spans: readonly ReceivedSpan[], filter: TraceFilt
   const all = new Set(spans.map((span) => span.traceId));
   if (filter === undefined) return all;
   if ('traceId' in filter) return new Set(all.has(filter.traceId) ? [filter.traceId] : []);
-  const selected = new Set(
+  return withLinkedTraces(
+    spans,
     spans.filter((span) => carriesId(span, filter.kind, filter.id)).map((span) => span.traceId),
   );
+}
+
+/** The traces given and those linked from them (deferred work), however deep. */
+export function withLinkedTraces(
+  spans: readonly ReceivedSpan[],
+  traceIds: Iterable<string>,
+): Set<string> {
+  const selected = new Set(traceIds);
   for (let grew = true; grew;) {
     grew = false;
     for (const span of spans) {

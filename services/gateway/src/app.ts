@@ -320,9 +320,16 @@ export async function buildApp(options: GatewayOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   // A server span per request, continuing an incoming traceparent; handlers run inside it.
-  const otel = new FastifyOtelInstrumentation();
+  // No exception events: a stack trace or a library's message is not for a trace to carry.
+  const otel = new FastifyOtelInstrumentation({ recordExceptions: false });
   otel.setTracerProvider(trace.getTracerProvider());
   await app.register(otel.plugin());
+  // Named by method and route template (HTTP semantic conventions), never by the URL's ids.
+  app.addHook('onRequest', async (request) => {
+    request
+      .opentelemetry()
+      .span?.updateName(`${request.method} ${request.routeOptions.url ?? 'no route'}`);
+  });
   const routeTable: { method: string; url: string }[] = [];
   app.decorate('routeTable', routeTable);
   // Before swagger's own hook: what is added here is in the document.

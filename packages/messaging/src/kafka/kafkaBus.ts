@@ -254,6 +254,12 @@ export class KafkaBus implements Publisher, Subscriber {
     return lags.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
+  /** Resolves when a broker of the cluster answers (its metadata): for health checks. */
+  async ping(): Promise<void> {
+    const admin = await this.#connectedAdmin();
+    await admin.describeCluster();
+  }
+
   /** The records a topic holds now (high minus low watermark, summed over its partitions). */
   async recordCount(topic: string): Promise<number> {
     const admin = await this.#connectedAdmin();

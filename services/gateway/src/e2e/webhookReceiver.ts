@@ -12,6 +12,8 @@ export interface ReceivedWebhook {
     readonly data: Readonly<Record<string, string>>;
   };
   readonly body: string;
+  /** The trace the delivery was sent in (W3C traceparent), as the provider's side would join it. */
+  readonly traceparent: string;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startWebhookReceiver(port: number): Promise<{
         signatures: (headers['webhook-signature'] ?? '').split(' ').length,
         payload,
         body,
+        traceparent: headers['traceparent'] ?? '',
       });
       response.writeHead(204).end();
     });
