@@ -7,6 +7,7 @@ export type {
   ReadModelCollection,
   ReadModelDocument,
   ReadModelStore,
+  WriteOptions,
 } from './readModels.ts';
 export { documentsOf, everyDocument } from './everyDocument.ts';
 export { SqliteReadModelStore } from './sqlite/sqliteReadModelStore.ts';

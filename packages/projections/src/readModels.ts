@@ -37,11 +37,19 @@ export interface CollectionSpec {
   readonly indexes: readonly string[];
 }
 
+export interface WriteOptions {
+  readonly created?: ReadonlySet<string>;
+}
+
 export interface ReadModelCollection {
   get(id: string): Promise<ReadModelDocument | undefined>;
   getMany(ids: readonly string[]): Promise<Map<string, ReadModelDocument>>;
-  /** Writes a batch of whole documents (upserts and tombstones) in one go. */
-  write(documents: readonly ReadModelDocument[]): Promise<void>;
+  /**
+   * Writes a batch of whole documents (upserts and tombstones) in one go. `created` names the
+   * documents the caller knows the collection does not hold yet (it loaded them and found none):
+   * an adapter may insert those instead of replacing them, which is cheaper on some servers.
+   */
+  write(documents: readonly ReadModelDocument[], options?: WriteOptions): Promise<void>;
   query(options?: QueryOptions): Promise<Page>;
   count(where?: QueryOptions['where']): Promise<number>;
   group(field: string, where?: QueryOptions['where']): Promise<GroupCount[]>;

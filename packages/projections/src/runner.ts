@@ -81,6 +81,8 @@ interface Pending {
   changed: boolean;
   /** The event that last passed the guard for this document in this batch. */
   writtenBy: string | undefined;
+  /** The store held the document (a tombstone counts) when the batch began. */
+  readonly stored: boolean;
 }
 
 function versionKey(event: ProjectedEvent): string {
@@ -175,7 +177,8 @@ export class ProjectionRunner {
   ): Promise<void> {
     const version = options.version ?? (await this.#writeVersion());
     const replaying = options.replaying ?? false;
-    const pending = new Map<string, Map<string, Pending>>();
+    const handled = events.filter((event) => this.#projection.handles.includes(event.type));
+    const pending = await this.#prefetch(handled, version, replaying);
     const load = async (collection: string, id: string): Promise<Pending> => {
       let byId = pending.get(collection);
       if (byId === undefined) {
@@ -184,16 +187,15 @@ export class ProjectionRunner {
       }
       let entry = byId.get(id);
       if (entry === undefined) {
+        // A document the dry run did not foresee (its id came from another document's data).
         const document = await (await this.#collection(collection, version)).get(id);
-        entry = { document, changed: false, writtenBy: undefined };
+        entry = { document, changed: false, writtenBy: undefined, stored: document !== undefined };
         byId.set(id, entry);
       }
       return entry;
     };
-    const live: ProjectedEvent[] = [];
 
-    for (const event of events) {
-      if (!this.#projection.handles.includes(event.type)) continue;
+    for (const event of handled) {
       const key = versionKey(event);
       const write = async (collection: string, id: string, data: JsonObject | undefined) => {
         const entry = await load(collection, id);
@@ -215,21 +217,83 @@ export class ProjectionRunner {
         put: (collection, id, data) => write(collection, id, data),
         delete: (collection, id) => write(collection, id, undefined),
       });
-      live.push(event);
     }
 
     for (const [collection, byId] of pending) {
-      const changed = [...byId.values()].flatMap((entry) =>
-        entry.changed && entry.document !== undefined ? [entry.document] : [],
-      );
-      await (await this.#collection(collection, version)).write(changed);
+      const changed: ReadModelDocument[] = [];
+      const created = new Set<string>();
+      for (const entry of byId.values()) {
+        if (!entry.changed || entry.document === undefined) continue;
+        changed.push(entry.document);
+        if (!entry.stored) created.add(entry.document.id);
+      }
+      await (await this.#collection(collection, version)).write(changed, { created });
     }
 
     // Decided by the ledger, not by whether the documents changed: a side effect that failed
     // after its documents were stored must still fire when the event comes again.
     if (!replaying && this.#projection.sideEffect !== undefined) {
-      await this.#fireSideEffects(live);
+      await this.#fireSideEffects(handled);
     }
+  }
+
+  /**
+   * Loads, one query per collection, the documents a batch will touch. Which ones is known only
+   * by projecting, so the events are first projected against a scratch copy that records every
+   * id asked for or written; nothing of that run is kept. An id it misses (one read from a
+   * document's data) is loaded on its own when the real run asks for it.
+   */
+  async #prefetch(
+    events: readonly ProjectedEvent[],
+    version: number,
+    replaying: boolean,
+  ): Promise<Map<string, Map<string, Pending>>> {
+    const touched = new Map<string, Set<string>>();
+    const scratch = new Map<string, JsonObject | undefined>();
+    const touch = (collection: string, id: string): string => {
+      let ids = touched.get(collection);
+      if (ids === undefined) {
+        ids = new Set();
+        touched.set(collection, ids);
+      }
+      ids.add(id);
+      return `${collection}\u0000${id}`;
+    };
+    const dryRun: ProjectionContext = {
+      replaying,
+      get: (collection, id) => Promise.resolve(scratch.get(touch(collection, id))),
+      put: (collection, id, data) => {
+        scratch.set(touch(collection, id), data);
+        return Promise.resolve();
+      },
+      delete: (collection, id) => {
+        scratch.set(touch(collection, id), undefined);
+        return Promise.resolve();
+      },
+    };
+    for (const event of events) {
+      try {
+        await this.#projection.project(event, dryRun);
+      } catch {
+        // A projection may refuse what it sees without the stored documents; the real run decides.
+      }
+    }
+    const pending = new Map<string, Map<string, Pending>>();
+    for (const [collection, ids] of touched) {
+      const found = await (await this.#collection(collection, version)).getMany([...ids]);
+      const byId = new Map<string, Pending>();
+      for (const id of ids) {
+        const document = found.get(id);
+        byId.set(id, {
+          document,
+          changed: false,
+          writtenBy: undefined,
+          stored: document !== undefined,
+        });
+      }
+      pending.set(collection, byId);
+    }
+    return pending;
   }
 
   async #fireSideEffects(events: readonly ProjectedEvent[]): Promise<void> {

@@ -17,6 +17,7 @@ import {
   type ReadModelCollection,
   type ReadModelDocument,
   type ReadModelStore,
+  type WriteOptions,
 } from '../readModels.ts';
 
 interface StoredDocument {
@@ -33,6 +34,12 @@ const escapeKey = (key: string): string =>
   key.replaceAll('%', '%25').replaceAll('.', '%2E').replaceAll('$', '%24');
 const unescapeKey = (key: string): string =>
   key.replaceAll('%24', '$').replaceAll('%2E', '.').replaceAll('%25', '%');
+
+function toStored(document: ReadModelDocument): StoredDocument {
+  const v: Record<string, number> = {};
+  for (const [stream, version] of Object.entries(document.versions)) v[escapeKey(stream)] = version;
+  return { _id: document.id, data: document.data ?? null, v };
+}
 
 function toDocument(stored: StoredDocument): ReadModelDocument {
   const versions: Record<string, number> = {};
@@ -90,22 +97,27 @@ class MongoCollection implements ReadModelCollection {
     return found;
   }
 
-  async write(documents: readonly ReadModelDocument[]): Promise<void> {
+  async write(documents: readonly ReadModelDocument[], options: WriteOptions = {}): Promise<void> {
     if (documents.length === 0) return;
     for (const document of documents) checkDocumentKeys(document.data);
-    const operations = documents.map((document) => {
-      const v: Record<string, number> = {};
-      for (const [stream, version] of Object.entries(document.versions)) {
-        v[escapeKey(stream)] = version;
-      }
-      return {
-        replaceOne: {
-          filter: { _id: document.id },
-          replacement: { data: document.data ?? null, v },
-          upsert: true,
-        },
-      };
-    });
+    const created = options.created ?? new Set<string>();
+    const stored = documents.map(toStored);
+    // New documents are inserted: FerretDB 1.x looks an update's `_id` filter up by scanning the
+    // collection, while an insert's unique-index check is a true index lookup (ADR 0002). Were one
+    // there after all, the insert fails on the duplicate and nothing of this batch is lost: the
+    // caller has not moved its checkpoint and replays the batch.
+    const inserts = stored.filter((document) => created.has(document._id));
+    if (inserts.length > 0) {
+      await this.#collection.insertMany(inserts, {
+        ordered: true,
+        writeConcern: { w: 'majority' },
+      });
+    }
+    const operations = stored
+      .filter((document) => !created.has(document._id))
+      .map(({ _id, ...replacement }) => ({
+        replaceOne: { filter: { _id }, replacement, upsert: true },
+      }));
     // In slices: FerretDB 1.24 never answers an update command that replaces 100 or more
     // existing documents, and keeps the database locked (ADR 0002).
     for (let start = 0; start < operations.length; start += WRITE_SLICE) {

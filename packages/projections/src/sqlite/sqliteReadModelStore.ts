@@ -100,6 +100,7 @@ class SqliteCollection implements ReadModelCollection {
   readonly #table: string;
   readonly #spec: CollectionSpec;
   readonly #get;
+  readonly #getMany;
   readonly #put;
   readonly #writeAll: (documents: readonly ReadModelDocument[]) => void;
   readonly #secureDelete: boolean;
@@ -110,6 +111,10 @@ class SqliteCollection implements ReadModelCollection {
     this.#spec = spec;
     this.#secureDelete = secureDelete;
     this.#get = db.prepare<[string], Row>(`SELECT id, data, versions FROM ${table} WHERE id = ?`);
+    // The ids as one JSON array parameter: one statement for any number of them.
+    this.#getMany = db.prepare<[string], Row>(
+      `SELECT id, data, versions FROM ${table} WHERE id IN (SELECT value FROM json_each(?))`,
+    );
     this.#put = db.prepare<[string, string | null, string]>(
       `INSERT INTO ${table} (id, data, versions) VALUES (?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET data = excluded.data, versions = excluded.versions`,
@@ -132,10 +137,8 @@ class SqliteCollection implements ReadModelCollection {
 
   async getMany(ids: readonly string[]): Promise<Map<string, ReadModelDocument>> {
     const found = new Map<string, ReadModelDocument>();
-    for (const id of ids) {
-      const row = this.#get.get(id);
-      if (row !== undefined) found.set(id, toDocument(row));
-    }
+    if (ids.length === 0) return found;
+    for (const row of this.#getMany.all(JSON.stringify(ids))) found.set(row.id, toDocument(row));
     return found;
   }
 
