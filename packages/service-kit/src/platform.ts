@@ -254,45 +254,50 @@ export class Platform {
     const bySource = new Map<string, ContextName>(
       contexts.map((name) => [CONTEXTS[name].source, name]),
     );
+    // One event at a time per subscription, whichever topic it comes from: the embedded bus tails
+    // each producer's store in a loop of its own, and a handler that reads and writes a read
+    // model (a projection, an index) must never interleave with itself. Kafka delivers so too.
+    const oneAtATime = serialQueue();
     const subscription = await subscriber.subscribe({
       group: groupId,
       topics: contexts.map((name) => this.#topic(name)),
-      handler: async (message) => {
-        const context = bySource.get(message.source);
-        if (context === undefined) return;
-        const codecs = codecsOf(context);
-        const event: ConsumedEvent = {
-          id: message.id,
-          source: message.source,
-          stream: message.stream,
-          version: message.streamVersion,
-          type: codecs.eventTypeOf(message.type),
-          data: codecs.decode(message),
-          occurredAt: message.time,
-          traceparent: message.traceparent,
-        };
-        // The event's stored trace continues here: one submission is one trace.
-        await inSpan(
-          `consume ${message.type}`,
-          {
-            kind: SpanKind.CONSUMER,
-            parent: contextFromTraceparent(message.traceparent),
-            attributes: {
-              'messaging.system': this.#config.mode === 'embedded' ? 'aman-embedded' : 'kafka',
-              'messaging.destination.name': this.#topic(context),
-              'messaging.consumer.group.name': group,
-              'messaging.operation.type': 'process',
-              'messaging.message.id': message.id,
-              'aman.stream': message.stream,
-              'aman.event.type': event.type,
+      handler: (message) =>
+        oneAtATime(async () => {
+          const context = bySource.get(message.source);
+          if (context === undefined) return;
+          const codecs = codecsOf(context);
+          const event: ConsumedEvent = {
+            id: message.id,
+            source: message.source,
+            stream: message.stream,
+            version: message.streamVersion,
+            type: codecs.eventTypeOf(message.type),
+            data: codecs.decode(message),
+            occurredAt: message.time,
+            traceparent: message.traceparent,
+          };
+          // The event's stored trace continues here: one submission is one trace.
+          await inSpan(
+            `consume ${message.type}`,
+            {
+              kind: SpanKind.CONSUMER,
+              parent: contextFromTraceparent(message.traceparent),
+              attributes: {
+                'messaging.system': this.#config.mode === 'embedded' ? 'aman-embedded' : 'kafka',
+                'messaging.destination.name': this.#topic(context),
+                'messaging.consumer.group.name': group,
+                'messaging.operation.type': 'process',
+                'messaging.message.id': message.id,
+                'aman.stream': message.stream,
+                'aman.event.type': event.type,
+              },
             },
-          },
-          async () => {
-            await handler(event);
-            this.#logger.debug({ group, type: event.type }, 'event consumed');
-          },
-        );
-      },
+            async () => {
+              await handler(event);
+              this.#logger.debug({ group, type: event.type }, 'event consumed');
+            },
+          );
+        }),
     });
     this.#closers.push(() => subscription.stop());
     this.#subscriptions.push({ name: group, groupId, contexts });
@@ -410,4 +415,14 @@ export class Platform {
     }
     this.#closers.length = 0;
   }
+}
+
+/** Runs the work it is given one after another, each once the one before has settled. */
+function serialQueue(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const next = last.then(work, work);
+    last = next.catch(() => undefined);
+    return next;
+  };
 }

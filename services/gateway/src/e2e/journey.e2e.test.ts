@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
@@ -12,8 +12,10 @@ import { withLinkedTraces } from '@aman/service-kit';
 import { eventually, kafkaBrokers, mongoUri, readMongoDatabases } from '@aman/testing';
 
 import { DEMO_DEFENDER } from '../demoPerson.ts';
+import { person, referralCase, threatOf } from './cases.ts';
 import { LeakSearch } from './leaks.ts';
 import { startOtlpReceiver } from './otlpReceiver.ts';
+import { ROOT, apiOf, callApi, platformEnv } from './platform.ts';
 import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // The journey of issue 7, through the README's two commands as child processes: `pnpm start`
@@ -21,7 +23,6 @@ import { startWebhookReceiver } from './webhookReceiver.ts';
 // verifying webhook receiver). Then: one trace across every process, and the canary person in no
 // log line, stored event, Kafka record or span.
 
-const root = resolve(__dirname, '../../../..');
 /** A second synthetic person, submitted by two NGOs under two spellings of one name. */
 const TWICE_REFERRED = {
   byFirstNgo: { fullName: 'Mohammad Testzai Karimi', dateOfBirth: '1985-03-02' },
@@ -30,11 +31,6 @@ const TWICE_REFERRED = {
   place: 'Testpur, Lane 4',
 };
 /** Synthetic people of the referral journeys, each a canary too. */
-const person = (name: string, n: number) => ({
-  fullName: `${name} Testperson`,
-  phone: `+93 700 555 1${String(n).padStart(2, '0')}`,
-  place: `Testabad, Street ${String(n)}`,
-});
 const REFERRED = {
   programmeFirst: person('Parwana Programme', 1),
   programmeSecond: person('Zarghuna Pending', 2),
@@ -56,59 +52,6 @@ const canaries = [
   ...Object.values(REFERRED).flatMap((someone) => Object.values(someone)),
 ];
 const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
-
-/** A submission's threat, by how grave (aman-risk-v2): a low one alone triages LOW. */
-function threatOf(gravity: 'low' | 'moderate' | 'grave') {
-  const today = new Date().toISOString().slice(0, 10);
-  const threat = {
-    low: {
-      kind: 'THREAT_KIND_ONLINE_HARASSMENT',
-      source: 'THREAT_SOURCE_UNIDENTIFIED',
-      objective: 'THREAT_OBJECTIVE_UNCLEAR',
-      feasibility: 'FEASIBILITY_LOW',
-      declared: false,
-    },
-    moderate: {
-      kind: 'THREAT_KIND_SURVEILLANCE',
-      source: 'THREAT_SOURCE_CRIMINAL_GROUP',
-      objective: 'THREAT_OBJECTIVE_STOP_ACTIVITY',
-      feasibility: 'FEASIBILITY_MEDIUM',
-      declared: true,
-    },
-    grave: {
-      kind: 'THREAT_KIND_DEATH_THREAT',
-      source: 'THREAT_SOURCE_ARMED_GROUP',
-      objective: 'THREAT_OBJECTIVE_SILENCE_TESTIMONY',
-      feasibility: 'FEASIBILITY_HIGH',
-      declared: true,
-    },
-  }[gravity];
-  return { ...threat, occurredOn: today, narrative: `A ${gravity} threat (synthetic).` };
-}
-
-/** A case for the referral journeys: one need, consent for the given recipient types. */
-function referralCase(
-  defender: { fullName: string; phone: string; place: string },
-  gravity: 'low' | 'moderate' | 'grave',
-  needs: string[],
-  recipientTypes: string[],
-) {
-  return {
-    defender,
-    profile: 'PROFILE_LAWYER',
-    gender: 'GENDER_WOMAN',
-    province: 'AF-BAL',
-    outsideCapital: true,
-    familyExposed: false,
-    threats: gravity === 'grave' ? [threatOf('grave'), threatOf('grave')] : [threatOf(gravity)],
-    needs,
-    consent: {
-      grants: [{ recipientTypes, fieldGroups: ['FIELD_GROUP_IDENTITY', 'FIELD_GROUP_CONTACT'] }],
-      method: 'CONSENT_METHOD_IN_PERSON',
-      obtainedAt: new Date().toISOString(),
-    },
-  };
-}
 
 /** One referral of a case as its NGO reads it (`GET /v1/cases/{id}/referrals`). */
 interface Feedback {
@@ -143,7 +86,7 @@ interface Run {
 
 function run(command: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(command[0] ?? 'pnpm', command.slice(1), { cwd: root, env, stdio: 'pipe' });
+    const child = spawn(command[0] ?? 'pnpm', command.slice(1), { cwd: ROOT, env, stdio: 'pipe' });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -162,7 +105,7 @@ function startPlatform(
   env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((ready, fail) => {
-    const child = spawn('pnpm', ['start'], { cwd: root, env, stdio: 'pipe', detached: true });
+    const child = spawn('pnpm', ['start'], { cwd: ROOT, env, stdio: 'pipe', detached: true });
     let output = '';
     const timer = setTimeout(() => {
       fail(new Error(`pnpm start did not get ready:\n${output}`));
@@ -248,19 +191,8 @@ function journey(mode: 'embedded' | 'distributed'): void {
       body?: unknown,
       idempotencyKey?: string,
       traceparent?: string,
-    ): Promise<{ status: number; json: Record<string, unknown> }> => {
-      const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
-          ...(traceparent === undefined ? {} : { traceparent }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-    };
+    ): Promise<{ status: number; json: Record<string, unknown> }> =>
+      callApi(apiOf(offset), method, path, key, { body, idempotencyKey, traceparent });
 
     /** Objects of the demo organisations, for the isolation matrix to ask for as others. */
     const owned = { matchId: '', matchCaseId: '', lastCaseId: '' };
@@ -280,7 +212,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
 
     /** The public statistics, read with no API key at all. */
     const publicStatistics = async () => {
-      const response = await fetch(`http://127.0.0.1:${18_080 + offset}/v1/statistics?${months()}`);
+      const response = await fetch(`${apiOf(offset)}/v1/statistics?${months()}`);
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
 
@@ -387,20 +319,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
       otlp = await startOtlpReceiver();
       hooks = await startWebhookReceiver(14_700 + offset);
       env = {
-        ...process.env,
-        AMAN_DATA_DIR: dataDir,
-        AMAN_HTTP_PORT: String(18_080 + offset),
-        AMAN_DEMO_WEBHOOK_PORT: String(14_600 + offset),
-        AMAN_INTAKE_PORT: String(51_051 + offset),
-        AMAN_INTAKE_ADDRESS: `127.0.0.1:${51_051 + offset}`,
-        AMAN_RISK_ASSESSMENT_PORT: String(51_052 + offset),
-        AMAN_RISK_ASSESSMENT_ADDRESS: `127.0.0.1:${51_052 + offset}`,
-        AMAN_REFERRAL_PORT: String(51_053 + offset),
-        AMAN_REFERRAL_ADDRESS: `127.0.0.1:${51_053 + offset}`,
-        AMAN_ACCOUNTABILITY_PORT: String(51_054 + offset),
-        AMAN_ACCOUNTABILITY_ADDRESS: `127.0.0.1:${51_054 + offset}`,
-        AMAN_PROJECTIONS_PORT: String(51_055 + offset),
-        AMAN_PROJECTIONS_ADDRESS: `127.0.0.1:${51_055 + offset}`,
+        ...platformEnv({ mode, dataDir, offset, prefix }),
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -412,24 +331,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
         AMAN_WEBHOOK_ATTEMPTS: '3',
         AMAN_WEBHOOK_FIRST_RETRY_MS: '200',
         AMAN_WEBHOOK_MAX_RETRY_MS: '1000',
-        // The tests poll as fast as they can with one key each.
-        AMAN_RATE_LIMIT_PER_MINUTE: '100000',
-        // The isolation matrix fails authentication on purpose, once per route.
-        AMAN_AUTH_FAILURES_PER_KEY: '100000',
-        AMAN_AUTH_FAILURES_PER_SOURCE: '100000',
         // Small enough for a test's few cases to be published at all.
         AMAN_STATS_MIN_CELL: '2',
-        AMAN_DATABASE_PREFIX: prefix,
-        AMAN_TOPIC_PREFIX: `${prefix}.`,
       };
-      if (mode === 'embedded') {
-        env['AMAN_MODE'] = 'embedded';
-      } else {
-        env['AMAN_MODE'] = 'distributed';
-        env['AMAN_MASTER_KEY'] = Buffer.alloc(32, 7).toString('base64');
-        env['AMAN_MASTER_KEY_ID'] = 'e2e-master';
-        env['AMAN_BLIND_INDEX_KEY'] = Buffer.alloc(32, 9).toString('base64');
-      }
       platform = await startPlatform(env);
       demo = await run(['pnpm', 'demo'], env, 180_000);
     }, 480_000);
@@ -1137,7 +1041,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
       await fc.assert(
         fc.asyncProperty(fc.constantFrom(...routes), hostile, async ([method, path, key], body) => {
           calls += 1;
-          const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+          const response = await fetch(`${apiOf(offset)}${path}`, {
             method,
             headers: {
               authorization: `Bearer ${key}`,
@@ -1274,9 +1178,9 @@ function journey(mode: 'embedded' | 'distributed'): void {
         'GET /v1/statistics': { as: 'public' },
         'GET /v1/operator/pipeline': { as: ['operator'] },
       };
-      const document = (await (
-        await fetch(`http://127.0.0.1:${18_080 + offset}/openapi.json`)
-      ).json()) as { paths: Record<string, Record<string, unknown>> };
+      const document = (await (await fetch(`${apiOf(offset)}/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, unknown>>;
+      };
       const routes = Object.entries(document.paths).flatMap(([path, methods]) =>
         Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
       );
@@ -1314,7 +1218,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
         const [method = 'GET', template = ''] = route.split(' ');
         const path = template.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? 'no-such-id');
         const started = performance.now();
-        const response = await fetch(`http://127.0.0.1:${18_080 + offset}${path}`, {
+        const response = await fetch(`${apiOf(offset)}${path}`, {
           method,
           headers: {
             ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
@@ -1411,7 +1315,7 @@ function journey(mode: 'embedded' | 'distributed'): void {
           return sum + (row.cells[index] ?? 0);
         }, 0);
       // The operator's probes: live, and ready with every dependency up.
-      const ready = await fetch(`http://127.0.0.1:${18_080 + offset}/health/ready`);
+      const ready = await fetch(`${apiOf(offset)}/health/ready`);
       expect([ready.status, ((await ready.json()) as { status: string }).status]).toEqual([
         200,
         'ready',

@@ -1,0 +1,203 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The repository's root, where `pnpm start` and the services' dist/ are. */
+export const ROOT = resolve(__dirname, '../../../..');
+
+/** The six services, in the order `pnpm start` starts them: the gateway last. */
+export const SERVICE_ORDER = [
+  'risk-assessment',
+  'intake',
+  'referral',
+  'accountability',
+  'projections',
+  'gateway',
+] as const;
+export type ServiceName = (typeof SERVICE_ORDER)[number];
+
+export interface PlatformOptions {
+  readonly mode: 'embedded' | 'distributed';
+  readonly dataDir: string;
+  /** Added to every port, so that suites running one after another never share one. */
+  readonly offset: number;
+  /** Names the run's databases and topics (distributed mode). */
+  readonly prefix: string;
+}
+
+/** The API's base URL for a port offset. */
+export const apiOf = (offset: number): string => `http://127.0.0.1:${String(18_080 + offset)}`;
+
+/**
+ * The environment of a platform under test: its data directory, its ports, its mode (with
+ * distributed keys and prefixes), and limits high enough for tests that poll as fast as they can.
+ */
+export function platformEnv(options: PlatformOptions): NodeJS.ProcessEnv {
+  const { offset } = options;
+  const grpc = (name: string, port: number): NodeJS.ProcessEnv => ({
+    [`AMAN_${name}_PORT`]: String(port + offset),
+    [`AMAN_${name}_ADDRESS`]: `127.0.0.1:${String(port + offset)}`,
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AMAN_DATA_DIR: options.dataDir,
+    AMAN_HTTP_PORT: String(18_080 + offset),
+    AMAN_DEMO_WEBHOOK_PORT: String(14_600 + offset),
+    ...grpc('INTAKE', 51_051),
+    ...grpc('RISK_ASSESSMENT', 51_052),
+    ...grpc('REFERRAL', 51_053),
+    ...grpc('ACCOUNTABILITY', 51_054),
+    ...grpc('PROJECTIONS', 51_055),
+    AMAN_ALLOW_INSECURE_LOOPBACK_WEBHOOKS: '1',
+    // The tests poll as fast as they can with one key each.
+    AMAN_RATE_LIMIT_PER_MINUTE: '100000',
+    AMAN_AUTH_FAILURES_PER_KEY: '100000',
+    AMAN_AUTH_FAILURES_PER_SOURCE: '100000',
+    AMAN_DATABASE_PREFIX: options.prefix,
+    AMAN_TOPIC_PREFIX: `${options.prefix}.`,
+  };
+  if (options.mode === 'embedded') {
+    env['AMAN_MODE'] = 'embedded';
+  } else {
+    env['AMAN_MODE'] = 'distributed';
+    env['AMAN_MASTER_KEY'] = Buffer.alloc(32, 7).toString('base64');
+    env['AMAN_MASTER_KEY_ID'] = 'e2e-master';
+    env['AMAN_BLIND_INDEX_KEY'] = Buffer.alloc(32, 9).toString('base64');
+  }
+  return env;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+}
+
+/**
+ * The six services as separate processes (`node services/<name>/dist/main.js`, as `pnpm start`
+ * runs them), each of which a fault test can kill, pause and start again. Each one's log is
+ * appended to `<data dir>/logs/<name>.log`. Build first (`tsc -b`).
+ */
+export class ServiceProcesses {
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #logs: string;
+  readonly #running = new Map<ServiceName, Running>();
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#env = env;
+    this.#logs = join(env['AMAN_DATA_DIR'] ?? '.', 'logs');
+    mkdirSync(this.#logs, { recursive: true });
+  }
+
+  /** Starts every service in order, each once the one before is ready. */
+  async startAll(): Promise<void> {
+    for (const name of SERVICE_ORDER) await this.start(name);
+  }
+
+  /** Starts one service; resolves when it logs that it is ready. */
+  start(name: ServiceName): Promise<void> {
+    if (this.#running.has(name)) throw new Error(`${name} is running already`);
+    const child = spawn(process.execPath, [join(ROOT, `services/${name}/dist/main.js`)], {
+      cwd: ROOT,
+      env: this.#env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log: WriteStream = createWriteStream(join(this.#logs, `${name}.log`), { flags: 'a' });
+    const exited = new Promise<void>((done) => {
+      child.once('exit', () => {
+        this.#running.delete(name);
+        log.end();
+        done();
+      });
+    });
+    this.#running.set(name, { child, exited });
+    return new Promise((ready, fail) => {
+      let buffered = '';
+      let output = '';
+      const timer = setTimeout(() => {
+        fail(new Error(`${name} did not get ready:\n${output.slice(-4000)}`));
+      }, 60_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        output += chunk.toString();
+        buffered += chunk.toString();
+        for (let newline = buffered.indexOf('\n'); newline >= 0;) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          if (line.includes(`"msg":"${name} ready"`)) {
+            clearTimeout(timer);
+            ready();
+          }
+          newline = buffered.indexOf('\n');
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        log.write(chunk);
+        output += chunk.toString();
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        fail(new Error(`${name} exited before it was ready:\n${output.slice(-4000)}`));
+      });
+    });
+  }
+
+  /** SIGKILL: no shutdown, no flush, whatever it was doing. Resolves once it is gone. */
+  async kill(name: ServiceName): Promise<void> {
+    const running = this.#running.get(name);
+    if (running === undefined) return;
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+
+  /** SIGSTOP or SIGCONT: the process stops (or goes on) where it is, connections open. */
+  signal(name: ServiceName, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.#running.get(name)?.child.kill(signal);
+  }
+
+  /** Stops every service gracefully (SIGTERM, then SIGKILL after 20 s), the gateway first. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.#running.entries()].map(async ([, { child, exited }]) => {
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+/** One call to the public API with an organisation's key: its status and JSON body. */
+export async function callApi(
+  base: string,
+  method: string,
+  path: string,
+  key: string,
+  options: {
+    readonly body?: unknown;
+    readonly idempotencyKey?: string | undefined;
+    readonly traceparent?: string | undefined;
+  } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const { body, idempotencyKey, traceparent } = options;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+      ...(traceparent === undefined ? {} : { traceparent }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  try {
+    return {
+      status: response.status,
+      json: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+    };
+  } catch {
+    return { status: response.status, json: { unparsed: text.slice(0, 200) } };
+  }
+}
