@@ -1,3 +1,5 @@
+import type { ProfileName } from './platform/profile.ts';
+
 /** The bench's settings, read once from the environment at start-up. */
 export interface BenchConfig {
   /** MongoDB wire endpoint (FerretDB in this project's CI and on its machines). */
@@ -29,14 +31,16 @@ function flag(name: string): boolean {
   return process.env[name] === '1';
 }
 
-export function readConfig(): BenchConfig {
+/** The event-store figures' defaults: smaller in the quick profile (BENCH_PROFILE, profile.ts). */
+export function readConfig(profile: ProfileName): BenchConfig {
+  const quick = profile === 'quick';
   return {
     mongodbUri: process.env['MONGODB_URI'] ?? DEFAULT_MONGODB_URI,
     runs: positiveInteger('BENCH_RUNS', 3),
-    sqliteMeasureMs: positiveInteger('BENCH_SQLITE_MS', 1000),
-    mongodbMeasureMs: positiveInteger('BENCH_MONGODB_MS', 1500),
-    rebuildSqliteEvents: positiveInteger('BENCH_REBUILD_SQLITE_EVENTS', 50_000),
-    rebuildMongodbEvents: positiveInteger('BENCH_REBUILD_MONGODB_EVENTS', 3_000),
+    sqliteMeasureMs: positiveInteger('BENCH_SQLITE_MS', quick ? 500 : 1000),
+    mongodbMeasureMs: positiveInteger('BENCH_MONGODB_MS', quick ? 700 : 1500),
+    rebuildSqliteEvents: positiveInteger('BENCH_REBUILD_SQLITE_EVENTS', quick ? 20_000 : 50_000),
+    rebuildMongodbEvents: positiveInteger('BENCH_REBUILD_MONGODB_EVENTS', quick ? 1_000 : 3_000),
   };
 }
 

@@ -1,5 +1,6 @@
-// `pnpm bench`: Aman's event stores against Emmett's and against the raw drivers, side by side in
-// one run, each figure repeated; prints a table and writes bench/results/<timestamp>.json.
+// `pnpm bench`: Aman's event stores against Emmett's and against the raw drivers, then the platform
+// (the six services under load, the relay, the projection rebuild) against its baselines, side by
+// side in one run, each figure repeated; prints the tables and writes bench/results/<timestamp>.json.
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -7,6 +8,9 @@ import { MongoClient } from 'mongodb';
 
 import { amanMongo, amanSqlite } from './aman.ts';
 import { readConfig, type BenchConfig } from './config.ts';
+import { readProfile } from './platform/profile.ts';
+import { renderPlatformReport } from './platform/report.ts';
+import { measurePlatform, type PlatformResults } from './platform/run.ts';
 import { describeMongoServer, timestamp, writeResultFile } from './environment.ts';
 import { describeError, perSecond, type Sample } from './measure.ts';
 import { EmmettMongoConnection, emmettMongo } from './mongodb/emmett.ts';
@@ -461,7 +465,8 @@ async function main(): Promise<number> {
   // Emmett SQLite prints the errors it rethrows with console.log; stdout carries only the report.
   // eslint-disable-next-line no-console
   console.log = console.error;
-  const config = readConfig();
+  const profile = readProfile();
+  const config = readConfig(profile.name);
   const startedAt = new Date();
   const cpu = cpus();
   const machine = `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`;
@@ -551,6 +556,24 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`${report}\n`);
 
+  let platform: PlatformResults | { readonly error: string };
+  try {
+    platform = await measurePlatform(profile, {
+      kafkaBrokers: process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092',
+      mongodbUri: config.mongodbUri,
+    });
+    process.stdout.write(
+      `\n${renderPlatformReport(
+        `Aman platform bench (${profile.name} profile), node ${process.version}, ${machine}, ${profile.runs} runs per figure`,
+        platform.rows,
+        platform.memory,
+      )}\n`,
+    );
+  } catch (error) {
+    platform = { error: describeError(error) };
+    progress(`platform bench failed: ${platform.error}`);
+  }
+
   const file = writeResultFile(timestamp(startedAt), {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -561,6 +584,8 @@ async function main(): Promise<number> {
       mongodb: server,
     },
     config: { ...config, mongodbUri: undefined },
+    profile,
+    platform,
     rows,
     ratios,
     targets,
@@ -572,7 +597,7 @@ async function main(): Promise<number> {
   const broken = rows.some(
     (row) => (row.status === 'failed' || row.failures > 0) && !row.system.startsWith('Emmett'),
   );
-  return broken ? 1 : 0;
+  return broken || 'error' in platform ? 1 : 0;
 }
 
 main().then(
