@@ -47,6 +47,8 @@ export type PlatformConfig =
       readonly kafkaBrokers: readonly string[];
       /** SASL/SCRAM and TLS towards the brokers (default neither). */
       readonly kafkaSecurity?: KafkaSecurity;
+      /** A consumer's session timeout (default 30 s): how soon a dead member's partitions move. */
+      readonly kafkaSessionTimeoutMs?: number;
       /** Prefix of every database name, e.g. `aman`. */
       readonly databasePrefix: string;
       /** Prefix of every topic and consumer group (default none): several platforms, one broker. */
@@ -125,6 +127,9 @@ export class Platform {
         brokers: this.#config.kafkaBrokers,
         clientId: this.#service,
         security: this.#config.kafkaSecurity ?? {},
+        ...(this.#config.kafkaSessionTimeoutMs === undefined
+          ? {}
+          : { sessionTimeoutMs: this.#config.kafkaSessionTimeoutMs }),
       });
       this.#kafka = bus;
       this.#closers.push(() => bus.close());

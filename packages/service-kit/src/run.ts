@@ -44,6 +44,12 @@ const baseSpec = {
     'auto',
   ),
   kafkaBrokers: env.list('KAFKA_BROKERS', 'Kafka bootstrap servers, host:port,…'),
+  kafkaSessionTimeoutMs: env.integer(
+    'KAFKA_SESSION_TIMEOUT_MS',
+    'ms a consumer may miss heartbeats before its partitions go to another member (the broker allows 6000–1800000)',
+    30_000,
+    6_000,
+  ),
   ...kafkaSecuritySpec,
   mongoUri: env.optional('MONGODB_URI', 'MongoDB connection string'),
   databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
@@ -72,6 +78,7 @@ function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
     mongoUri: config.mongoUri,
     kafkaBrokers: config.kafkaBrokers,
     kafkaSecurity: kafkaSecurityOf(config),
+    kafkaSessionTimeoutMs: config.kafkaSessionTimeoutMs,
     databasePrefix: config.databasePrefix,
     ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
   };

@@ -47,6 +47,12 @@ export interface KafkaBusOptions {
   readonly replicationFactor?: number;
   /** kafkajs log level (default ERROR); kafkajs logs carry no message contents. */
   readonly logLevel?: logLevel;
+  /**
+   * How long a consumer may go without a heartbeat before the group gives its partitions to
+   * another member (default 30 s; heartbeats every tenth of it). A killed member's partitions
+   * wait this long; a member paused longer loses them and gets them back on its next join.
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 const MAX_REQUEST_BYTES = 512 * 1024;
@@ -204,8 +210,11 @@ export class KafkaBus implements Publisher, Subscriber {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     await this.ensureTopics(options.topics);
+    const sessionTimeout = this.#options.sessionTimeoutMs ?? 30_000;
     const consumer = this.#kafka.consumer({
       groupId: options.group,
+      sessionTimeout,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
       // Processing is per message; the offset of a message is committed only after its handler
       // succeeded or it was dead-lettered.
       allowAutoTopicCreation: false,

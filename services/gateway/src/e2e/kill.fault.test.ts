@@ -68,7 +68,13 @@ function faults(mode: 'embedded' | 'distributed'): void {
       AMAN_WEBHOOK_ATTEMPTS: '30',
       AMAN_WEBHOOK_FIRST_RETRY_MS: '200',
       AMAN_WEBHOOK_MAX_RETRY_MS: '2000',
+      // A killed consumer's partitions move to its restarted self within 6 s, not 30.
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
     };
+    // The distributed pipeline drains about one case a second on this machine's FerretDB (issue
+    // 12's benchmarks measure it): a gentler load, so that the checks wait for the pipeline to
+    // catch up, not for a backlog to clear.
+    const load = mode === 'embedded' ? { workers: 3, pauseMs: 150 } : { workers: 1, pauseMs: 1000 };
     const services = new ServiceProcesses(env);
     const ledger = new Ledger();
     let hooks: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -141,16 +147,16 @@ function faults(mode: 'embedded' | 'distributed'): void {
     };
 
     it('loses no acknowledged write while each service is killed and restarted in turn', async () => {
-      const load = { on: true, next: 0 };
-      const submitting = Array.from({ length: 3 }, async () => {
-        while (load.on) {
-          load.next += 1;
-          await submit(load.next);
-          await pause(150);
+      const running = { on: true, next: 0 };
+      const submitting = Array.from({ length: load.workers }, async () => {
+        while (running.on) {
+          running.next += 1;
+          await submit(running.next);
+          await pause(load.pauseMs);
         }
       });
       const answering = (async () => {
-        while (load.on) {
+        while (running.on) {
           await acknowledgeWhatArrived();
           await pause(300);
         }
@@ -166,7 +172,7 @@ function faults(mode: 'embedded' | 'distributed'): void {
         await services.start(service);
       }
       await pause(2_500);
-      load.on = false;
+      running.on = false;
       await Promise.all([...submitting, answering]);
       expect(ledger.submissions.size).toBeGreaterThan(20);
       expect(Object.fromEntries(ledger.refusals)).toEqual({});
@@ -196,7 +202,7 @@ function faults(mode: 'embedded' | 'distributed'): void {
           );
           return cases.length >= ledgered.length ? cases : undefined;
         },
-        60_000,
+        180_000,
       );
       expect(listed.map((view) => view.caseId).sort()).toEqual(ledgered);
       // And from intake itself, the source of truth: each case's record is there.
@@ -204,13 +210,13 @@ function faults(mode: 'embedded' | 'distributed'): void {
         const record = await callApi(api, 'GET', `/v1/cases/${caseId}/record`, keys.ngo);
         expect([caseId, record.status]).toEqual([caseId, 200]);
       }
-    }, 180_000);
+    }, 300_000);
 
     it('routes each case, its webhook reaches the provider, and every accepted answer holds', async () => {
-      const load = { on: true };
+      const answeringOn = { on: true };
       // Whatever arrived after the load stopped is answered too.
       const answering = (async () => {
-        while (load.on) {
+        while (answeringOn.on) {
           await acknowledgeWhatArrived();
           await pause(300);
         }
@@ -237,10 +243,10 @@ function faults(mode: 'embedded' | 'distributed'): void {
             );
             return referralOf.size === caseIds.length && waiting.length === 0 ? true : undefined;
           },
-          120_000,
+          180_000,
         );
       } finally {
-        load.on = false;
+        answeringOn.on = false;
         await answering;
       }
       const delivered = new Map<string, number>();
@@ -267,7 +273,7 @@ function faults(mode: 'embedded' | 'distributed'): void {
         [...referralOf.values()].map((referral) => referral.referralId).sort(),
       );
       expect(Object.fromEntries(ledger.refusals)).toEqual({});
-    }, 240_000);
+    }, 300_000);
 
     it('has read models equal to a rebuild from the event stores', async () => {
       const views = async () => ({
