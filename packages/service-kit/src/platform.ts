@@ -40,7 +40,12 @@ import { tracedTimerStore } from './timers.ts';
 
 /** The mode is configuration alone: the code above these adapters is the same in both. */
 export type PlatformConfig =
-  | { readonly mode: 'embedded'; readonly dataDir: string }
+  | {
+      readonly mode: 'embedded';
+      readonly dataDir: string;
+      /** The cap of the service's event store file (MB); past it writes are refused. */
+      readonly sqliteMaxMb?: number;
+    }
   | {
       readonly mode: 'distributed';
       readonly mongoUri: string;
@@ -141,7 +146,10 @@ export class Platform {
   async eventStore(): Promise<EventStore> {
     let store: EventStore;
     if (this.#config.mode === 'embedded') {
-      store = new SqliteEventStore({ path: this.#sqlitePath('events') });
+      store = new SqliteEventStore({
+        path: this.#sqlitePath('events'),
+        ...(this.#config.sqliteMaxMb === undefined ? {} : { maxSizeMb: this.#config.sqliteMaxMb }),
+      });
     } else {
       store = await MongoEventStore.open(await this.#client());
     }

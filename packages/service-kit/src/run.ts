@@ -55,6 +55,12 @@ const baseSpec = {
   databasePrefix: env.string('AMAN_DATABASE_PREFIX', 'prefix of MongoDB database names', 'aman'),
   topicPrefix: env.optional('AMAN_TOPIC_PREFIX', 'prefix of Kafka topics and consumer groups'),
   host: env.string('AMAN_HOST', 'interface to listen on', '127.0.0.1'),
+  sqliteMaxMb: env.integer(
+    'AMAN_SQLITE_MAX_MB',
+    'embedded mode: the most each service’s event store file may grow to, in MB (0: as the disk allows); a write past it is refused with 503 and nothing is stored',
+    0,
+    0,
+  ),
   evidenceMinutes: env.integer(
     'AMAN_EVIDENCE_INTERVAL_MINUTES',
     'minutes between evidence checkpoints over the service store (0: none)',
@@ -69,7 +75,13 @@ function platformConfig(config: BaseConfig, dataDir: string): PlatformConfig {
   const distributed =
     config.mode === 'distributed' ||
     (config.mode === 'auto' && config.kafkaBrokers.length > 0 && config.mongoUri !== undefined);
-  if (!distributed) return { mode: 'embedded', dataDir };
+  if (!distributed) {
+    return {
+      mode: 'embedded',
+      dataDir,
+      ...(config.sqliteMaxMb === 0 ? {} : { sqliteMaxMb: config.sqliteMaxMb }),
+    };
+  }
   if (config.kafkaBrokers.length === 0 || config.mongoUri === undefined) {
     throw new ConfigError(['AMAN_MODE=distributed needs KAFKA_BROKERS and MONGODB_URI']);
   }

@@ -8,6 +8,11 @@ export interface SqliteOpenOptions {
   readonly synchronous?: 'full' | 'normal';
   /** How long a writer waits for another process's write lock (default 10 s). */
   readonly busyTimeoutMs?: number;
+  /**
+   * The most the file may grow to, in MB (default: no cap beyond the disk's): a write past it
+   * fails with SQLITE_FULL, as on a full disk, and the file stays as it was.
+   */
+  readonly maxSizeMb?: number;
 }
 
 /**
@@ -20,5 +25,11 @@ export function openSqlite(path: string, options: SqliteOpenOptions = {}): Datab
   const db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+  if (options.maxSizeMb !== undefined) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(
+      `max_page_count = ${String(Math.floor((options.maxSizeMb * 1024 * 1024) / pageSize))}`,
+    );
+  }
   return db;
 }

@@ -88,6 +88,20 @@ class WriteFailed extends Error {
   }
 }
 
+/**
+ * What a caller is told of a failed write: a full disk (or a file at its `maxSizeMb`) is
+ * UNAVAILABLE, for the caller to retry once room is made; nothing of the write was stored.
+ */
+function failureOf(error: unknown): unknown {
+  const cause = error instanceof WriteFailed ? error.cause : error;
+  if ((cause as { code?: unknown } | undefined)?.code === 'SQLITE_FULL') {
+    return new UnavailableError(
+      'the event store is full: nothing was stored; retry once room is made',
+    );
+  }
+  return error;
+}
+
 interface PendingAppend {
   readonly stream: string;
   readonly prepared: readonly PreparedEvent[];
@@ -265,7 +279,7 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       if (!(error instanceof WriteFailed)) {
         // The commit itself failed (busy past the timeout, disk full): nothing is stored.
-        for (const pending of batch) pending.reject(error);
+        for (const pending of batch) pending.reject(failureOf(error));
         return;
       }
       // An insert failed half-way through an append (an event id already stored elsewhere).
@@ -273,14 +287,14 @@ export class SqliteEventStore implements EventStore {
       try {
         outcomes = this.#commit(batch, true);
       } catch (retryError) {
-        for (const pending of batch) pending.reject(retryError);
+        for (const pending of batch) pending.reject(failureOf(retryError));
         return;
       }
     }
     batch.forEach((pending, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome?.error);
+      else pending.reject(failureOf(outcome?.error));
     });
   }
 

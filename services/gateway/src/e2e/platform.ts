@@ -93,12 +93,12 @@ export class ServiceProcesses {
     for (const name of SERVICE_ORDER) await this.start(name);
   }
 
-  /** Starts one service; resolves when it logs that it is ready. */
-  start(name: ServiceName): Promise<void> {
+  /** Starts one service (with `extraEnv` over the platform's); resolves once it is ready. */
+  start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     if (this.#running.has(name)) throw new Error(`${name} is running already`);
     const child = spawn(process.execPath, [join(ROOT, `services/${name}/dist/main.js`)], {
       cwd: ROOT,
-      env: this.#env,
+      env: { ...this.#env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: WriteStream = createWriteStream(join(this.#logs, `${name}.log`), { flags: 'a' });
