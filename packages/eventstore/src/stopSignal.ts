@@ -16,7 +16,12 @@ export class StopSignal {
     this.#wake?.();
   }
 
-  /** Resolves after `ms`, or at once when stop() is called. */
+  /** Ends the sleep in progress, if any, without stopping: there is work to look at now. */
+  interrupt(): void {
+    this.#wake?.();
+  }
+
+  /** Resolves after `ms`, or at once when stop() or interrupt() is called. */
   sleep(ms: number): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {

@@ -79,6 +79,7 @@ export class TimerRunner {
   readonly #batchSize: number;
   readonly #onProblem: (problem: TimerProblem) => void;
   readonly #pause = new StopSignal();
+  #woken = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: TimerRunnerOptions) {
@@ -124,10 +125,20 @@ export class TimerRunner {
         } catch (error) {
           this.#report({ stage: 'store', error });
         }
-        // A full batch means more may be due: go on at once.
-        if (attempts < this.#batchSize) await this.#pause.sleep(this.#pollMs);
+        // A full batch means more may be due, and a wake-up that something is: go on at once.
+        if (attempts < this.#batchSize && !this.#woken) await this.#pause.sleep(this.#pollMs);
+        this.#woken = false;
       }
     })();
+  }
+
+  /**
+   * Looks for due timers now rather than at the next poll: the scheduler of a timer due at once
+   * (a webhook's first attempt) calls it, so that the poll interval adds nothing to its latency.
+   */
+  wake(): void {
+    this.#woken = true;
+    this.#pause.interrupt();
   }
 
   /** Stops polling and resolves once the handler in flight, if any, has finished. */

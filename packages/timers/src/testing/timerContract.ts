@@ -135,6 +135,21 @@ export function timerContract(name: string, harness: () => Promise<TimerStoreHar
       expect(await store.due(clock.now(), 10)).toEqual([]);
     });
 
+    it('fires a timer due now at once when woken, not at the next poll', async () => {
+      const { store } = await fresh();
+      const { runner, firings } = recordingRunner(store, { pollMs: HOUR });
+      runner.start();
+      // Let the runner find nothing and settle into its hour-long pause.
+      await new Promise((done) => setTimeout(done, 50));
+      await store.schedule(timer('webhook:n1:1:1', Date.now() - SECOND));
+      runner.wake();
+      const deadline = Date.now() + 5 * SECOND;
+      while (firings.length === 0 && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 10));
+      }
+      expect(firings.map((firing) => firing.timer.id)).toEqual(['webhook:n1:1:1']);
+    });
+
     it('takes the same schedule again as a no-op and refuses other content under its id', async () => {
       const { store } = await fresh();
       const first = timer('deadline:r1', T0, { referralId: 'r1', step: 2 });

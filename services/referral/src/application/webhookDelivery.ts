@@ -388,6 +388,8 @@ export class WebhookDelivery {
         attempt: head.attempt,
       },
     });
+    // A first attempt (or a redelivery) is due now: no wait for the runner's next poll.
+    if (Date.parse(head.nextAttemptAt) <= Date.now()) this.#runner.wake();
   }
 
   /** One attempt at a queue's head, as its timer fires. */
