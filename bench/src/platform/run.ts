@@ -159,7 +159,9 @@ async function endToEndLatency(
   runs: ArrivalRun[],
 ): Promise<PlatformRow[]> {
   const rows: PlatformRow[] = [];
-  for (const rate of profile.arrivalRates) {
+  const rates =
+    platform.mode === 'distributed' ? profile.distributedArrivalRates : profile.arrivalRates;
+  for (const rate of rates) {
     const measured: ArrivalRun[] = [];
     for (let run = 1; run <= profile.runs; run += 1) {
       const result = await openLoop({
