@@ -143,10 +143,9 @@ export class RunningPlatform {
       });
       this.#children.set(name, child);
       const log = createWriteStream(join(this.#dataDir, `${name}.log`), { flags: 'a' });
-      const timer = setTimeout(
-        () => { fail(new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s`)); },
-        READY_TIMEOUT_MS,
-      );
+      const timer = setTimeout(() => {
+        fail(new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s`));
+      }, READY_TIMEOUT_MS);
       let buffered = '';
       child.stdout.on('data', (chunk: Buffer) => {
         log.write(chunk);

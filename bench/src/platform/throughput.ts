@@ -21,16 +21,21 @@ export function startBareRoute(port: number): Promise<BareRoute> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((ready, fail) => {
-    child.stdout?.once('data', () => { ready({
+    child.stdout?.once('data', () => {
+      ready({
         url: `http://127.0.0.1:${port}`,
         stop: () =>
           new Promise((stopped) => {
-            child.once('exit', () => { stopped(); });
+            child.once('exit', () => {
+              stopped();
+            });
             child.kill('SIGTERM');
           }),
-      }); },
-    );
-    child.once('exit', (code) => { fail(new Error(`the bare route exited (${String(code)})`)); });
+      });
+    });
+    child.once('exit', (code) => {
+      fail(new Error(`the bare route exited (${String(code)})`));
+    });
   });
 }
 

@@ -51,7 +51,12 @@ export function startWebhookReceiver(port: number): Promise<WebhookReceiver> {
         useSecret: (secret) => {
           verifier = new Webhook(secret);
         },
-        close: () => new Promise((closed) => server.close(() => { closed(); })),
+        close: () =>
+          new Promise((closed) =>
+            server.close(() => {
+              closed();
+            }),
+          ),
       });
     });
   });

@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { eventually, kafkaBrokers, mongoUri } from '@aman/testing';
 
-import { Admin, adminOptionsFromEnv } from '../admin.ts';
 import { referralCase } from './cases.ts';
-import { ServiceProcesses, apiOf, callApi, platformEnv } from './platform.ts';
+import { ServiceProcesses, apiOf, callApi, platformEnv, seedNgoAndProvider } from './platform.ts';
 import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // Issue 12's faults on the way to a provider: its webhook receiver down for several retry
@@ -16,7 +15,6 @@ import { startWebhookReceiver } from './webhookReceiver.ts';
 // (the notices wait as dead letters and arrive when the provider asks for them again), and the
 // clock: a deadline that passed while the referral service was down fires when it is back.
 
-const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 const someone = (n: number) => ({
@@ -49,22 +47,15 @@ function faults(mode: 'embedded' | 'distributed'): void {
     beforeAll(async () => {
       hooks = await startWebhookReceiver(14_700 + offset);
       await services.startAll();
-      const admin = await Admin.open(adminOptionsFromEnv(env));
-      try {
-        keys.ngo = (await admin.createOrganisation('Delivery NGO', 'ngo')).key;
-        const provider = await admin.createOrganisation('Delivery Shelter', 'provider');
-        keys.provider = provider.key;
-        const registered = await admin.registerProvider({
-          organisationId: provider.organisation.id,
-          type: 'RECIPIENT_TYPE_SHELTER_NETWORK',
-          services: ['NEED_INTERNAL_RELOCATION'],
-          riskLevels: LEVELS,
-          webhookUrl: hooks.url('/shelter'),
-        });
-        hooks.secrets.set('/shelter', registered.webhookSecret);
-      } finally {
-        await admin.close();
-      }
+      const seeded = await seedNgoAndProvider(env, {
+        name: 'Delivery Shelter',
+        type: 'RECIPIENT_TYPE_SHELTER_NETWORK',
+        services: ['NEED_INTERNAL_RELOCATION'],
+        webhookUrl: hooks.url('/shelter'),
+      });
+      keys.ngo = seeded.ngo;
+      keys.provider = seeded.provider;
+      hooks.secrets.set('/shelter', seeded.webhookSecret);
     }, 240_000);
 
     afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { callApi } from './platform.ts';
+import { callApi } from './platform.ts';
 
 /**
  * What the platform acknowledged, from the client's side (Jepsen-style): every submission the API
@@ -48,15 +48,18 @@ export async function untilAnswered(
   }
 }
 
-/** Every page of a listing (`nextCursor` until ''), as one array of `field`'s items. */
-export async function everyPage<T>(
-  list: (cursor: string) => ReturnType<typeof callApi>,
+/** Every item of a listing (`path`, paged by `nextCursor` until ''): `field`'s items. */
+export async function everyItem<T>(
+  api: string,
+  path: string,
+  key: string,
   field: string,
 ): Promise<T[]> {
   const items: T[] = [];
   for (let cursor = '', first = true; first || cursor !== ''; first = false) {
-    const page = await list(cursor);
-    if (page.status !== 200) throw new Error(`listing answered ${String(page.status)}`);
+    const after = cursor === '' ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const page = await callApi(api, 'GET', `${path}?limit=100${after}`, key);
+    if (page.status !== 200) throw new Error(`${path} answered ${String(page.status)}`);
     items.push(...((page.json[field] as T[] | undefined) ?? []));
     const next = page.json['nextCursor'];
     cursor = typeof next === 'string' ? next : '';

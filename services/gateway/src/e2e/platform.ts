@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 
+import { Admin, adminOptionsFromEnv } from '../admin.ts';
+
 /** The repository's root, where `pnpm start` and the services' dist/ are. */
 export const ROOT = resolve(__dirname, '../../../..');
 
@@ -199,5 +201,36 @@ export async function callApi(
     };
   } catch {
     return { status: response.status, json: { unparsed: text.slice(0, 200) } };
+  }
+}
+
+/**
+ * The organisations of a fault suite, made with the admin's tools as `pnpm start` makes the demo's:
+ * an NGO, and a provider taking every risk level whose webhooks go to `webhookUrl`. Their keys,
+ * and the provider's webhook secret.
+ */
+export async function seedNgoAndProvider(
+  env: NodeJS.ProcessEnv,
+  provider: {
+    readonly name: string;
+    readonly type: string;
+    readonly services: readonly string[];
+    readonly webhookUrl: string;
+  },
+): Promise<{ ngo: string; provider: string; webhookSecret: string }> {
+  const admin = await Admin.open(adminOptionsFromEnv(env));
+  try {
+    const ngo = await admin.createOrganisation(`${provider.name} NGO`, 'ngo');
+    const organisation = await admin.createOrganisation(provider.name, 'provider');
+    const registered = await admin.registerProvider({
+      organisationId: organisation.organisation.id,
+      type: provider.type,
+      services: provider.services,
+      riskLevels: ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'],
+      webhookUrl: provider.webhookUrl,
+    });
+    return { ngo: ngo.key, provider: organisation.key, webhookSecret: registered.webhookSecret };
+  } finally {
+    await admin.close();
   }
 }

@@ -9,7 +9,7 @@ import { eventually } from '@aman/testing';
 
 import { Admin, adminOptionsFromEnv } from '../admin.ts';
 import { referralCase } from './cases.ts';
-import { everyPage } from './ledger.ts';
+import { everyItem } from './ledger.ts';
 import { ServiceProcesses, apiOf, callApi, platformEnv } from './platform.ts';
 
 // Storage full (issue 12), in the embedded mode where SQLite is the store: intake restarts with
@@ -106,16 +106,7 @@ describe('a full disk under intake, embedded mode', () => {
     const listed = await eventually(
       'every acknowledged case listed',
       async () => {
-        const cases = await everyPage<{ caseId: string }>(
-          (cursor) =>
-            callApi(
-              api,
-              'GET',
-              `/v1/cases?limit=100${cursor === '' ? '' : `&cursor=${cursor}`}`,
-              ngo,
-            ),
-          'cases',
-        );
+        const cases = await everyItem<{ caseId: string }>(api, '/v1/cases', ngo, 'cases');
         return cases.length >= acknowledged.size ? cases : undefined;
       },
       60_000,

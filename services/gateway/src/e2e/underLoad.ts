@@ -7,10 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { eventually } from '@aman/testing';
 
-import { Admin, adminOptionsFromEnv } from '../admin.ts';
 import { referralCase } from './cases.ts';
-import { Ledger, everyPage, untilAnswered } from './ledger.ts';
-import { ROOT, ServiceProcesses, apiOf, callApi, platformEnv } from './platform.ts';
+import { Ledger, everyItem, untilAnswered } from './ledger.ts';
+import {
+  ROOT,
+  ServiceProcesses,
+  apiOf,
+  callApi,
+  platformEnv,
+  seedNgoAndProvider,
+} from './platform.ts';
 import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // Issue 12's fault injection under load: a load of submissions and provider answers runs while a
@@ -20,7 +26,6 @@ import { startWebhookReceiver } from './webhookReceiver.ts';
 // reached the provider (duplicates on the wire allowed), and the read models equal a rebuild from
 // the event stores.
 
-const LEVELS = ['RISK_LEVEL_LOW', 'RISK_LEVEL_MEDIUM', 'RISK_LEVEL_HIGH', 'RISK_LEVEL_CRITICAL'];
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** A synthetic person per submission: letters in the name, digits in the phone and place. */
@@ -85,22 +90,15 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       await suite.setUp?.();
       hooks = await startWebhookReceiver(14_700 + offset);
       await services.startAll();
-      const admin = await Admin.open(adminOptionsFromEnv(env));
-      try {
-        keys.ngo = (await admin.createOrganisation('Fault NGO', 'ngo')).key;
-        const provider = await admin.createOrganisation('Fault Embassy', 'provider');
-        keys.provider = provider.key;
-        const registered = await admin.registerProvider({
-          organisationId: provider.organisation.id,
-          type: 'RECIPIENT_TYPE_EMBASSY',
-          services: ['NEED_RELOCATION_ABROAD'],
-          riskLevels: LEVELS,
-          webhookUrl: hooks.url('/embassy'),
-        });
-        hooks.secrets.set('/embassy', registered.webhookSecret);
-      } finally {
-        await admin.close();
-      }
+      const seeded = await seedNgoAndProvider(env, {
+        name: 'Fault Embassy',
+        type: 'RECIPIENT_TYPE_EMBASSY',
+        services: ['NEED_RELOCATION_ABROAD'],
+        webhookUrl: hooks.url('/embassy'),
+      });
+      keys.ngo = seeded.ngo;
+      keys.provider = seeded.provider;
+      hooks.secrets.set('/embassy', seeded.webhookSecret);
     }, 240_000);
 
     afterAll(async () => {
@@ -178,16 +176,7 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       const listed = await eventually(
         'the NGO’s case list to hold every acknowledged case',
         async () => {
-          const cases = await everyPage<{ caseId: string }>(
-            (cursor) =>
-              callApi(
-                api,
-                'GET',
-                `/v1/cases?limit=100${cursor === '' ? '' : `&cursor=${cursor}`}`,
-                keys.ngo,
-              ),
-            'cases',
-          );
+          const cases = await everyItem<{ caseId: string }>(api, '/v1/cases', keys.ngo, 'cases');
           return cases.length >= ledgered.length ? cases : undefined;
         },
         180_000,
@@ -247,14 +236,10 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
         expect(ledger.acknowledged.has(referralId)).toBe(true);
       }
       // The provider's inbox holds each referral once.
-      const inbox = await everyPage<{ referralId: string }>(
-        (cursor) =>
-          callApi(
-            api,
-            'GET',
-            `/v1/referrals?limit=100${cursor === '' ? '' : `&cursor=${cursor}`}`,
-            keys.provider,
-          ),
+      const inbox = await everyItem<{ referralId: string }>(
+        api,
+        '/v1/referrals',
+        keys.provider,
         'referrals',
       );
       expect(inbox.map((item) => item.referralId).sort()).toEqual(
@@ -265,29 +250,11 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
 
     it('has read models equal to a rebuild from the event stores', async () => {
       const views = async () => ({
-        cases: (
-          await everyPage<Record<string, unknown>>(
-            (cursor) =>
-              callApi(
-                api,
-                'GET',
-                `/v1/cases?limit=100${cursor === '' ? '' : `&cursor=${cursor}`}`,
-                keys.ngo,
-              ),
-            'cases',
-          )
-        ).sort((a, b) => String(a['caseId']).localeCompare(String(b['caseId']))),
+        cases: (await everyItem<Record<string, unknown>>(api, '/v1/cases', keys.ngo, 'cases')).sort(
+          (a, b) => String(a['caseId']).localeCompare(String(b['caseId'])),
+        ),
         inbox: (
-          await everyPage<Record<string, unknown>>(
-            (cursor) =>
-              callApi(
-                api,
-                'GET',
-                `/v1/referrals?limit=100${cursor === '' ? '' : `&cursor=${cursor}`}`,
-                keys.provider,
-              ),
-            'referrals',
-          )
+          await everyItem<Record<string, unknown>>(api, '/v1/referrals', keys.provider, 'referrals')
         ).sort((a, b) => String(a['referralId']).localeCompare(String(b['referralId']))),
       });
       const live = await views();
