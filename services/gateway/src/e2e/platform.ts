@@ -83,6 +83,9 @@ export class ServiceProcesses {
   readonly #env: NodeJS.ProcessEnv;
   readonly #logs: string;
   readonly #running = new Map<ServiceName, Running>();
+  readonly #stopping = new WeakSet<ChildProcess>();
+  /** Services that exited without being killed or stopped, with the end of their output. */
+  readonly unexpectedExits: string[] = [];
 
   constructor(env: NodeJS.ProcessEnv) {
     this.#env = env;
@@ -104,10 +107,17 @@ export class ServiceProcesses {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: WriteStream = createWriteStream(join(this.#logs, `${name}.log`), { flags: 'a' });
+    let tail = '';
     const exited = new Promise<void>((done) => {
-      child.once('exit', () => {
+      child.once('exit', (code, signal) => {
         this.#running.delete(name);
         log.end();
+        // Not asked to go: a service that dies by itself is a failure of the platform.
+        if (!this.#stopping.has(child)) {
+          this.unexpectedExits.push(
+            `${name} exited by itself (${String(code ?? signal)}):\n${tail.slice(-3000)}`,
+          );
+        }
         done();
       });
     });
@@ -120,6 +130,7 @@ export class ServiceProcesses {
       }, 60_000);
       child.stdout.on('data', (chunk: Buffer) => {
         log.write(chunk);
+        tail = (tail + chunk.toString()).slice(-6000);
         output += chunk.toString();
         buffered += chunk.toString();
         for (let newline = buffered.indexOf('\n'); newline >= 0;) {
@@ -134,6 +145,7 @@ export class ServiceProcesses {
       });
       child.stderr.on('data', (chunk: Buffer) => {
         log.write(chunk);
+        tail = (tail + chunk.toString()).slice(-6000);
         output += chunk.toString();
       });
       void exited.then(() => {
@@ -147,6 +159,7 @@ export class ServiceProcesses {
   async kill(name: ServiceName): Promise<void> {
     const running = this.#running.get(name);
     if (running === undefined) return;
+    this.#stopping.add(running.child);
     running.child.kill('SIGKILL');
     await running.exited;
   }
@@ -160,6 +173,7 @@ export class ServiceProcesses {
   async stopAll(): Promise<void> {
     await Promise.all(
       [...this.#running.entries()].map(async ([, { child, exited }]) => {
+        this.#stopping.add(child);
         child.kill('SIGCONT');
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

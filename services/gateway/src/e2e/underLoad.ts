@@ -105,7 +105,9 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       await services.stopAll();
       await hooks.close();
       await suite.tearDown?.();
-      rmSync(dataDir, { recursive: true, force: true });
+      // AMAN_KEEP_FAULT_DATA=1 keeps the services' logs and stores to look at after a failure.
+      if (process.env['AMAN_KEEP_FAULT_DATA'] === '1') process.stdout.write(`kept ${dataDir}\n`);
+      else rmSync(dataDir, { recursive: true, force: true });
     }, 120_000);
 
     /** Submits until acknowledged (201), the same idempotency key every time. */
@@ -165,6 +167,7 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       await pause(2_500);
       running.on = false;
       await Promise.all([...submitting, answering]);
+      expect(services.unexpectedExits).toEqual([]);
       expect(ledger.submissions.size).toBeGreaterThan(10);
       expect(Object.fromEntries(ledger.refusals)).toEqual({});
     }, 300_000);

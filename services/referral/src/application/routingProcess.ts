@@ -407,7 +407,8 @@ export class RoutingProcess {
       if (await this.#referrals.route(caseFacts, match, causationId)) routed += 1;
     }
     if (routed > 0) {
-      this.#logger.info({ caseId, level: risk.level, routed }, 'case routed to providers');
+      // Not `level`: pino's own field, which the risk level would overwrite in the JSON line.
+      this.#logger.info({ caseId, riskLevel: risk.level, routed }, 'case routed to providers');
     } else if (matches.length === 0) {
       this.#logger.info({ caseId, level: risk.level }, 'no provider matches the case');
     }
