@@ -47,9 +47,16 @@ export type DeliveryOutcome =
 /** How often, and how soon again, a subscription retries a failing handler unless it says. */
 export const DEFAULT_RETRY = { maxAttempts: 5, retryDelayMs: 50 } as const;
 
+/** The longest pause between retries of a handler that says something it needs is unavailable. */
+export const MAX_UNAVAILABLE_DELAY_MS = 5_000;
+
 /**
  * Runs the subscription's handler until it succeeds or has failed `maxAttempts` times, waiting
- * between attempts (DEFAULT_RETRY where the subscription does not say).
+ * between attempts (DEFAULT_RETRY where the subscription does not say). A failure that says
+ * something the handler needs is unavailable (AMAN_ERR_UNAVAILABLE: a database or service down
+ * or restarting) is not the message's fault: it is retried, the pause growing to
+ * MAX_UNAVAILABLE_DELAY_MS, for as long as it lasts, and never dead-letters the message; the
+ * messages after it wait, in order.
  * Returns why it gave up in terms safe to store: an AMAN_ERR_* code and that error's message
  * (AmanError messages never carry personal data); other errors are reduced to their class name.
  */
@@ -63,6 +70,7 @@ export async function deliverWithRetries(
   const retryDelayMs = subscription.retryDelayMs ?? DEFAULT_RETRY.retryDelayMs;
   let lastError: unknown;
   let attempt = 0;
+  let unavailable = 0;
   while (attempt < maxAttempts) {
     attempt += 1;
     const context: DeliveryContext = { topic, attempt };
@@ -72,6 +80,17 @@ export async function deliverWithRetries(
     } catch (error) {
       lastError = error;
       if (stopping()) return { ok: false, interrupted: true };
+      if (AmanError.is(error, 'AMAN_ERR_UNAVAILABLE')) {
+        // Not counted against the message: the same attempt again, later and later.
+        attempt -= 1;
+        const pause = Math.min(
+          retryDelayMs * 2 ** Math.min(unavailable, 20),
+          MAX_UNAVAILABLE_DELAY_MS,
+        );
+        unavailable += 1;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
+      }
       if (attempt < maxAttempts) {
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs * 2 ** (attempt - 1)));
       }

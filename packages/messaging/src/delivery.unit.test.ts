@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { StreamVersionGuard } from './delivery.ts';
+import { UnavailableError, ValidationError } from '@aman/errors';
+
+import { StreamVersionGuard, deliverWithRetries } from './delivery.ts';
 import type { BusMessage } from './types.ts';
 
 function message(source: string, stream: string, streamVersion: number): BusMessage {
@@ -40,5 +42,85 @@ describe('StreamVersionGuard', () => {
     guard.markApplied(message('/s', 'c', 1));
     expect(guard.alreadyApplied(message('/s', 'a', 1))).toBe(false);
     expect(guard.alreadyApplied(message('/s', 'c', 1))).toBe(true);
+  });
+});
+
+describe('deliverWithRetries', () => {
+  const message: BusMessage = {
+    id: 'e-1',
+    source: '/aman/intake',
+    type: 'aman.intake.v1.CaseSubmitted',
+    subject: 'case-1',
+    time: new Date().toISOString(),
+    stream: 'case-1',
+    streamVersion: 1,
+    dataContentType: 'application/protobuf',
+    data: new Uint8Array(),
+  };
+
+  it('retries a handler whose store is unavailable for as long as it is, past maxAttempts, never dead-lettering', async () => {
+    let calls = 0;
+    const outcome = await deliverWithRetries(
+      {
+        group: 'g',
+        topics: ['t'],
+        maxAttempts: 2,
+        retryDelayMs: 1,
+        handler: async () => {
+          calls += 1;
+          if (calls <= 6) throw new UnavailableError('the store is restarting');
+        },
+      },
+      message,
+      't',
+      () => false,
+    );
+    expect(outcome).toEqual({ ok: true });
+    expect(calls).toBe(7);
+  });
+
+  it('still gives up on a message its handler refuses, after maxAttempts', async () => {
+    let calls = 0;
+    const outcome = await deliverWithRetries(
+      {
+        group: 'g',
+        topics: ['t'],
+        maxAttempts: 3,
+        retryDelayMs: 1,
+        handler: async () => {
+          calls += 1;
+          throw new ValidationError('cannot be handled');
+        },
+      },
+      message,
+      't',
+      () => false,
+    );
+    expect(outcome).toMatchObject({
+      ok: false,
+      interrupted: false,
+      errorCode: 'AMAN_ERR_VALIDATION',
+      attempts: 3,
+    });
+    expect(calls).toBe(3);
+  });
+
+  it('stops retrying an unavailable store when the subscription stops', async () => {
+    let stopping = false;
+    const outcome = await deliverWithRetries(
+      {
+        group: 'g',
+        topics: ['t'],
+        retryDelayMs: 1,
+        handler: async () => {
+          stopping = true;
+          throw new UnavailableError('down');
+        },
+      },
+      message,
+      't',
+      () => stopping,
+    );
+    expect(outcome).toEqual({ ok: false, interrupted: true });
   });
 });

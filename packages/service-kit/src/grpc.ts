@@ -19,6 +19,7 @@ import {
 import type { Caller, Principal, ServiceIdentity } from './identity.ts';
 import type { Logger } from './logger.ts';
 import { recordRpc } from './metrics.ts';
+import { asOutage } from './outages.ts';
 import { SpanKind, inSpan } from './telemetry.ts';
 
 /** What a handler knows of its call: who made it, and for whom. */
@@ -98,8 +99,9 @@ export function implement<Server extends grpc.UntypedServiceImplementation>(
             deps.logger.debug({ method, caller: caller.service }, 'rpc served');
             return response;
           } catch (error) {
-            logFailure(error, deps.logger, method);
-            throw error;
+            const failure = asOutage(error);
+            logFailure(failure, deps.logger, method);
+            throw failure;
           }
         },
       ).then(

@@ -61,6 +61,7 @@ export {
   type Telemetry,
 } from './telemetry.ts';
 export { idFrom } from './ids.ts';
+export { asOutage } from './outages.ts';
 export { runTimers, tracedTimerStore, type TimersOptions } from './timers.ts';
 export { actorOf, eventMetadata } from './eventMetadata.ts';
 export { observePipeline, recordHttp, recordRpc, recordWebhookAttempt } from './metrics.ts';

@@ -35,6 +35,7 @@ import {
 } from './pipeline.ts';
 import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
 import { tracedEventStore } from './tracedEventStore.ts';
+import { asOutage } from './outages.ts';
 import { tracedPublisher } from './tracedPublisher.ts';
 import { tracedTimerStore } from './timers.ts';
 
@@ -306,7 +307,12 @@ export class Platform {
               },
             },
             async () => {
-              await handler(event);
+              try {
+                await handler(event);
+              } catch (error) {
+                // A database outage is waited out, never a reason to dead-letter the event.
+                throw asOutage(error);
+              }
               this.#logger.debug({ group, type: event.type }, 'event consumed');
             },
           );

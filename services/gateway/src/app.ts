@@ -30,6 +30,7 @@ import {
   ValidationError,
 } from '@aman/errors';
 import {
+  asOutage,
   recordHttp,
   type Logger,
   type OrganisationType,
@@ -1979,7 +1980,9 @@ function documented(
 }
 
 /** Every failure as an AmanError: fastify's validation and body errors are 400, others 500. */
-function toAmanError(error: unknown): AmanError {
+function toAmanError(given: unknown): AmanError {
+  // The gateway's own key store down or restarting: 503, to retry, as for a service.
+  const error = asOutage(given);
   if (AmanError.is(error)) return error;
   const fastifyError = error as { validation?: unknown; statusCode?: number; code?: string };
   if (fastifyError.validation !== undefined) {
