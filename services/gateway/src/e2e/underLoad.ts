@@ -1,22 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
+import { spawnTypeScript } from '@aman/eventstore/testing';
 import { eventually } from '@aman/testing';
 
 import { referralCase } from './cases.ts';
 import { Ledger, everyItem, untilAnswered } from './ledger.ts';
-import {
-  ROOT,
-  ServiceProcesses,
-  apiOf,
-  callApi,
-  platformEnv,
-  seedNgoAndProvider,
-} from './platform.ts';
+import { ServiceProcesses, apiOf, callApi, platformEnv, seedNgoAndProvider } from './platform.ts';
 import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // Issue 12's fault injection under load: a load of submissions and provider answers runs while a
@@ -263,14 +256,11 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       const live = await views();
       expect(live.cases.length).toBe(ledger.submissions.size);
       const rebuilt = await new Promise<{ code: number | null; output: string }>((done) => {
-        const child = spawn(
-          process.execPath,
-          [join(ROOT, 'services/projections/dist/rebuildCommand.js')],
-          { cwd: ROOT, env, stdio: 'pipe' },
-        );
+        // `pnpm projections:rebuild`, from its TypeScript.
+        const child = spawnTypeScript('services/projections/src/rebuildCommand.ts', [], { env });
         let output = '';
-        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.on('exit', (code) => {
           done({ code, output });
         });
