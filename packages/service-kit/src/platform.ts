@@ -36,7 +36,6 @@ import {
 import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
 import { tracedEventStore } from './tracedEventStore.ts';
 import { asOutage } from './outages.ts';
-import { untilStoreHolds } from './ownEvents.ts';
 import { tracedPublisher } from './tracedPublisher.ts';
 import { tracedTimerStore } from './timers.ts';
 
@@ -280,15 +279,6 @@ export class Platform {
         oneAtATime(async () => {
           const context = bySource.get(message.source);
           if (context === undefined) return;
-          // The service's own event, published from its store's log: its handler reads the
-          // store no further behind than the event (embedded: the event was read from it).
-          if (
-            this.#config.mode === 'distributed' &&
-            this.#ownStore !== undefined &&
-            CONTEXTS[context].service === this.#service
-          ) {
-            await untilStoreHolds(this.#ownStore, message.stream, message.streamVersion);
-          }
           const codecs = codecsOf(context);
           const event: ConsumedEvent = {
             id: message.id,

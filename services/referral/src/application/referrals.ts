@@ -1,5 +1,11 @@
 import type { intake } from '@aman/contracts';
-import { ErasedError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@aman/errors';
+import {
+  ErasedError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '@aman/errors';
 import type { TimerFiring, TimerStore } from '@aman/timers';
 import {
   handleCommand,
@@ -204,6 +210,33 @@ export class Referrals {
       referralDecider,
     );
     return state;
+  }
+
+  /**
+   * The referral's state once its stream holds `version` at least: that of the event a consumer
+   * reacts to. On MongoDB the log shows a commit (and the relay publishes it) a moment before the
+   * stream's index does, so a consumer quick enough would read the state before its own event
+   * and decide on it (the fault suite lost a webhook that way, right after FerretDB restarted).
+   * Waits up to `withinMs`, then UNAVAILABLE: the consumer retries, and never decides early.
+   */
+  async stateAtLeast(
+    referralId: string,
+    version: number,
+    withinMs = 5_000,
+  ): Promise<ReferralState> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const loaded = await loadState<ReferralState, ReferralEvent>(
+        this.#store,
+        referralStream(referralId),
+        referralDecider,
+      );
+      if ((loaded.version ?? 0) >= version) return loaded.state;
+      if (Date.now() > deadline) {
+        throw new UnavailableError('the referral’s stream does not show the event yet');
+      }
+      await new Promise((done) => setTimeout(done, 100));
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import type { TimerFiring, TimerRunner, TimerStore } from '@aman/timers';
 
 import {
   noticesOwed,
+  referralStream,
   type Notice,
   type ReferralState,
   type ReferralStatus,
@@ -244,8 +245,15 @@ export class WebhookDelivery {
     await stopped;
   }
 
+  /** The referral as it stands with `event` (one of its own) applied: never an older state. */
+  #stateAfter(referralId: string, event: ConsumedEvent): Promise<ReferralState> {
+    return event.stream === referralStream(referralId)
+      ? this.#referrals.stateAtLeast(referralId, event.version)
+      : this.#referrals.state(referralId);
+  }
+
   async #routed(referralId: string, event: ConsumedEvent): Promise<void> {
-    const state = await this.#referrals.state(referralId);
+    const state = await this.#stateAfter(referralId, event);
     // What the referral says was delivered (a redelivered event, the pull feed) is not sent.
     if (state.status !== 'REFERRAL_STATUS_ROUTED') return;
     await this.#enqueue(state, event, {
@@ -256,7 +264,7 @@ export class WebhookDelivery {
   }
 
   async #revoked(referralId: string, event: ConsumedEvent): Promise<void> {
-    const state = await this.#referrals.state(referralId);
+    const state = await this.#stateAfter(referralId, event);
     const owed = noticesOwed(state).revocation;
     if (state.status === 'NOT_ROUTED' || owed === undefined) return;
     await this.#enqueue(state, event, {
@@ -268,7 +276,7 @@ export class WebhookDelivery {
 
   /** The referral's programme stopped taking referrals: its provider is told, as the NGO was. */
   async #programmeChanged(referralId: string, event: ConsumedEvent): Promise<void> {
-    const state = await this.#referrals.state(referralId);
+    const state = await this.#stateAfter(referralId, event);
     const { programmeId, programmeStatus, changedAt } = event.data;
     if (
       state.status === 'NOT_ROUTED' ||
