@@ -1,12 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { spawnTypeScript } from '@aman/eventstore/testing';
-
 import { Admin, adminOptionsFromEnv } from '../admin.ts';
 
-/** The repository's root, where `pnpm start` and the services are. */
+/** The repository's root, where `pnpm start` and the services' dist/ are. */
 export const ROOT = resolve(__dirname, '../../../..');
 
 /** The six services, in the order `pnpm start` starts them: the gateway last. */
@@ -77,9 +75,9 @@ interface Running {
 }
 
 /**
- * The six services as separate processes, each of which a fault test can kill, pause and start
- * again: their TypeScript run through tsx (`spawnTypeScript`), so that `pnpm test` on a fresh
- * clone needs no build first. Each one's log is appended to `<data dir>/logs/<name>.log`.
+ * The six services as separate processes (`node services/<name>/dist/main.js`, as `pnpm start`
+ * runs them), each of which a fault test can kill, pause and start again. Each one's log is
+ * appended to `<data dir>/logs/<name>.log`. Build first (`tsc -b`).
  */
 export class ServiceProcesses {
   readonly #env: NodeJS.ProcessEnv;
@@ -103,8 +101,10 @@ export class ServiceProcesses {
   /** Starts one service (with `extraEnv` over the platform's); resolves once it is ready. */
   start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     if (this.#running.has(name)) throw new Error(`${name} is running already`);
-    const child = spawnTypeScript(`services/${name}/src/main.ts`, [], {
+    const child = spawn(process.execPath, [join(ROOT, `services/${name}/dist/main.js`)], {
+      cwd: ROOT,
       env: { ...this.#env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log: WriteStream = createWriteStream(join(this.#logs, `${name}.log`), { flags: 'a' });
     let tail = '';
@@ -128,7 +128,7 @@ export class ServiceProcesses {
       const timer = setTimeout(() => {
         fail(new Error(`${name} did not get ready:\n${output.slice(-4000)}`));
       }, 60_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         log.write(chunk);
         tail = (tail + chunk.toString()).slice(-6000);
         output += chunk.toString();
@@ -143,7 +143,7 @@ export class ServiceProcesses {
           newline = buffered.indexOf('\n');
         }
       });
-      child.stderr?.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         log.write(chunk);
         tail = (tail + chunk.toString()).slice(-6000);
         output += chunk.toString();

@@ -1,15 +1,22 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { spawnTypeScript } from '@aman/eventstore/testing';
 import { eventually } from '@aman/testing';
 
 import { referralCase } from './cases.ts';
 import { Ledger, everyItem, untilAnswered } from './ledger.ts';
-import { ServiceProcesses, apiOf, callApi, platformEnv, seedNgoAndProvider } from './platform.ts';
+import {
+  ROOT,
+  ServiceProcesses,
+  apiOf,
+  callApi,
+  platformEnv,
+  seedNgoAndProvider,
+} from './platform.ts';
 import { startWebhookReceiver } from './webhookReceiver.ts';
 
 // Issue 12's fault injection under load: a load of submissions and provider answers runs while a
@@ -256,11 +263,14 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       const live = await views();
       expect(live.cases.length).toBe(ledger.submissions.size);
       const rebuilt = await new Promise<{ code: number | null; output: string }>((done) => {
-        // `pnpm projections:rebuild`, from its TypeScript.
-        const child = spawnTypeScript('services/projections/src/rebuildCommand.ts', [], { env });
+        const child = spawn(
+          process.execPath,
+          [join(ROOT, 'services/projections/dist/rebuildCommand.js')],
+          { cwd: ROOT, env, stdio: 'pipe' },
+        );
         let output = '';
-        child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-        child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
         child.on('exit', (code) => {
           done({ code, output });
         });
