@@ -40,16 +40,18 @@ export function platformEnv(options: PlatformOptions): NodeJS.ProcessEnv {
     [`AMAN_${name}_PORT`]: String(port + offset),
     [`AMAN_${name}_ADDRESS`]: `127.0.0.1:${String(port + offset)}`,
   });
+  // Every fixed port sits below 32768, outside Linux's ephemeral range (32768–60999): a port in
+  // that range can already hold the outgoing end of some other connection, and bind fails.
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AMAN_DATA_DIR: options.dataDir,
     AMAN_HTTP_PORT: String(18_080 + offset),
     AMAN_DEMO_WEBHOOK_PORT: String(14_600 + offset),
-    ...grpc('INTAKE', 51_051),
-    ...grpc('RISK_ASSESSMENT', 51_052),
-    ...grpc('REFERRAL', 51_053),
-    ...grpc('ACCOUNTABILITY', 51_054),
-    ...grpc('PROJECTIONS', 51_055),
+    ...grpc('INTAKE', 21_051),
+    ...grpc('RISK_ASSESSMENT', 21_052),
+    ...grpc('REFERRAL', 21_053),
+    ...grpc('ACCOUNTABILITY', 21_054),
+    ...grpc('PROJECTIONS', 21_055),
     AMAN_ALLOW_INSECURE_LOOPBACK_WEBHOOKS: '1',
     // The tests poll as fast as they can with one key each.
     AMAN_RATE_LIMIT_PER_MINUTE: '100000',
