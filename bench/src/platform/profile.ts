@@ -32,6 +32,8 @@ export interface PlatformProfile {
   /** The projection rebuild's log sizes: the headline one, then the scaling series. */
   readonly rebuildEvents: number;
   readonly scalingEvents: readonly number[];
+  /** One run of the intake-latency scaling figure, per log size. */
+  readonly scalingSeconds: number;
   /** How long a latency run's webhooks may take to arrive after its last submission. */
   readonly drainSeconds: number;
 }
@@ -51,6 +53,7 @@ const PROFILES: Record<ProfileName, PlatformProfile> = {
     relayEvents: 500,
     rebuildEvents: 100_000,
     scalingEvents: [10_000, 100_000],
+    scalingSeconds: 5,
     drainSeconds: 10,
   },
   full: {
@@ -67,6 +70,7 @@ const PROFILES: Record<ProfileName, PlatformProfile> = {
     relayEvents: 5_000,
     rebuildEvents: 1_000_000,
     scalingEvents: [10_000, 100_000, 1_000_000],
+    scalingSeconds: 20,
     drainSeconds: 60,
   },
 };

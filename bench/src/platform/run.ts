@@ -9,8 +9,10 @@ import { caseLog, rawSqliteReadModelRows, sqliteRebuild } from '../projectionReb
 import { summarise, type Summary } from '../stats.ts';
 import { openLoop, percentile, type ArrivalRun } from './arrivals.ts';
 import type { PlatformProfile } from './profile.ts';
+import { prefillIntakeLog } from './prefill.ts';
 import { relayRun } from './relay.ts';
 import { RunningPlatform, type Mode, type ServiceName } from './services.ts';
+import { submitCase } from './submissions.ts';
 import { startBareRoute, submissionsPerSecond } from './throughput.ts';
 import { startWebhookReceiver, type WebhookReceiver } from './webhookReceiver.ts';
 
@@ -92,7 +94,11 @@ function failuresNote(samples: readonly Sample[]): string | undefined {
 async function withPlatform<T>(
   mode: Mode,
   receiver: WebhookReceiver,
-  options: { readonly kafkaBrokers: string; readonly mongodbUri: string },
+  options: {
+    readonly kafkaBrokers: string;
+    readonly mongodbUri: string;
+    readonly prepare?: (dataDir: string) => Promise<void>;
+  },
   work: (platform: RunningPlatform, ngoKey: string) => Promise<T>,
 ): Promise<T> {
   progress(`starting the six services (${mode})`);
@@ -280,12 +286,109 @@ async function relayFigures(
   ];
 }
 
+/**
+ * How a figure grows with the log: the exponent k in figure ∝ size^k between the smallest size
+ * and this one (1: linear; 0: flat; below 1: better than linear).
+ */
+function growthNote(size: number, smallest: number, value: number, smallestValue: number): string {
+  if (size === smallest) return 'the smallest log: the others are compared with it';
+  const exponent = Math.log(value / smallestValue) / Math.log(size / smallest);
+  const verdict =
+    exponent <= 0.2
+      ? 'flat'
+      : exponent < 0.9
+        ? 'better than linear'
+        : exponent <= 1.1
+          ? 'linear'
+          : 'worse than linear';
+  return `×${(size / smallest).toLocaleString('en-US')} events → ×${(value / smallestValue).toFixed(2)}: size^${exponent.toFixed(2)}, ${verdict}`;
+}
+
+/** Submission → 201 over one connection, one after another, for `seconds`. */
+async function sequentialLatencies(
+  api: string,
+  ngoKey: string,
+  seconds: number,
+): Promise<{ readonly ms: number[]; readonly refused: number }> {
+  const ms: number[] = [];
+  let refused = 0;
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    const started = performance.now();
+    if ((await submitCase(api, ngoKey)) === undefined) refused += 1;
+    else ms.push(performance.now() - started);
+  }
+  return { ms, refused };
+}
+
+/**
+ * Intake's latency with 10k, 100k (full: 1M) events already in its log: a platform per size,
+ * started on a pre-filled store and left to settle, then submissions one after another.
+ */
+async function intakeScaling(
+  profile: PlatformProfile,
+  receiver: WebhookReceiver,
+  options: { readonly kafkaBrokers: string; readonly mongodbUri: string },
+): Promise<PlatformRow[]> {
+  const measured: { size: number; p50: number[]; p99: number[]; notes: string[] }[] = [];
+  for (const size of profile.scalingEvents) {
+    const prepare = async (dataDir: string): Promise<void> => {
+      const started = performance.now();
+      await prefillIntakeLog(dataDir, size);
+      progress(
+        `scaling: ${size} events stored in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    };
+    await withPlatform('embedded', receiver, { ...options, prepare }, async (platform, ngoKey) => {
+      const settled = await platform.settle();
+      const figure = { size, p50: [] as number[], p99: [] as number[], notes: [] as string[] };
+      figure.notes.push(`settled ${settled.toFixed(0)} s after start`);
+      for (let run = 1; run <= profile.runs; run += 1) {
+        const { ms, refused } = await sequentialLatencies(
+          platform.api,
+          ngoKey,
+          profile.scalingSeconds,
+        );
+        figure.p50.push(percentile(ms, 0.5));
+        figure.p99.push(percentile(ms, 0.99));
+        if (refused > 0) figure.notes.push(`${refused} refused`);
+        progress(
+          `scaling ${size} run ${run}/${profile.runs}: 201 p50 ${percentile(ms, 0.5).toFixed(1)} ms, p99 ${percentile(ms, 0.99).toFixed(1)} ms (${ms.length} submissions)`,
+        );
+      }
+      measured.push(figure);
+    });
+  }
+  const smallest = measured[0];
+  if (smallest === undefined) return [];
+  const rows: PlatformRow[] = [];
+  for (const figure of measured) {
+    const name = `intake latency, ${figure.size.toLocaleString('en-US')} stored events`;
+    for (const [label, values, base] of [
+      ['p50', figure.p50, smallest.p50],
+      ['p99', figure.p99, smallest.p99],
+    ] as const) {
+      const line = row(name, `submission → 201 ${label}, one connection`, 'ms', values);
+      const median = line.summary?.median ?? Number.NaN;
+      const baseMedian = summarise(base)?.median ?? Number.NaN;
+      rows.push({
+        ...line,
+        note: [growthNote(figure.size, smallest.size, median, baseMedian), ...figure.notes].join(
+          '; ',
+        ),
+      });
+    }
+  }
+  return rows;
+}
+
 /** SQLite projection rebuild at each log size, beside raw bulk inserts of the same rows. */
 async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> {
   const sizes = [...new Set([...profile.scalingEvents, profile.rebuildEvents])].sort(
     (a, b) => a - b,
   );
   const rows: PlatformRow[] = [];
+  let smallest: { readonly events: number; readonly seconds: number } | undefined;
   for (const events of sizes) {
     const log = caseLog(events);
     const rebuild: Sample[] = [];
@@ -297,6 +400,9 @@ async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> 
         `rebuild ${events} run ${run}/${profile.runs}: ${perSecond(rebuild.at(-1) ?? raw[0] ?? { units: 0, seconds: 1, failures: 0 }).toFixed(0)} events/s`,
       );
     }
+    const seconds = summarise(rebuild.map((sample) => sample.seconds))?.median ?? Number.NaN;
+    smallest ??= { events, seconds };
+    const scaling = growthNote(events, smallest.events, seconds, smallest.seconds);
     const figure = `projection rebuild (SQLite), ${events.toLocaleString('en-US')} events`;
     const baseline = row(
       figure,
@@ -310,7 +416,7 @@ async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> 
       'events/s',
       rebuild.map(perSecond),
       {
-        note: `seconds: ${rebuild.map((sample) => sample.seconds.toFixed(2)).join(', ')}`,
+        note: `seconds: ${rebuild.map((sample) => sample.seconds.toFixed(2)).join(', ')}; rebuild time ${scaling}`,
       },
     );
     rows.push(
@@ -345,6 +451,7 @@ export async function measurePlatform(
       ...(await relayFigures(profile, options.mongodbUri, options.kafkaBrokers.split(','))),
     );
     rows.push(...(await rebuildFigures(profile)));
+    rows.push(...(await intakeScaling(profile, receiver, options)));
   } finally {
     await receiver.close();
   }

@@ -53,8 +53,13 @@ export interface Organisations {
 
 export interface PlatformOptions {
   readonly mode: Mode;
-  /** Ports are offset from 28_080 (HTTP) and 52_151 (gRPC), clear of the tests' ranges. */
+  /**
+   * Ports are offset from 28_080 (HTTP) and 22_151 (gRPC), clear of the tests' ranges and below
+   * Linux's ephemeral range (32768–60999), where another connection's end may hold the port.
+   */
   readonly portOffset: number;
+  /** Runs on the fresh data directory before any service starts (embedded: pre-filled stores). */
+  readonly prepare?: (dataDir: string) => Promise<void>;
   readonly webhookUrl: string;
   readonly kafkaBrokers: string;
   readonly mongodbUri: string;
@@ -83,7 +88,7 @@ export class RunningPlatform {
     this.#dataDir = mkdtempSync(join(tmpdir(), `aman-bench-${options.mode}-`));
     this.#prefix = `bench${Date.now().toString(36)}`;
     const http = 28_080 + options.portOffset;
-    const grpc = 52_151 + options.portOffset * 10;
+    const grpc = 22_151 + options.portOffset * 10;
     this.api = `http://127.0.0.1:${http}`;
     const address = (index: number): string => `127.0.0.1:${grpc + index}`;
     this.#env = {
@@ -126,6 +131,7 @@ export class RunningPlatform {
   }> {
     const platform = new RunningPlatform(options);
     try {
+      await options.prepare?.(platform.#dataDir);
       for (const name of SERVICES) await platform.#startService(name);
       return { platform, organisations: await platform.#seed() };
     } catch (error) {
@@ -195,6 +201,36 @@ export class RunningPlatform {
       sizes[name] = kib / 1024;
     }
     return sizes;
+  }
+
+  /**
+   * Waits until every service has been idle (under `idlePercent` of a core together) for a whole
+   * second: a platform that just started over a large log is still reading it, and a figure taken
+   * meanwhile would measure that reading. Resolves with the seconds it took.
+   */
+  async settle(
+    options: { readonly idlePercent?: number; readonly timeoutMs?: number } = {},
+  ): Promise<number> {
+    const idlePercent = options.idlePercent ?? 15;
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const started = Date.now();
+    const ticks = (): number => {
+      let sum = 0;
+      for (const child of this.#children.values()) {
+        // utime and stime, fields 14 and 15 of /proc/<pid>/stat, after the command's parenthesis.
+        const stat = readFileSync(`/proc/${String(child.pid)}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        sum += Number(fields[11]) + Number(fields[12]);
+      }
+      return sum;
+    };
+    for (;;) {
+      const before = ticks();
+      await new Promise((wait) => setTimeout(wait, 1_000));
+      // Clock ticks are 1/100 s on Linux: ticks in one second are percent of a core.
+      if (ticks() - before < idlePercent) return (Date.now() - started) / 1000;
+      if (Date.now() > deadline) throw new Error('the platform did not settle');
+    }
   }
 
   /** Stops every service (gateway first), then removes its data: directory, databases, topics. */
