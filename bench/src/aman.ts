@@ -37,9 +37,17 @@ export const amanSqlite: SystemUnderTest = {
   name: 'Aman SqliteEventStore',
   open: () => {
     const directory = freshDirectory();
+    // The store runs `beforeCommit` once per transaction that reaches COMMIT, whatever number of
+    // appends it holds (group commit): counting its calls counts the durable commits, which the
+    // raw ceiling of concurrent writers needs to commit as many rows at a time. It costs one
+    // function call per commit.
+    let commits = 0;
     const events = new SqliteEventStore({
       path: `${directory.path}/events.db`,
       synchronous: 'full',
+      beforeCommit: () => {
+        commits += 1;
+      },
     });
     const durability = sqliteDurability(
       String(events.database.pragma('journal_mode', { simple: true })),
@@ -48,6 +56,7 @@ export const amanSqlite: SystemUnderTest = {
     return Promise.resolve({
       store: new AmanStore(events),
       durability: () => Promise.resolve(durability),
+      commits: () => commits,
       dispose: async () => {
         await events.close();
         directory.remove();

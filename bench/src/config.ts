@@ -12,6 +12,15 @@ export interface BenchConfig {
   /** Events in the log the projection rebuild reads, per backend. */
   readonly rebuildSqliteEvents: number;
   readonly rebuildMongodbEvents: number;
+  /** `stores`: only the event-store figures (no projection rebuild, no platform), for quick checks. */
+  readonly only: 'stores' | undefined;
+}
+
+function onlyPart(): 'stores' | undefined {
+  const raw = process.env['BENCH_ONLY'];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'stores') return raw;
+  throw new Error(`BENCH_ONLY must be empty or stores (got ${JSON.stringify(raw)})`);
 }
 
 const DEFAULT_MONGODB_URI = 'mongodb://127.0.0.1:27017/';
@@ -41,6 +50,7 @@ export function readConfig(profile: ProfileName): BenchConfig {
     mongodbMeasureMs: positiveInteger('BENCH_MONGODB_MS', quick ? 700 : 1500),
     rebuildSqliteEvents: positiveInteger('BENCH_REBUILD_SQLITE_EVENTS', quick ? 20_000 : 50_000),
     rebuildMongodbEvents: positiveInteger('BENCH_REBUILD_MONGODB_EVENTS', quick ? 1_000 : 3_000),
+    only: onlyPart(),
   };
 }
 

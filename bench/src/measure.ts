@@ -7,6 +7,18 @@ export interface Sample {
   /** Operations that failed or never settled; they are counted, not thrown, and not in `units`. */
   readonly failures: number;
   readonly firstError?: string;
+  /**
+   * Durable commits the units went into, where the measurement counts them: with group commit
+   * many appends share one, and a ceiling must commit as many rows at a time to compare.
+   */
+  readonly commits?: number;
+}
+
+/** Units per durable commit, when the sample counted its commits. */
+export function unitsPerCommit(sample: Sample): number | undefined {
+  return sample.commits === undefined || sample.commits === 0
+    ? undefined
+    : sample.units / sample.commits;
 }
 
 export function perSecond(sample: Sample): number {

@@ -1,3 +1,4 @@
+import { unitsPerCommit } from './measure.ts';
 import { summarise } from './stats.ts';
 import type { Backend, Ratio, RatioSpec, Row, Target } from './results.ts';
 
@@ -51,11 +52,15 @@ function ratioText(ratio: Ratio | undefined): string {
   return `${formatRatio(ratio.value, ratio.style)}${range}`;
 }
 
-/** A target is met when the ratio of medians reaches the threshold. */
+/**
+ * A target is met when the ratio of medians reaches the threshold. `references` are ratios shown
+ * under it for comparison that do not decide it.
+ */
 export function evaluateTarget(
   id: string,
   statement: string,
   conditions: readonly { readonly ratio: Ratio; readonly atLeast: number }[],
+  references: readonly Ratio[] = [],
 ): Target {
   const parts = conditions.map(({ ratio, atLeast }) => {
     const met = ratio.value === undefined ? undefined : ratio.value >= atLeast;
@@ -72,7 +77,10 @@ export function evaluateTarget(
     id,
     statement,
     ...(met === undefined ? {} : { met }),
-    detail: parts.map((p) => p.text).join('\n'),
+    detail: [
+      ...parts.map((p) => p.text),
+      ...references.map((ratio) => `for reference: ${ratio.label} = ${ratioText(ratio)}`),
+    ].join('\n'),
   };
 }
 
@@ -99,6 +107,20 @@ function table(header: readonly string[], lines: readonly (readonly string[])[])
   return [render(header), rule, ...lines.map(render)].join('\n');
 }
 
+/**
+ * Units per durable commit over the runs (`50 appends per commit`, or the range when the runs
+ * differ), for rows whose samples counted their commits.
+ */
+function perCommit(row: Row): string {
+  const values = row.samples.flatMap((sample) => unitsPerCommit(sample) ?? []);
+  const summary = summarise(values);
+  if (summary === undefined) return '';
+  const low = SMALL_RATE.format(summary.min);
+  const high = SMALL_RATE.format(summary.max);
+  const units = row.figure.unit.replace(/\/s$/, '');
+  return `; ${low === high ? low : `${low}–${high}`} ${units} per commit`;
+}
+
 function rowCells(row: Row): string[] {
   const figure = row.figure.title;
   if (row.status !== 'measured' || row.summary === undefined) {
@@ -116,7 +138,7 @@ function rowCells(row: Row): string[] {
     formatRate(row.summary.median),
     formatRate(row.summary.max),
     row.figure.unit,
-    `${row.durability}${failures}`,
+    `${row.durability}${perCommit(row)}${failures}`,
   ];
 }
 

@@ -30,7 +30,12 @@ export { GENESIS_HASH, rowHash, type EventRow } from './records.ts';
 export { upcast, type Upcaster, type UpcasterRegistry } from './upcasting.ts';
 export { uuidv7, isUuid } from './uuid.ts';
 export { isTraceparent } from './traceparent.ts';
-export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqliteEventStore.ts';
+export {
+  SqliteEventStore,
+  SCHEMA as SQLITE_EVENTS_SCHEMA,
+  INSERT as SQLITE_EVENTS_INSERT,
+  type SqliteEventStoreOptions,
+} from './sqlite/sqliteEventStore.ts';
 export { openSqlite, type SqliteOpenOptions } from './sqlite/openSqlite.ts';
 export { MongoEventStore, type MongoEventStoreOptions } from './mongodb/mongoEventStore.ts';
 export {

@@ -113,7 +113,16 @@ interface PendingAppend {
 /** `PRAGMA user_version` of the schema below; 2 hashes positions and never reuses them. */
 const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
+/** One stored event, its columns bound by name. Exported (as the schema) for the bench's ceiling. */
+export const INSERT = `INSERT INTO events (position, id, stream, version, type, schema_version, data,
+    occurred_at, recorded_at, actor_organisation_id, actor_principal_id, correlation_id,
+    causation_id, traceparent, data_key_id, previous_hash, hash, append_index, append_size)
+  VALUES (@position, @id, @stream, @version, @type, @schemaVersion, @data, @occurredAt,
+    @recordedAt, @actorOrganisationId, @actorPrincipalId, @correlationId, @causationId,
+    @traceparent, @dataKeyId, @previousHash, @hash, @appendIndex, @appendSize)`;
+
+/** Exported for the bench, whose raw ceiling stores the same rows in the same table. */
+export const SCHEMA = `
   CREATE TABLE IF NOT EXISTS events (
     -- The global order. SQLite runs one write transaction at a time and positions are assigned
     -- inside it, so a reader can never see position N+1 before N has committed: no gaps to skip.
@@ -231,14 +240,7 @@ export class SqliteEventStore implements EventStore {
       heads: db.prepare<[number], StreamHead>(
         'SELECT stream, MAX(version) AS version, hash FROM events WHERE position <= ? GROUP BY stream',
       ),
-      insert: db.prepare(
-        `INSERT INTO events (position, id, stream, version, type, schema_version, data,
-           occurred_at, recorded_at, actor_organisation_id, actor_principal_id, correlation_id,
-           causation_id, traceparent, data_key_id, previous_hash, hash, append_index, append_size)
-         VALUES (@position, @id, @stream, @version, @type, @schemaVersion, @data, @occurredAt,
-           @recordedAt, @actorOrganisationId, @actorPrincipalId, @correlationId, @causationId,
-           @traceparent, @dataKeyId, @previousHash, @hash, @appendIndex, @appendSize)`,
-      ),
+      insert: db.prepare(INSERT),
     };
     // A nested better-sqlite3 transaction runs as a savepoint inside the batch's transaction.
     this.#appendInBatch = db.transaction((pending: PendingAppend) => this.#appendNow(pending));
