@@ -50,6 +50,8 @@ export interface TimersOptions {
   readonly what: string;
   /** Timer polling, for tests (default 1 s). */
   readonly pollMs?: number;
+  /** Handlers at once (default 1): see TimerRunnerOptions.concurrency. */
+  readonly concurrency?: number;
 }
 
 /**
@@ -73,6 +75,7 @@ export function runTimers(options: TimersOptions): TimerRunner {
         () => options.handle(firing),
       ),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     onProblem: (problem) => {
       if (problem.stage === 'store')
         options.logger.error({ err: problem.error }, `${options.what} timers`);

@@ -57,6 +57,12 @@ export interface TimerRunnerOptions {
   readonly maxRetryMs?: number;
   /** Timers claimed per poll (default 50). */
   readonly batchSize?: number;
+  /**
+   * Handlers run at once (default 1). Above 1, timers fire in no particular order: use it only
+   * where each timer's effect stands alone (webhook attempts: a provider's notices about a case
+   * are ordered by their queue, which has one timer at a time).
+   */
+  readonly concurrency?: number;
   readonly onProblem?: (problem: TimerProblem) => void;
 }
 
@@ -64,7 +70,8 @@ export interface TimerRunnerOptions {
  * Fires due timers from a TimerStore: polls, claims each due timer's next attempt, runs the
  * handler, and records the timer as fired when the handler resolves. A handler that throws is
  * retried with exponential backoff; after `maxAttempts` the timer goes to the store's dead
- * timers. One timer at a time per runner; run more runners (any number of processes) for more.
+ * timers. `concurrency` handlers at a time per runner (one by default); run more runners (any
+ * number of processes) for more.
  */
 export class TimerRunner {
   readonly #store: TimerStore;
@@ -77,6 +84,7 @@ export class TimerRunner {
   readonly #retryMs: number;
   readonly #maxRetryMs: number;
   readonly #batchSize: number;
+  readonly #concurrency: number;
   readonly #onProblem: (problem: TimerProblem) => void;
   readonly #pause = new StopSignal();
   #woken = false;
@@ -93,25 +101,40 @@ export class TimerRunner {
     this.#retryMs = positive(options.retryMs, 1000, 'retryMs');
     this.#maxRetryMs = positive(options.maxRetryMs, 600_000, 'maxRetryMs');
     this.#batchSize = positive(options.batchSize, 50, 'batchSize');
+    this.#concurrency = positive(options.concurrency, 1, 'concurrency');
     this.#onProblem = options.onProblem ?? (() => undefined);
   }
 
   /** Fires what is due now, up to one batch; resolves with the number of attempts run. */
   async runOnce(): Promise<number> {
     const due = await this.#store.due(this.#clock(), this.#batchSize);
+    const running = new Set<Promise<void>>();
+    // The first store failure of a firing; the others' are the same outage.
+    let failed: { readonly error: unknown } | undefined;
     let attempts = 0;
-    for (const id of due) {
-      if (this.#pause.isStopped()) break;
-      const claim = await this.#store.claim(id, {
-        now: this.#clock(),
-        leaseMs: this.#leaseMs,
-        owner: this.#owner,
-        maxAttempts: this.#maxAttempts,
-      });
-      if (claim === undefined) continue;
-      attempts += 1;
-      await this.#fire(claim);
+    try {
+      for (const id of due) {
+        while (running.size >= this.#concurrency) await Promise.race(running);
+        if (this.#pause.isStopped() || failed !== undefined) break;
+        const claim = await this.#store.claim(id, {
+          now: this.#clock(),
+          leaseMs: this.#leaseMs,
+          owner: this.#owner,
+          maxAttempts: this.#maxAttempts,
+        });
+        if (claim === undefined) continue;
+        attempts += 1;
+        const firing: Promise<void> = this.#fire(claim)
+          .catch((error: unknown) => {
+            failed ??= { error };
+          })
+          .finally(() => running.delete(firing));
+        running.add(firing);
+      }
+    } finally {
+      await Promise.all(running);
     }
+    if (failed !== undefined) throw failed.error;
     return attempts;
   }
 
@@ -141,7 +164,7 @@ export class TimerRunner {
     this.#pause.interrupt();
   }
 
-  /** Stops polling and resolves once the handler in flight, if any, has finished. */
+  /** Stops polling and resolves once the handlers in flight, if any, have finished. */
   async stop(): Promise<void> {
     this.#pause.stop();
     await this.#loop;

@@ -104,6 +104,11 @@ class SqliteCollection implements ReadModelCollection {
   readonly #put;
   readonly #writeAll: (documents: readonly ReadModelDocument[]) => void;
   readonly #secureDelete: boolean;
+  /**
+   * Query statements by their SQL: preparing one costs more than running it on a small table,
+   * and a collection's queries take few shapes (its indexed fields, order and cursor).
+   */
+  readonly #prepared = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database, table: string, spec: CollectionSpec, secureDelete: boolean) {
     this.#db = db;
@@ -155,6 +160,15 @@ class SqliteCollection implements ReadModelCollection {
     return;
   }
 
+  #statement<R>(sql: string): Database.Statement<unknown[], R> {
+    let statement = this.#prepared.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#prepared.set(sql, statement);
+    }
+    return statement as Database.Statement<unknown[], R>;
+  }
+
   #where(where: [string, FieldValue][]): { sql: string; params: (string | number | null)[] } {
     const clauses = ['data IS NOT NULL'];
     const params: (string | number | null)[] = [];
@@ -190,12 +204,10 @@ class SqliteCollection implements ReadModelCollection {
         params.push(sqlValue(after), sqlValue(after), afterId);
       }
     }
-    const rows = this.#db
-      .prepare<unknown[], Row>(
-        `SELECT id, data, versions FROM ${this.#table} WHERE ${sql}${cursorSql}
-         ORDER BY ${sort} ${dir}, id ${dir} LIMIT ?`,
-      )
-      .all(...params, query.limit + 1);
+    const rows = this.#statement<Row>(
+      `SELECT id, data, versions FROM ${this.#table} WHERE ${sql}${cursorSql}
+       ORDER BY ${sort} ${dir}, id ${dir} LIMIT ?`,
+    ).all(...params, query.limit + 1);
     const items = rows.slice(0, query.limit).map((row) => ({
       id: row.id,
       data: JSON.parse(row.data ?? '{}') as JsonObject,
@@ -215,9 +227,9 @@ class SqliteCollection implements ReadModelCollection {
     const checked = Object.entries(where);
     for (const [field, fieldValue] of checked) checkField(this.#spec, field, fieldValue);
     const { sql, params } = this.#where(checked);
-    const row = this.#db
-      .prepare<unknown[], { n: number }>(`SELECT COUNT(*) AS n FROM ${this.#table} WHERE ${sql}`)
-      .get(...params);
+    const row = this.#statement<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM ${this.#table} WHERE ${sql}`,
+    ).get(...params);
     return row?.n ?? 0;
   }
 
@@ -226,12 +238,10 @@ class SqliteCollection implements ReadModelCollection {
     const checked = Object.entries(where);
     for (const [name, fieldValue] of checked) checkField(this.#spec, name, fieldValue);
     const { sql, params } = this.#where(checked);
-    const rows = this.#db
-      .prepare<unknown[], { key: string | null; n: number }>(
-        `SELECT ${json(field)} AS key, COUNT(*) AS n FROM ${this.#table} WHERE ${sql}
-         GROUP BY key ORDER BY key`,
-      )
-      .all(...params);
+    const rows = this.#statement<{ key: string | null; n: number }>(
+      `SELECT ${json(field)} AS key, COUNT(*) AS n FROM ${this.#table} WHERE ${sql}
+       GROUP BY key ORDER BY key`,
+    ).all(...params);
     return rows.map((row) => ({
       key: row.key === null ? null : (JSON.parse(row.key) as JsonValue),
       count: row.n,

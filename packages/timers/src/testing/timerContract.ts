@@ -410,6 +410,30 @@ export function timerContract(name: string, harness: () => Promise<TimerStoreHar
       expect(await store.due(new Date(T0 + HOUR), 10)).toEqual([]);
     });
 
+    it('runs up to `concurrency` handlers at once (one by default), each due timer once', async () => {
+      for (const concurrency of [undefined, 3]) {
+        const { store } = await fresh();
+        for (let n = 0; n < 7; n += 1) await store.schedule(timer(`reassess:c${n}`, T0));
+        let inFlight = 0;
+        let most = 0;
+        const { runner, firings } = recordingRunner(store, {
+          clock: () => new Date(T0),
+          ...(concurrency === undefined ? {} : { concurrency }),
+          handle: async () => {
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            await pause(20);
+            inFlight -= 1;
+          },
+        });
+        expect(await runner.runOnce()).toBe(7);
+        expect(most).toBe(concurrency ?? 1);
+        expect(new Set(firings.map((firing) => firing.timer.id)).size).toBe(7);
+        expect(firings).toHaveLength(7);
+        expect(await store.due(new Date(T0 + HOUR), 10)).toEqual([]);
+      }
+    });
+
     it('lets stop() wait for the handler in flight', async () => {
       const { place, store } = await fresh();
       await store.schedule(timer('reassess:slow', T0));

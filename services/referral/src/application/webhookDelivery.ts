@@ -89,6 +89,8 @@ export type NotificationRef = {
 };
 
 const ATTEMPT_KIND = 'referral.webhook-attempt';
+/** Webhook attempts in flight at once, per referral process. */
+const WEBHOOK_CONCURRENCY = 8;
 const REVOKED: ReferralStatus = 'REFERRAL_STATUS_REVOKED';
 /** Statuses in which a referral's routing may still be owed to its provider. */
 const UNDELIVERED: readonly string[] = [
@@ -175,6 +177,10 @@ export class WebhookDelivery {
       handle: (firing) => this.#fire(firing),
       logger: this.#logger,
       what: 'webhook attempt',
+      // Attempts for different queues at once: one slow provider must not hold up the others'
+      // notices, and a surge's deliveries overlap their round trips. A queue (a provider's
+      // notices about a case) has one timer at a time, so its order holds.
+      concurrency: WEBHOOK_CONCURRENCY,
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
     });
   }
