@@ -47,14 +47,10 @@ export function renderPlatformReport(
   const widths = header.map((_, index) =>
     Math.max(...[header, ...lines].map((cells) => (cells[index] ?? '').length)),
   );
-  const memoryLines = memory.map(
-    (figure) =>
-      `  ${figure.service.padEnd(16)} ${figure.startMiB.toFixed(0).padStart(5)} → ${figure.loadedMiB
-        .toFixed(0)
-        .padStart(5)} → ${figure.afterMiB.toFixed(0).padStart(5)} MiB${
-        figure.afterMiB < figure.loadedMiB ? '' : '   (did not come down)'
-      }`,
-  );
+  const memoryLines = memory.map((figure) => {
+    const mib = (value: number): string => value.toFixed(0).padStart(5);
+    return `  ${figure.service.padEnd(16)} ${[figure.startMiB, figure.halfwayMiB, figure.loadedMiB, figure.afterMiB].map(mib).join(' →')} MiB   ${memoryVerdict(figure)}`;
+  });
   return [
     heading,
     '',
@@ -62,7 +58,20 @@ export function renderPlatformReport(
     widths.map((width) => '-'.repeat(width)).join('-|-'),
     ...lines.map((cells) => pad(cells, widths)),
     '',
-    'RSS per service: at start → after the sustained load → after the idle time',
+    'RSS per service: at start → halfway through the sustained load → at its end → after the idle time',
     ...memoryLines,
   ].join('\n');
+}
+
+/**
+ * Whether a service's memory levelled off: a leak grows through the second half of the load as
+ * through the first; a warm heap grows by a fraction of it, or not at all.
+ */
+export function memoryVerdict(figure: MemoryFigure): string {
+  const first = figure.halfwayMiB - figure.startMiB;
+  const second = figure.loadedMiB - figure.halfwayMiB;
+  const levelled = second <= Math.max(5, first / 4);
+  const growth = `second half ${second >= 0 ? '+' : ''}${second.toFixed(0)} MiB (first ${first >= 0 ? '+' : ''}${first.toFixed(0)})`;
+  const idle = figure.afterMiB < figure.loadedMiB ? 'came down when idle' : 'kept when idle';
+  return `${levelled ? 'levelled off' : 'STILL GROWING'}: ${growth}; ${idle}`;
 }

@@ -38,6 +38,8 @@ export interface PlatformResults {
 export interface MemoryFigure {
   readonly service: ServiceName;
   readonly startMiB: number;
+  /** After the first half of the sustained load. */
+  readonly halfwayMiB: number;
   readonly loadedMiB: number;
   readonly afterMiB: number;
 }
@@ -227,20 +229,27 @@ async function memory(
   receiver: WebhookReceiver,
 ): Promise<MemoryFigure[]> {
   progress(`memory: ${profile.memoryRate}/s for ${profile.memorySeconds} s`);
-  await openLoop({
-    api: platform.api,
-    ngoKey,
-    receiver,
-    rate: profile.memoryRate,
-    seconds: profile.memorySeconds,
-    drainSeconds: profile.drainSeconds,
-  });
+  // The load in two equal halves: a leak keeps growing through the second as through the first,
+  // where a warm heap has stopped growing (V8 seldom hands pages back, so RSS alone need not fall).
+  const half = (): Promise<ArrivalRun> =>
+    openLoop({
+      api: platform.api,
+      ngoKey,
+      receiver,
+      rate: profile.memoryRate,
+      seconds: profile.memorySeconds / 2,
+      drainSeconds: profile.drainSeconds,
+    });
+  await half();
+  const halfway = platform.residentMemory();
+  await half();
   const loaded = platform.residentMemory();
   await new Promise((idle) => setTimeout(idle, profile.memoryIdleSeconds * 1000));
   const after = platform.residentMemory();
   return (Object.keys(start) as ServiceName[]).map((service) => ({
     service,
     startMiB: start[service],
+    halfwayMiB: halfway[service],
     loadedMiB: loaded[service],
     afterMiB: after[service],
   }));
