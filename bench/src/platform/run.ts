@@ -118,6 +118,12 @@ async function withPlatform<T>(
   }
 }
 
+function settleNote(settle: { readonly seconds: number; readonly settled: boolean }): string {
+  return settle.settled
+    ? `settled in ${settle.seconds.toFixed(0)} s`
+    : `still busy after ${settle.seconds.toFixed(0)} s (measured anyway)`;
+}
+
 /** Intake throughput, gateway against the bare route, interleaved run by run. */
 async function intakeThroughput(
   profile: PlatformProfile,
@@ -170,6 +176,9 @@ async function endToEndLatency(
   const rates =
     platform.mode === 'distributed' ? profile.distributedArrivalRates : profile.arrivalRates;
   for (const rate of rates) {
+    // The figure before (a throughput run, a higher rate) leaves a backlog in the consumers: a
+    // run started on it would time the backlog's draining, not this rate.
+    progress(`${platform.mode}: ${settleNote(await platform.settle())} before ${rate}/s`);
     const measured: ArrivalRun[] = [];
     for (let run = 1; run <= profile.runs; run += 1) {
       const result = await openLoop({
@@ -228,6 +237,7 @@ async function memory(
   ngoKey: string,
   receiver: WebhookReceiver,
 ): Promise<MemoryFigure[]> {
+  progress(`memory: ${settleNote(await platform.settle())} first`);
   progress(`memory: ${profile.memoryRate}/s for ${profile.memorySeconds} s`);
   // The load in two equal halves: a leak keeps growing through the second as through the first,
   // where a warm heap has stopped growing (V8 seldom hands pages back, so RSS alone need not fall).
@@ -349,9 +359,9 @@ async function intakeScaling(
       );
     };
     await withPlatform('embedded', receiver, { ...options, prepare }, async (platform, ngoKey) => {
-      const settled = await platform.settle();
+      const settled = settleNote(await platform.settle());
       const figure = { size, p50: [] as number[], p99: [] as number[], notes: [] as string[] };
-      figure.notes.push(`settled ${settled.toFixed(0)} s after start`);
+      figure.notes.push(`${settled} after start`);
       for (let run = 1; run <= profile.runs; run += 1) {
         const { ms, refused } = await sequentialLatencies(
           platform.api,

@@ -206,13 +206,16 @@ export class RunningPlatform {
   /**
    * Waits until every service has been idle (under `idlePercent` of a core together) for a whole
    * second: a platform that just started over a large log is still reading it, and a figure taken
-   * meanwhile would measure that reading. Resolves with the seconds it took.
+   * meanwhile would measure that reading. Resolves with the seconds it took; after `timeoutMs`
+   * (default 2 minutes) it resolves anyway, with `settled` false, and the figure says so.
    */
   async settle(
     options: { readonly idlePercent?: number; readonly timeoutMs?: number } = {},
-  ): Promise<number> {
-    const idlePercent = options.idlePercent ?? 15;
-    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  ): Promise<{ readonly seconds: number; readonly settled: boolean }> {
+    // Idle, the embedded platform uses under 10 % of a core in all; the distributed one about
+    // 45 %, its relays and consumers polling FerretDB and Kafka (measured on the 2-core machines).
+    const idlePercent = options.idlePercent ?? (this.mode === 'embedded' ? 15 : 70);
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
     const started = Date.now();
     const ticks = (): number => {
       let sum = 0;
@@ -228,8 +231,9 @@ export class RunningPlatform {
       const before = ticks();
       await new Promise((wait) => setTimeout(wait, 1_000));
       // Clock ticks are 1/100 s on Linux: ticks in one second are percent of a core.
-      if (ticks() - before < idlePercent) return (Date.now() - started) / 1000;
-      if (Date.now() > deadline) throw new Error('the platform did not settle');
+      const seconds = (Date.now() - started) / 1000;
+      if (ticks() - before < idlePercent) return { seconds, settled: true };
+      if (Date.now() > deadline) return { seconds, settled: false };
     }
   }
 
