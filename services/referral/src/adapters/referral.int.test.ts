@@ -187,6 +187,7 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
   let intakeStore: EventStore;
   let riskStore: EventStore;
   let providersSeen: ReadModelCollection;
+  let caseReferrals: ReadModelCollection;
   let routing: RoutingProcess;
   let deliveries: WebhookDelivery;
   let subscriptions: Subscription[];
@@ -283,6 +284,9 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     });
     routing = await RoutingProcess.open(readModels, referrals, logger);
     providersSeen = await readModels.collection('providers', { indexes: [] });
+    caseReferrals = await readModels.collection('case_referrals', {
+      indexes: ['caseId', 'providerOrganisationId', 'programmeId', 'open', 'status'],
+    });
     deliveries = new WebhookDelivery({
       store,
       timers: await platform.timers(),
@@ -1237,6 +1241,55 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
       new Webhook(rotated).verify(JSON.stringify(after.payload), headersOf(after)),
     ).toThrow();
     secrets.set('/embassy-rotated', rotated);
+  });
+
+  it('routes a case whose routing was cut short between its index entry and its decision', async () => {
+    // What a crash or a database outage right after route()'s first write leaves: the case's
+    // index holds the referral, its stream nothing. The infra fault suite met it after a
+    // FerretDB restart, and the case stayed unrouted: the entry counted as the need covered.
+    const cutShort = '0195a1c2-7f00-7000-8000-0000000ca5f3';
+    const referralId = referralIdOf(cutShort, embassy);
+    const routedBefore = await caseReferrals.get(
+      referralIdOf('0195a1c2-7f00-7000-8000-0000000ca5f2', embassy),
+    );
+    expect(routedBefore?.data).toBeDefined();
+    await caseReferrals.write([
+      {
+        id: referralId,
+        data: {
+          ...routedBefore?.data,
+          referralId,
+          caseId: cutShort,
+          status: 'UNKNOWN',
+          open: true,
+        },
+        versions: {},
+      },
+    ]);
+    await intakeStore.append(
+      `case-${cutShort}`,
+      [
+        caseSubmitted(
+          cutShort,
+          ['NEED_RELOCATION_ABROAD'],
+          [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
+        ),
+      ],
+      { expectedVersion: 'no_stream' },
+    );
+    await riskStore.append(
+      `assessment-${cutShort}`,
+      [riskAssessed(cutShort, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_URGENT')],
+      { expectedVersion: 'no_stream' },
+    );
+    await eventually('the cut-short referral delivered', async () =>
+      (await statusOf(cutShort, embassy)).includes('REFERRAL_STATUS_DELIVERED') ? true : undefined,
+    );
+    expect(await statusOf(cutShort, embassy)).toEqual(['ROUTED', 'REFERRAL_STATUS_DELIVERED']);
+    // Under the same id as the entry: one referral, not a second beside it.
+    expect(
+      (await caseReferrals.query({ where: { caseId: cutShort } })).items.map((item) => item.id),
+    ).toEqual([referralId]);
   });
 
   it('never logs a webhook URL’s query or secret', () => {

@@ -398,6 +398,11 @@ export class Referrals {
     return feedback;
   }
 
+  /** Whether the referral's routing was decided (its stream holds ReferralRouted). */
+  async isRouted(referralId: string): Promise<boolean> {
+    return (await this.state(referralId)).status !== 'NOT_ROUTED';
+  }
+
   /** The referrals a case was routed to (or was about to be), in referral id order. */
   async ofCase(caseId: string): Promise<CaseReferral[]> {
     const documents = await everyDocument(this.#byCase, { caseId });

@@ -25,6 +25,7 @@ import {
   type CaseStatus,
   type ConsentGrant,
   type Eligibility,
+  type ExistingReferral,
   type ProgrammeDescription,
   type ProviderDescription,
   type RevocationReason,
@@ -396,12 +397,20 @@ export class RoutingProcess {
     if (standing === undefined || risk === undefined || standing.status !== 'open') return;
     const caseFacts: CaseFacts & CaseDeadlines = { ...standing, ...risk };
     const matches = route(caseFacts, await this.#targets());
-    const existing = (await this.#referrals.ofCase(caseId)).map((referral) => ({
-      providerOrganisationId: referral.providerOrganisationId,
-      programmeId: referral.programmeId ?? '',
-      ...(referral.needsServed === undefined ? {} : { needsServed: referral.needsServed }),
-      status: referral.status ?? 'UNKNOWN',
-    }));
+    const existing: ExistingReferral[] = [];
+    for (const referral of await this.#referrals.ofCase(caseId)) {
+      // Indexed before it is routed: an entry whose routing was cut short (a crash, a database
+      // outage, between the two writes) is no referral yet. Left out, its match is planned again
+      // and routed under the same id; counted, it would hold the case's need as covered forever.
+      const status = referral.status ?? 'UNKNOWN';
+      if (status === 'UNKNOWN' && !(await this.#referrals.isRouted(referral.referralId))) continue;
+      existing.push({
+        providerOrganisationId: referral.providerOrganisationId,
+        programmeId: referral.programmeId ?? '',
+        ...(referral.needsServed === undefined ? {} : { needsServed: referral.needsServed }),
+        status,
+      });
+    }
     let routed = 0;
     for (const match of plan(caseFacts, matches, existing)) {
       if (await this.#referrals.route(caseFacts, match, causationId)) routed += 1;
