@@ -93,7 +93,7 @@ function failuresNote(samples: readonly Sample[]): string | undefined {
   return `${failures} failed (${samples.find((sample) => sample.firstError)?.firstError ?? ''})`;
 }
 
-async function withPlatform<T>(
+export async function withPlatform<T>(
   mode: Mode,
   receiver: WebhookReceiver,
   options: {
@@ -176,11 +176,11 @@ async function endToEndLatency(
   const rates =
     platform.mode === 'distributed' ? profile.distributedArrivalRates : profile.arrivalRates;
   for (const rate of rates) {
-    // The figure before (a throughput run, a higher rate) leaves a backlog in the consumers: a
-    // run started on it would time the backlog's draining, not this rate.
-    progress(`${platform.mode}: ${settleNote(await platform.settle())} before ${rate}/s`);
     const measured: ArrivalRun[] = [];
     for (let run = 1; run <= profile.runs; run += 1) {
+      // The run before (a throughput run, this rate above what the platform sustains) leaves a
+      // backlog in the consumers: a run started on it would time the backlog's draining too.
+      progress(`${platform.mode}: ${settleNote(await platform.settle())} before ${rate}/s`);
       const result = await openLoop({
         api: platform.api,
         ngoKey,
@@ -230,7 +230,7 @@ async function endToEndLatency(
 }
 
 /** RSS of every service at start, after sustained load, and after the load stopped. */
-async function memory(
+export async function memory(
   profile: PlatformProfile,
   platform: RunningPlatform,
   start: Record<ServiceName, number>,
@@ -344,7 +344,7 @@ async function sequentialLatencies(
  * Intake's latency with 10k, 100k (full: 1M) events already in its log: a platform per size,
  * started on a pre-filled store and left to settle, then submissions one after another.
  */
-async function intakeScaling(
+export async function intakeScaling(
   profile: PlatformProfile,
   receiver: WebhookReceiver,
   options: { readonly kafkaBrokers: string; readonly mongodbUri: string },
@@ -402,7 +402,7 @@ async function intakeScaling(
 }
 
 /** SQLite projection rebuild at each log size, beside raw bulk inserts of the same rows. */
-async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> {
+export async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> {
   const sizes = [...new Set([...profile.scalingEvents, profile.rebuildEvents])].sort(
     (a, b) => a - b,
   );
