@@ -454,6 +454,25 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     if (stored === undefined) throw new Error('nothing appended');
     return stored;
   };
+  /** A new case that needs relocation abroad, consented for embassies, assessed medium. */
+  const submitForEmbassy = async (id: string): Promise<void> => {
+    await intakeStore.append(
+      `case-${id}`,
+      [
+        caseSubmitted(
+          id,
+          ['NEED_RELOCATION_ABROAD'],
+          [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
+        ),
+      ],
+      { expectedVersion: 'no_stream' },
+    );
+    await riskStore.append(
+      `assessment-${id}`,
+      [riskAssessed(id, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_URGENT')],
+      { expectedVersion: 'no_stream' },
+    );
+  };
   const intakeEvent = (type: string, id: string, data: JsonObject): NewEvent => ({
     type,
     schemaVersion: 1,
@@ -1157,22 +1176,7 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
     const signaturesOf = (delivery: Delivery) =>
       String(delivery.headers['webhook-signature'] ?? '').split(' ');
     const routeToEmbassy = async (id: string) => {
-      await intakeStore.append(
-        `case-${id}`,
-        [
-          caseSubmitted(
-            id,
-            ['NEED_RELOCATION_ABROAD'],
-            [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
-          ),
-        ],
-        { expectedVersion: 'no_stream' },
-      );
-      await riskStore.append(
-        `assessment-${id}`,
-        [riskAssessed(id, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_URGENT')],
-        { expectedVersion: 'no_stream' },
-      );
+      await submitForEmbassy(id);
       const referralId = referralIdOf(id, embassy);
       return eventually('the routing webhook', () =>
         receiver.deliveries.find(
@@ -1253,40 +1257,31 @@ function referralSuite(platformConfig: (dir: string) => PlatformConfig): void {
       referralIdOf('0195a1c2-7f00-7000-8000-0000000ca5f2', embassy),
     );
     expect(routedBefore?.data).toBeDefined();
-    await caseReferrals.write([
-      {
-        id: referralId,
-        data: {
-          ...routedBefore?.data,
-          referralId,
-          caseId: cutShort,
-          status: 'UNKNOWN',
-          open: true,
-        },
-        versions: {},
+    // And one whose provider the plan no longer chooses: it would hold a place of that
+    // provider's capacity for good, open and never routed.
+    const gone = referralIdOf(cutShort, providerPrincipal('org-gone'));
+    const unfinished = (id: string, providerOrganisationId: string) => ({
+      id,
+      data: {
+        ...routedBefore?.data,
+        referralId: id,
+        caseId: cutShort,
+        providerOrganisationId,
+        status: 'UNKNOWN',
+        open: true,
       },
+      versions: {},
+    });
+    await caseReferrals.write([
+      unfinished(referralId, 'org-embassy'),
+      unfinished(gone, 'org-gone'),
     ]);
-    await intakeStore.append(
-      `case-${cutShort}`,
-      [
-        caseSubmitted(
-          cutShort,
-          ['NEED_RELOCATION_ABROAD'],
-          [{ recipientTypes: ['RECIPIENT_TYPE_EMBASSY'], fieldGroups: ['FIELD_GROUP_IDENTITY'] }],
-        ),
-      ],
-      { expectedVersion: 'no_stream' },
-    );
-    await riskStore.append(
-      `assessment-${cutShort}`,
-      [riskAssessed(cutShort, 'RISK_LEVEL_MEDIUM', 'DEADLINE_CLASS_URGENT')],
-      { expectedVersion: 'no_stream' },
-    );
+    await submitForEmbassy(cutShort);
     await eventually('the cut-short referral delivered', async () =>
       (await statusOf(cutShort, embassy)).includes('REFERRAL_STATUS_DELIVERED') ? true : undefined,
     );
     expect(await statusOf(cutShort, embassy)).toEqual(['ROUTED', 'REFERRAL_STATUS_DELIVERED']);
-    // Under the same id as the entry: one referral, not a second beside it.
+    // Under the same id as the entry: one referral, not a second beside it; the other is gone.
     expect(
       (await caseReferrals.query({ where: { caseId: cutShort } })).items.map((item) => item.id),
     ).toEqual([referralId]);

@@ -268,7 +268,8 @@ export class Referrals {
       open: true,
     };
     const indexed = await this.#byCase.get(referralId);
-    if (indexed === undefined) {
+    // Absent, or forgotten (a tombstone) after a routing cut short that is planned again now.
+    if (indexed?.data === undefined) {
       await this.#byCase.write([
         { id: referralId, data: entry as unknown as JsonObject, versions: {} },
       ]);
@@ -401,6 +402,15 @@ export class Referrals {
   /** Whether the referral's routing was decided (its stream holds ReferralRouted). */
   async isRouted(referralId: string): Promise<boolean> {
     return (await this.state(referralId)).status !== 'NOT_ROUTED';
+  }
+
+  /**
+   * Removes a case's index entry for a referral whose routing was never decided (cut short, and
+   * no longer planned). Nothing when the referral's stream shows it routed after all.
+   */
+  async forgetUnrouted(referralId: string): Promise<void> {
+    if (await this.isRouted(referralId)) return;
+    await this.#byCase.write([{ id: referralId, data: undefined, versions: {} }]);
   }
 
   /** The referrals a case was routed to (or was about to be), in referral id order. */

@@ -32,7 +32,7 @@ import {
   type RiskLevel,
 } from '../domain/index.ts';
 import type { ProviderDirectory } from './providerDirectory.ts';
-import type { CaseDeadlines, Referrals } from './referrals.ts';
+import { Referrals, type CaseDeadlines } from './referrals.ts';
 
 /** The case as it now stands: who it is for (the NGO), what it needs, what consent allows. */
 type CaseStanding = Pick<
@@ -394,16 +394,17 @@ export class RoutingProcess {
       this.#cases.get(caseId).then((found) => standingOf(found?.data)),
       this.#risks.get(caseId).then((found) => riskOf(found?.data)),
     ]);
-    if (standing === undefined || risk === undefined || standing.status !== 'open') return;
-    const caseFacts: CaseFacts & CaseDeadlines = { ...standing, ...risk };
-    const matches = route(caseFacts, await this.#targets());
     const existing: ExistingReferral[] = [];
+    // Indexed before it is routed: an entry whose routing was cut short (a crash, a database
+    // outage, between the two writes) is no referral yet. Left out, its match is planned again
+    // and routed under the same id; counted, it would hold the case's need as covered forever.
+    const unfinished: string[] = [];
     for (const referral of await this.#referrals.ofCase(caseId)) {
-      // Indexed before it is routed: an entry whose routing was cut short (a crash, a database
-      // outage, between the two writes) is no referral yet. Left out, its match is planned again
-      // and routed under the same id; counted, it would hold the case's need as covered forever.
       const status = referral.status ?? 'UNKNOWN';
-      if (status === 'UNKNOWN' && !(await this.#referrals.isRouted(referral.referralId))) continue;
+      if (status === 'UNKNOWN' && !(await this.#referrals.isRouted(referral.referralId))) {
+        unfinished.push(referral.referralId);
+        continue;
+      }
       existing.push({
         providerOrganisationId: referral.providerOrganisationId,
         programmeId: referral.programmeId ?? '',
@@ -411,15 +412,26 @@ export class RoutingProcess {
         status,
       });
     }
-    let routed = 0;
-    for (const match of plan(caseFacts, matches, existing)) {
-      if (await this.#referrals.route(caseFacts, match, causationId)) routed += 1;
+    const planned = new Set<string>();
+    if (standing !== undefined && risk !== undefined && standing.status === 'open') {
+      const caseFacts: CaseFacts & CaseDeadlines = { ...standing, ...risk };
+      const matches = route(caseFacts, await this.#targets());
+      let routed = 0;
+      for (const match of plan(caseFacts, matches, existing)) {
+        planned.add(Referrals.idOf(caseId, match.providerOrganisationId, match.programmeId));
+        if (await this.#referrals.route(caseFacts, match, causationId)) routed += 1;
+      }
+      if (routed > 0) {
+        // Not `level`: pino's own field, which the risk level would overwrite in the JSON line.
+        this.#logger.info({ caseId, riskLevel: risk.level, routed }, 'case routed to providers');
+      } else if (matches.length === 0) {
+        this.#logger.info({ caseId, level: risk.level }, 'no provider matches the case');
+      }
     }
-    if (routed > 0) {
-      // Not `level`: pino's own field, which the risk level would overwrite in the JSON line.
-      this.#logger.info({ caseId, riskLevel: risk.level, routed }, 'case routed to providers');
-    } else if (matches.length === 0) {
-      this.#logger.info({ caseId, level: risk.level }, 'no provider matches the case');
+    // One the plan no longer chooses (its provider or the case changed meanwhile) would count
+    // against its provider's capacity for good, open and never routed: it goes.
+    for (const referralId of unfinished) {
+      if (!planned.has(referralId)) await this.#referrals.forgetUnrouted(referralId);
     }
   }
 
