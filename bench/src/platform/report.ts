@@ -67,7 +67,7 @@ export function renderPlatformReport(
  * Whether a service's memory levelled off: a leak grows through the second half of the load as
  * through the first; a warm heap grows by a fraction of it, or not at all.
  */
-export function memoryVerdict(figure: MemoryFigure): string {
+function memoryVerdict(figure: MemoryFigure): string {
   const first = figure.halfwayMiB - figure.startMiB;
   const second = figure.loadedMiB - figure.halfwayMiB;
   const levelled = second <= Math.max(5, first / 4);

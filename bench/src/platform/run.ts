@@ -93,7 +93,7 @@ function failuresNote(samples: readonly Sample[]): string | undefined {
   return `${failures} failed (${samples.find((sample) => sample.firstError)?.firstError ?? ''})`;
 }
 
-export async function withPlatform<T>(
+async function withPlatform<T>(
   mode: Mode,
   receiver: WebhookReceiver,
   options: {
@@ -230,7 +230,7 @@ async function endToEndLatency(
 }
 
 /** RSS of every service at start, after sustained load, and after the load stopped. */
-export async function memory(
+async function memory(
   profile: PlatformProfile,
   platform: RunningPlatform,
   start: Record<ServiceName, number>,
@@ -344,7 +344,7 @@ async function sequentialLatencies(
  * Intake's latency with 10k, 100k (full: 1M) events already in its log: a platform per size,
  * started on a pre-filled store and left to settle, then submissions one after another.
  */
-export async function intakeScaling(
+async function intakeScaling(
   profile: PlatformProfile,
   receiver: WebhookReceiver,
   options: { readonly kafkaBrokers: string; readonly mongodbUri: string },
@@ -402,7 +402,7 @@ export async function intakeScaling(
 }
 
 /** SQLite projection rebuild at each log size, beside raw bulk inserts of the same rows. */
-export async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> {
+async function rebuildFigures(profile: PlatformProfile): Promise<PlatformRow[]> {
   const sizes = [...new Set([...profile.scalingEvents, profile.rebuildEvents])].sort(
     (a, b) => a - b,
   );
