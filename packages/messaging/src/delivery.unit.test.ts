@@ -58,22 +58,32 @@ describe('deliverWithRetries', () => {
     data: new Uint8Array(),
   };
 
-  it('retries a handler whose store is unavailable for as long as it is, past maxAttempts, never dead-lettering', async () => {
-    let calls = 0;
-    const outcome = await deliverWithRetries(
+  /** Delivers `message` to `handler` on topic `t`, retrying 1 ms apart. */
+  const deliver = (
+    handler: () => Promise<void>,
+    options: { readonly maxAttempts?: number; readonly stopping?: () => boolean } = {},
+  ) =>
+    deliverWithRetries(
       {
         group: 'g',
         topics: ['t'],
-        maxAttempts: 2,
         retryDelayMs: 1,
-        handler: async () => {
-          calls += 1;
-          if (calls <= 6) throw new UnavailableError('the store is restarting');
-        },
+        ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+        handler,
       },
       message,
       't',
-      () => false,
+      options.stopping ?? (() => false),
+    );
+
+  it('retries a handler whose store is unavailable for as long as it is, past maxAttempts, never dead-lettering', async () => {
+    let calls = 0;
+    const outcome = await deliver(
+      async () => {
+        calls += 1;
+        if (calls <= 6) throw new UnavailableError('the store is restarting');
+      },
+      { maxAttempts: 2 },
     );
     expect(outcome).toEqual({ ok: true });
     expect(calls).toBe(7);
@@ -81,20 +91,12 @@ describe('deliverWithRetries', () => {
 
   it('still gives up on a message its handler refuses, after maxAttempts', async () => {
     let calls = 0;
-    const outcome = await deliverWithRetries(
-      {
-        group: 'g',
-        topics: ['t'],
-        maxAttempts: 3,
-        retryDelayMs: 1,
-        handler: async () => {
-          calls += 1;
-          throw new ValidationError('cannot be handled');
-        },
+    const outcome = await deliver(
+      async () => {
+        calls += 1;
+        throw new ValidationError('cannot be handled');
       },
-      message,
-      't',
-      () => false,
+      { maxAttempts: 3 },
     );
     expect(outcome).toMatchObject({
       ok: false,
@@ -107,19 +109,12 @@ describe('deliverWithRetries', () => {
 
   it('stops retrying an unavailable store when the subscription stops', async () => {
     let stopping = false;
-    const outcome = await deliverWithRetries(
-      {
-        group: 'g',
-        topics: ['t'],
-        retryDelayMs: 1,
-        handler: async () => {
-          stopping = true;
-          throw new UnavailableError('down');
-        },
+    const outcome = await deliver(
+      async () => {
+        stopping = true;
+        throw new UnavailableError('down');
       },
-      message,
-      't',
-      () => stopping,
+      { stopping: () => stopping },
     );
     expect(outcome).toEqual({ ok: false, interrupted: true });
   });
