@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { common, intake, referral } from '@aman/contracts';
-import type { EventStore, JsonObject, NewEvent, StoredEvent } from '@aman/eventstore';
+import {
+  handleCommand,
+  type EventStore,
+  type JsonObject,
+  type NewEvent,
+  type StoredEvent,
+} from '@aman/eventstore';
 import {
   Platform,
   ServiceClient,
@@ -28,7 +34,7 @@ import { ProviderDirectory } from '../application/providerDirectory.ts';
 import { ProviderFeed } from '../application/providerFeed.ts';
 import { Referrals } from '../application/referrals.ts';
 import { RoutingProcess } from '../application/routingProcess.ts';
-import type { ReferralEvent } from '../domain/index.ts';
+import { referralDecider, type ReferralEvent } from '../domain/index.ts';
 import { REFERRAL_SERVICE_NAME, referralServer } from './grpcServer.ts';
 import { intakePackets } from './intakePackets.ts';
 
@@ -783,5 +789,66 @@ function lifecycleSuite(platformConfig: (dir: string) => PlatformConfig): void {
         [fundB.organisationId, 'REFERRAL_STATUS_ROUTED'],
       ]),
     );
+  });
+
+  it('escalates a missed deadline whose event reaches routing before the case’s index shows it', async () => {
+    // A decision appends, then writes the case's index of referrals; its event can reach routing
+    // between the two (the relay was quick, or the writer died). Here the second write never
+    // comes: the expiry is decided on the stream alone, the index left saying ROUTED.
+    const medicalA = providerPrincipal('org-medical-fund-a');
+    const medicalB = providerPrincipal('org-medical-fund-b');
+    for (const [fund, capacity] of [
+      [medicalA, 5],
+      [medicalB, 4],
+    ] as const) {
+      await asAdmin.call(
+        'registerProvider',
+        pullProvider(fund.organisationId, 'RECIPIENT_TYPE_EMERGENCY_FUND', ['NEED_MEDICAL'], {
+          capacity,
+        }),
+        { principal: admin },
+      );
+    }
+    await eventually('both medical funds known to routing', async () => {
+      const known = await providersSeen.getMany([medicalA.organisationId, medicalB.organisationId]);
+      return [...known.values()].filter((each) => each.data !== undefined).length === 2
+        ? true
+        : undefined;
+    });
+    const caseId = caseNumber(8);
+    await submit(caseId, ['NEED_MEDICAL']);
+    await assess(caseId, 'RISK_LEVEL_HIGH', 'DEADLINE_CLASS_URGENT', 72 * 3600, 144 * 3600);
+    const first = referralOf(caseId, medicalA);
+    await eventually('the routing', async () =>
+      (await history(first)).length > 0 ? true : undefined,
+    );
+    const state = await referrals.state(first);
+    if (state.status === 'NOT_ROUTED') throw new Error('routed, yet not routed');
+    await handleCommand(
+      store,
+      `referral-${first}`,
+      referralDecider,
+      {
+        type: 'MissDeadline',
+        data: {
+          deadline: 'acknowledgement',
+          at: new Date(Date.parse(state.acknowledgeBy) + 1_000).toISOString(),
+        },
+      },
+      {
+        metadata: {
+          actor: { organisationId: ngo.organisationId, principalId: 'referral' },
+          correlationId: caseId,
+        },
+      },
+    );
+    await eventually('the next provider', async () =>
+      (await history(referralOf(caseId, medicalB))).length > 0 ? true : undefined,
+    );
+    expect(await history(first)).toEqual([
+      'ReferralRouted',
+      'REFERRAL_STATUS_EXPIRED acknowledgement_missed',
+      'ReferralEscalated',
+    ]);
   });
 }

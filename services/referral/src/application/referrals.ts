@@ -399,6 +399,17 @@ export class Referrals {
     return feedback;
   }
 
+  /**
+   * Brings the referral's index entry up to its stream once the stream holds `version`: that of
+   * the referral's own event a consumer reacts to. A decision appends, then writes the index; the
+   * event can reach a consumer between the two (the relay is quick, or the writer crashed), and
+   * routing that read the older entry would take an expired or declined referral as still
+   * covering its need, and never escalate.
+   */
+  async catchUp(referralId: string, version: number): Promise<void> {
+    await this.#keepIndex(referralId, await this.stateAtLeast(referralId, version));
+  }
+
   /** Whether the referral's routing was decided (its stream holds ReferralRouted). */
   async isRouted(referralId: string): Promise<boolean> {
     return (await this.state(referralId)).status !== 'NOT_ROUTED';
@@ -548,28 +559,32 @@ export class Referrals {
       command,
       { metadata },
     );
-    const { state } = result;
-    if (state.status !== 'NOT_ROUTED') {
-      const indexed = await this.#byCase.get(referralId);
-      const entry = indexed?.data as CaseReferral | undefined;
-      const open = !FINAL.includes(state.status);
-      if (entry !== undefined && (entry.status !== state.status || entry.open !== open)) {
-        await this.#byCase.write([
-          {
-            id: referralId,
-            data: {
-              ...entry,
-              status: state.status,
-              open,
-              statusSince: new Date().toISOString(),
-            } as unknown as JsonObject,
-            versions: {},
-          },
-        ]);
-      }
+    if (result.state.status !== 'NOT_ROUTED') {
+      await this.#keepIndex(referralId, result.state);
       await this.keepDeadlines(referralId);
     }
     return result;
+  }
+
+  /** The referral's index entry (status, open) as its stream now says, when it says otherwise. */
+  async #keepIndex(referralId: string, state: ReferralState): Promise<void> {
+    if (state.status === 'NOT_ROUTED') return;
+    const indexed = await this.#byCase.get(referralId);
+    const entry = indexed?.data as CaseReferral | undefined;
+    const open = !FINAL.includes(state.status);
+    if (entry === undefined || (entry.status === state.status && entry.open === open)) return;
+    await this.#byCase.write([
+      {
+        id: referralId,
+        data: {
+          ...entry,
+          status: state.status,
+          open,
+          statusSince: new Date().toISOString(),
+        } as unknown as JsonObject,
+        versions: {},
+      },
+    ]);
   }
 }
 

@@ -201,8 +201,10 @@ export class RoutingProcess {
         if (caseId === undefined || referralId === undefined) return;
         // An acceptance takes a place of its programme's quota.
         if (status === 'REFERRAL_STATUS_ACCEPTED') await this.#placeTaken(referralId, event.id);
-        // A decline, a missed deadline or a closure: the next in rank is due.
+        // A decline, a missed deadline or a closure: the next in rank is due, planned on an
+        // index that shows this event.
         if ((FAILED as readonly JsonValue[]).includes(status ?? null)) {
+          await this.#referrals.catchUp(referralId, event.version);
           await this.#settle(caseId, event.id);
         }
         return;
