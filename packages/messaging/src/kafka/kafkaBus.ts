@@ -109,6 +109,24 @@ function headersOf(raw: IHeaders | undefined): Headers {
   return headers;
 }
 
+/**
+ * A kafkajs client once connected. A failed connection is forgotten (`forget`), so that the next
+ * use connects again: kept, it would fail every later publish and health check of the process,
+ * long after the broker came back.
+ */
+function connected<Client extends { connect: () => Promise<void> }>(
+  client: Client,
+  forget: () => void,
+): Promise<Client> {
+  return client.connect().then(
+    () => client,
+    (error: unknown) => {
+      forget();
+      throw error;
+    },
+  );
+}
+
 /** The kafkajs client configuration of a bus: the one place a Kafka client is configured. */
 export function kafkaClientConfig(options: KafkaBusOptions): KafkaConfig {
   const { sasl, ssl } = options.security ?? {};
@@ -149,22 +167,17 @@ export class KafkaBus implements Publisher, Subscriber {
   }
 
   #connectedProducer(): Promise<Producer> {
-    this.#producer ??= (async () => {
-      // One request in flight keeps per-partition order across retries; idempotence removes
-      // the duplicates a retried send would otherwise write.
-      const producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-      await producer.connect();
-      return producer;
-    })();
+    // One request in flight keeps per-partition order across retries; idempotence removes the
+    // duplicates a retried send would otherwise write.
+    this.#producer ??= connected(
+      this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+      () => (this.#producer = undefined),
+    );
     return this.#producer;
   }
 
   #connectedAdmin(): Promise<Admin> {
-    this.#admin ??= (async () => {
-      const admin = this.#kafka.admin();
-      await admin.connect();
-      return admin;
-    })();
+    this.#admin ??= connected(this.#kafka.admin(), () => (this.#admin = undefined));
     return this.#admin;
   }
 
