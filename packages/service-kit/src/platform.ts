@@ -35,6 +35,7 @@ import {
 } from './pipeline.ts';
 import { SpanKind, contextFromTraceparent, inSpan } from './telemetry.ts';
 import { tracedEventStore } from './tracedEventStore.ts';
+import { MongoWatchdog } from './mongoWatchdog.ts';
 import { asOutage } from './outages.ts';
 import { tracedPublisher } from './tracedPublisher.ts';
 import { tracedTimerStore } from './timers.ts';
@@ -120,7 +121,16 @@ export class Platform {
       this.#mongo = new MongoClient(this.#config.mongoUri);
       await this.#mongo.connect();
       const client = this.#mongo;
-      this.#closers.push(() => client.close());
+      const watchdog = new MongoWatchdog({
+        client,
+        uri: this.#config.mongoUri,
+        logger: this.#logger,
+      });
+      watchdog.start();
+      this.#closers.push(async () => {
+        await watchdog.stop();
+        await client.close();
+      });
     }
     const database = `${this.#config.databasePrefix}_${this.#service.replaceAll('-', '_')}`;
     return { client: this.#mongo, database };

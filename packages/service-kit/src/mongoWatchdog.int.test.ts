@@ -1,0 +1,138 @@
+import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
+
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { MongoClient } from 'mongodb';
+
+import { describeWithMongo } from '@aman/testing';
+
+import type { Logger } from './logger.ts';
+import { MongoWatchdog } from './mongoWatchdog.ts';
+
+/** A TCP proxy to the database that can go away and come back on the same port. */
+class Proxy {
+  readonly #target: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  port = 0;
+
+  constructor(uri: string) {
+    const { hostname, port } = new URL(uri);
+    this.#target = { host: hostname, port: Number(port || 27017) };
+  }
+
+  async open(): Promise<void> {
+    const server = createServer((inbound) => {
+      const outbound = connectTcp(this.#target.port, this.#target.host);
+      for (const socket of [inbound, outbound]) {
+        this.#sockets.add(socket);
+        socket.on('error', () => socket.destroy());
+        socket.on('close', () => {
+          this.#sockets.delete(socket);
+          (socket === inbound ? outbound : inbound).destroy();
+        });
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    const address = server.address();
+    this.port = typeof address === 'object' && address !== null ? address.port : 0;
+    this.#server = server;
+  }
+
+  /** Stops listening and cuts every connection: the database restarting. */
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const warnings: string[] = [];
+const logger = {
+  warn: (_fields: unknown, message: string) => warnings.push(message),
+} as unknown as Logger;
+
+describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
+  const proxy = new Proxy(uri);
+  let client: MongoClient;
+
+  beforeAll(async () => {
+    await proxy.open();
+    client = new MongoClient(`mongodb://127.0.0.1:${String(proxy.port)}/`, {
+      serverSelectionTimeoutMS: 1_000,
+    });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client.close();
+    await proxy.close();
+  });
+
+  const ping = () => client.db(database).command({ ping: 1 });
+
+  it('leaves a client that finds its server alone', async () => {
+    const watchdog = new MongoWatchdog({ client, uri, logger });
+    await watchdog.check();
+    expect(watchdog.reconnects).toBe(0);
+    await expect(ping()).resolves.toMatchObject({ ok: 1 });
+  });
+
+  it('reconnects a client left without a server while the database answers', async () => {
+    // The driver's state seen in the fault suite, made on purpose: the client's server monitor
+    // stops (driver internals), then the database goes away and comes back. Nothing in the client
+    // looks at the server again, so it keeps failing server selection.
+    const topology = (client as unknown as { topology: { s: { servers: Map<string, unknown> } } })
+      .topology;
+    for (const server of topology.s.servers.values()) {
+      (server as { monitor?: { close: () => void } }).monitor?.close();
+    }
+    await proxy.close();
+    await expect(ping()).rejects.toThrow();
+    await proxy.open();
+    await expect(ping()).rejects.toMatchObject({ name: 'MongoServerSelectionError' });
+    await expect(ping()).rejects.toMatchObject({ name: 'MongoServerSelectionError' });
+
+    const watchdog = new MongoWatchdog({
+      client,
+      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
+      logger,
+    });
+    await watchdog.check();
+    expect(watchdog.reconnects).toBe(1);
+    expect(warnings).toEqual([expect.stringContaining('reconnecting')]);
+    await expect(ping()).resolves.toMatchObject({ ok: 1 });
+    // And once it finds its server, the next check leaves it be.
+    await watchdog.check();
+    expect(watchdog.reconnects).toBe(1);
+  });
+
+  it('does nothing while the database itself does not answer', async () => {
+    const watchdog = new MongoWatchdog({
+      client,
+      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
+      logger,
+      probeTimeoutMS: 500,
+    });
+    await proxy.close();
+    try {
+      await watchdog.check();
+      expect(watchdog.reconnects).toBe(0);
+    } finally {
+      await proxy.open();
+    }
+    await expect(
+      (async () => {
+        for (let attempt = 0; attempt < 50; attempt += 1) {
+          try {
+            return await ping();
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        return ping();
+      })(),
+    ).resolves.toMatchObject({ ok: 1 });
+  });
+});
