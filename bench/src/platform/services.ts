@@ -142,7 +142,14 @@ export class RunningPlatform {
 
   #startService(name: ServiceName): Promise<void> {
     return new Promise((ready, fail) => {
-      const child = spawn(process.execPath, [join(ROOT, `services/${name}/dist/main.js`)], {
+      // BENCH_CPU_PROFILE_DIR: each service writes a V8 CPU profile there when it stops.
+      const profileDir = process.env['BENCH_CPU_PROFILE_DIR'];
+      const profiling =
+        profileDir === undefined || profileDir === ''
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`];
+      const main = join(ROOT, `services/${name}/dist/main.js`);
+      const child = spawn(process.execPath, [...profiling, main], {
         cwd: ROOT,
         env: this.#env,
         stdio: ['ignore', 'pipe', 'pipe'],
