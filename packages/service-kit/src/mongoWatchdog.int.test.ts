@@ -1,52 +1,10 @@
-import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
-
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { MongoClient } from 'mongodb';
 
-import { describeWithMongo } from '@aman/testing';
+import { TcpProxy, describeWithMongo } from '@aman/testing';
 
 import type { Logger } from './logger.ts';
 import { MongoWatchdog } from './mongoWatchdog.ts';
-
-/** A TCP proxy to the database that can go away and come back on the same port. */
-class Proxy {
-  readonly #target: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  port = 0;
-
-  constructor(uri: string) {
-    const { hostname, port } = new URL(uri);
-    this.#target = { host: hostname, port: Number(port || 27017) };
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((inbound) => {
-      const outbound = connectTcp(this.#target.port, this.#target.host);
-      for (const socket of [inbound, outbound]) {
-        this.#sockets.add(socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => {
-          this.#sockets.delete(socket);
-          (socket === inbound ? outbound : inbound).destroy();
-        });
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    const address = server.address();
-    this.port = typeof address === 'object' && address !== null ? address.port : 0;
-    this.#server = server;
-  }
-
-  /** Stops listening and cuts every connection: the database restarting. */
-  async close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 const warnings: string[] = [];
 const logger = {
@@ -54,7 +12,8 @@ const logger = {
 } as unknown as Logger;
 
 describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
-  const proxy = new Proxy(uri);
+  const { hostname, port } = new URL(uri);
+  const proxy = new TcpProxy({ host: hostname, port: Number(port || 27017) });
   let client: MongoClient;
 
   beforeAll(async () => {

@@ -16,3 +16,4 @@ export {
 export { eventually } from './eventually.ts';
 export { dropMongoDatabases, readMongoDatabases, type RawCollection } from './rawStores.ts';
 export { withoutDefaults } from './protobufJson.ts';
+export { TcpProxy } from './tcpProxy.ts';

@@ -1,12 +1,10 @@
-import { createServer, connect as connectTcp, type Server, type Socket } from 'node:net';
-
 import { expect, it } from '@jest/globals';
 import { Kafka, logLevel } from 'kafkajs';
 
 import { eventing } from '@aman/contracts';
 import type { StoredEvent } from '@aman/eventstore';
 import { uuidv7 } from '@aman/eventstore';
-import { describeWithKafka } from '@aman/testing';
+import { TcpProxy, describeWithKafka } from '@aman/testing';
 
 import { busContract } from '../testing/busContract.ts';
 import { probeCodecs } from '../testing/probe.ts';
@@ -97,36 +95,22 @@ describeWithKafka('Kafka bus', ({ brokers, namespace }) => {
   it('connects again once the broker answers, after a first connection that failed', async () => {
     // The bus's only seed broker is a port that refuses, then forwards to the real broker: as a
     // broker that is down when the service starts (or restarts under it), then comes back.
-    const [host, port] = (brokers[0] ?? '').split(':');
-    const sockets = new Set<Socket>();
-    const proxy: Server = createServer((inbound) => {
-      const outbound = connectTcp(Number(port), host);
-      for (const socket of [inbound, outbound]) {
-        sockets.add(socket);
-        socket.on('error', () => socket.destroy());
-        socket.on('close', () => sockets.delete(socket));
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
-    const proxyPort = await new Promise<number>((resolve) => {
-      proxy.listen(0, '127.0.0.1', () => {
-        const address = proxy.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-    await new Promise((resolve) => proxy.close(resolve));
+    const [host = '', port = ''] = (brokers[0] ?? '').split(':');
+    const proxy = new TcpProxy({ host, port: Number(port) });
+    await proxy.open();
+    const proxyPort = proxy.port;
+    await proxy.close();
     const bus = new KafkaBus({
       brokers: [`127.0.0.1:${String(proxyPort)}`],
       clientId: `${namespace}-late`,
     });
     try {
       await expect(bus.ping()).rejects.toThrow();
-      await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
+      await proxy.open();
       await expect(bus.ping()).resolves.toBeUndefined();
     } finally {
       await bus.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.close();
     }
   }, 120_000);
 });
