@@ -245,23 +245,11 @@ class EmbeddedSubscription {
           await this.#signal.sleep(this.#bus.pollIntervalMs);
           continue;
         }
-        // The checkpoint moves once per page, not per event: a page holds what arrived since the
-        // last poll, and one write for it (rather than one per event, in every consumer of every
-        // service) is most of what the bus wrote. A crash loses at most the page's progress, and
-        // its events come again, as Kafka redelivers since its last committed offset; consumers
-        // apply a redelivered event once (their version guards).
-        let processed = after;
-        try {
-          for (const event of page) {
-            if (this.#signal.isStopped()) break;
-            if (!(await this.#process(event))) break;
-            processed = event.position;
-          }
-        } finally {
-          if (processed !== after) {
-            after = processed;
-            await this.#bus.checkpoints.save(this.#checkpoint, after);
-          }
+        for (const event of page) {
+          if (this.#signal.isStopped()) break;
+          if (!(await this.#process(event))) break;
+          after = event.position;
+          await this.#bus.checkpoints.save(this.#checkpoint, after);
         }
       }
     } finally {
