@@ -39,6 +39,12 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
   });
 
   it('reconnects a client left without a server while the database answers', async () => {
+    const watchdog = new MongoWatchdog({
+      client,
+      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
+      logger,
+      stuckAfterMs: 300,
+    });
     // The driver's state seen in the fault suite, made on purpose: the client's server monitor
     // stops (driver internals), then the database goes away and comes back. Nothing in the client
     // looks at the server again, so it keeps failing server selection.
@@ -53,16 +59,12 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
     await expect(ping()).rejects.toMatchObject({ name: 'MongoServerSelectionError' });
     await expect(ping()).rejects.toMatchObject({ name: 'MongoServerSelectionError' });
 
-    const watchdog = new MongoWatchdog({
-      client,
-      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
-      logger,
-    });
     await watchdog.check();
     expect(watchdog.reconnects).toBe(1);
     expect(warnings).toEqual([expect.stringContaining('reconnecting')]);
     await expect(ping()).resolves.toMatchObject({ ok: 1 });
-    // And once it finds its server, the next check leaves it be.
+    // Once it knows its server again, the next check leaves it be.
+    await new Promise((resolve) => setTimeout(resolve, 400));
     await watchdog.check();
     expect(watchdog.reconnects).toBe(1);
   });
@@ -72,10 +74,13 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
       client,
       uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
       logger,
+      stuckAfterMs: 300,
       probeTimeoutMS: 500,
     });
     await proxy.close();
     try {
+      await expect(ping()).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 400));
       await watchdog.check();
       expect(watchdog.reconnects).toBe(0);
     } finally {

@@ -48,7 +48,11 @@ export async function untilAnswered(
   }
 }
 
-/** Every item of a listing (`path`, paged by `nextCursor` until ''): `field`'s items. */
+/**
+ * Every item of a listing (`path`, paged by `nextCursor` until ''): `field`'s items. A page the
+ * platform cannot serve yet (503 while a database or a service comes back) is asked again, as a
+ * client would, up to untilAnswered's limit.
+ */
 export async function everyItem<T>(
   api: string,
   path: string,
@@ -58,7 +62,7 @@ export async function everyItem<T>(
   const items: T[] = [];
   for (let cursor = '', first = true; first || cursor !== ''; first = false) {
     const after = cursor === '' ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page = await callApi(api, 'GET', `${path}?limit=100${after}`, key);
+    const page = await untilAnswered(() => callApi(api, 'GET', `${path}?limit=100${after}`, key));
     if (page.status !== 200) throw new Error(`${path} answered ${String(page.status)}`);
     items.push(...((page.json[field] as T[] | undefined) ?? []));
     const next = page.json['nextCursor'];

@@ -187,7 +187,9 @@ export function faultsUnderLoad(suite: FaultsUnderLoad): void {
       expect(listed.map((view) => view.caseId).sort()).toEqual(ledgered);
       // And from intake itself, the source of truth: each case's record is there.
       for (const caseId of ledgered) {
-        const record = await callApi(api, 'GET', `/v1/cases/${caseId}/record`, keys.ngo);
+        const record = await untilAnswered(() =>
+          callApi(api, 'GET', `/v1/cases/${caseId}/record`, keys.ngo),
+        );
         expect([caseId, record.status]).toEqual([caseId, 200]);
       }
     }, 300_000);
