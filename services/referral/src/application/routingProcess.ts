@@ -202,9 +202,14 @@ export class RoutingProcess {
         // An acceptance takes a place of its programme's quota.
         if (status === 'REFERRAL_STATUS_ACCEPTED') await this.#placeTaken(referralId, event.id);
         // A decline, a missed deadline or a closure: the next in rank is due, planned on an
-        // index that shows this event.
+        // index that shows this event (decided elsewhere, its index write may still be to come).
+        // A revocation needs no catch-up: routing revokes for consent itself, one event at a
+        // time, so its index write is done before the event comes back; an erasure's revocation
+        // routes nothing again.
         if ((FAILED as readonly JsonValue[]).includes(status ?? null)) {
-          await this.#referrals.catchUp(referralId, event.version);
+          if (status !== 'REFERRAL_STATUS_REVOKED') {
+            await this.#referrals.catchUp(referralId, event.version);
+          }
           await this.#settle(caseId, event.id);
         }
         return;
