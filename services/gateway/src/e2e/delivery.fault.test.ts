@@ -61,7 +61,9 @@ function faults(mode: 'embedded' | 'distributed'): void {
     afterAll(async () => {
       await services.stopAll();
       await hooks.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      // AMAN_KEEP_FAULT_DATA=1 keeps the services' logs and stores to look at after a failure.
+      if (process.env['AMAN_KEEP_FAULT_DATA'] === '1') process.stdout.write(`kept ${dataDir}\n`);
+      else rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 
     /** Submits a case for the shelter; its id once its referral is routed, and the referral's. */
