@@ -30,6 +30,15 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
   });
 
   const ping = () => client.db(database).command({ ping: 1 });
+  /** A watchdog of the client that probes through the proxy, quick to call the client stuck. */
+  const watching = (more: { readonly probeTimeoutMS?: number } = {}) =>
+    new MongoWatchdog({
+      client,
+      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
+      logger,
+      stuckAfterMs: 300,
+      ...more,
+    });
 
   it('leaves a client that finds its server alone', async () => {
     const watchdog = new MongoWatchdog({ client, uri, logger });
@@ -39,12 +48,7 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
   });
 
   it('reconnects a client left without a server while the database answers', async () => {
-    const watchdog = new MongoWatchdog({
-      client,
-      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
-      logger,
-      stuckAfterMs: 300,
-    });
+    const watchdog = watching();
     // The driver's state seen in the fault suite, made on purpose: the client's server monitor
     // stops (driver internals), then the database goes away and comes back. Nothing in the client
     // looks at the server again, so it keeps failing server selection.
@@ -70,13 +74,7 @@ describeWithMongo('MongoDB client watchdog', ({ uri, database }) => {
   });
 
   it('does nothing while the database itself does not answer', async () => {
-    const watchdog = new MongoWatchdog({
-      client,
-      uri: `mongodb://127.0.0.1:${String(proxy.port)}/`,
-      logger,
-      stuckAfterMs: 300,
-      probeTimeoutMS: 500,
-    });
+    const watchdog = watching({ probeTimeoutMS: 500 });
     await proxy.close();
     try {
       await expect(ping()).rejects.toThrow();
